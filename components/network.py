@@ -1,0 +1,513 @@
+"""Network: the VPC that every other component of the platform sits in.
+
+Creates, over the stack's availability zones:
+- ``aws.ec2.Vpc`` with DNS support and hostnames (EKS and RDS endpoints need both);
+- per AZ, three subnet tiers with computed, non-overlapping CIDRs (see ``plan_subnets``):
+  ``public`` (NAT gateways and internet-facing load balancers; tagged ``kubernetes.io/role/elb``),
+  ``private`` (EKS nodes and pods, the largest tier because the VPC CNI gives every pod a VPC
+  address; tagged ``kubernetes.io/role/internal-elb``) and ``database`` (isolated: no route to
+  or from the internet at all);
+- an internet gateway and the public route table;
+- NAT gateways per the NAT strategy (``none``, ``single`` or ``one-per-az``) with their Elastic
+  IPs, one private route table per AZ, and an alarm per gateway on port-allocation errors;
+- an S3 gateway endpoint on the private and database route tables (free, and keeps S3 traffic
+  off the NAT gateways);
+- VPC flow logs to a KMS-encrypted CloudWatch log group with a retention period;
+- the VPC's default security group, adopted and stripped of every rule (FSBP EC2.2).
+
+No subnet assigns public IPs on launch, public ones included (FSBP EC2.15): NAT gateways use
+Elastic IPs and load balancers get their own addresses.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from enum import StrEnum
+from ipaddress import IPv4Network
+from typing import Annotated, Any, Literal
+
+import pulumi
+import pulumi_aws as aws
+from pydantic import Field, PlainValidator, ValidationInfo, field_validator
+
+from components.base import (
+    PlatformComponent,
+    SettingsModel,
+    StackContext,
+    policy_document,
+    static_policy_document,
+)
+from components.kms_key import KmsKey, KmsSettings, service_statement
+
+#: Subnets are laid out for at least this many AZs, so that growing from 2 or 3 AZs up to 4
+#: adds subnets without renumbering (and so replacing) any existing one.
+RESERVED_AZ_SLOTS = 4
+
+#: The retention periods (days) CloudWatch Logs accepts.
+LogRetentionDays = Literal[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+]  # fmt: skip
+
+
+class NatStrategy(StrEnum):
+    """How private subnets reach the internet."""
+
+    NONE = "none"
+    """No NAT gateway: private subnets have no internet egress (VPC endpoints only)."""
+    SINGLE = "single"
+    """One NAT gateway in the first AZ shared by all AZs: cheap, but an AZ outage cuts egress."""
+    ONE_PER_AZ = "one-per-az"
+    """A NAT gateway per AZ: each AZ keeps egress when another fails."""
+
+
+class SubnetTier(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+    DATABASE = "database"
+
+
+class SubnetPrefixLengths(SettingsModel):
+    """Prefix length of each tier's subnets (AWS allows /16 to /28)."""
+
+    public: int = Field(ge=16, le=28, description="Public subnets: NAT gateways, load balancers.")
+    private: int = Field(
+        ge=16, le=28, description="Private subnets: EKS nodes and pods (one VPC IP per pod)."
+    )
+    database: int = Field(ge=16, le=28, description="Isolated subnets: RDS and ElastiCache.")
+
+    def of(self, tier: SubnetTier) -> int:
+        return {
+            SubnetTier.PUBLIC: self.public,
+            SubnetTier.PRIVATE: self.private,
+            SubnetTier.DATABASE: self.database,
+        }[tier]
+
+
+class FlowLogSettings(SettingsModel):
+    """VPC flow logs to CloudWatch Logs."""
+
+    enabled: bool = Field(description="Record VPC flow logs (FSBP EC2.6).")
+    retention_days: LogRetentionDays = Field(
+        description="Days CloudWatch Logs keeps flow-log records (one of CloudWatch's periods).",
+    )
+    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = Field(
+        description="Which traffic is recorded: ALL, ACCEPT or REJECT.",
+    )
+
+
+class SubnetLayoutError(ValueError):
+    """The VPC CIDR cannot hold the requested subnets."""
+
+
+def plan_subnets(
+    vpc_cidr: IPv4Network, az_count: int, prefixes: SubnetPrefixLengths
+) -> dict[SubnetTier, list[IPv4Network]]:
+    """Carve the VPC into ``az_count`` subnets per tier, none overlapping.
+
+    Each tier gets ``max(az_count, RESERVED_AZ_SLOTS)`` consecutive slots; tiers are placed
+    largest first, so every block starts on a boundary of its own size. Only the first
+    ``az_count`` slots of each tier are returned (and created).
+    """
+    slots = max(az_count, RESERVED_AZ_SLOTS)
+    tiers = sorted(SubnetTier, key=lambda tier: (prefixes.of(tier), list(SubnetTier).index(tier)))
+    for tier in tiers:
+        if prefixes.of(tier) <= vpc_cidr.prefixlen:
+            raise SubnetLayoutError(
+                f"{tier} subnets (/{prefixes.of(tier)}) must be smaller than the VPC "
+                f"(/{vpc_cidr.prefixlen}); use a larger VPC or a longer {tier} prefix"
+            )
+    needed = sum(slots * 2 ** (32 - prefixes.of(tier)) for tier in tiers)
+    if needed > vpc_cidr.num_addresses:
+        raise SubnetLayoutError(
+            f"too small: {slots} AZ slots of "
+            + " + ".join(f"{tier} /{prefixes.of(tier)}" for tier in tiers)
+            + f" need {needed} addresses, a /{vpc_cidr.prefixlen} has {vpc_cidr.num_addresses}; "
+            f"use a /{minimum_vpc_prefix(needed)} or larger, or longer subnet prefixes"
+        )
+    layout: dict[SubnetTier, list[IPv4Network]] = {}
+    cursor = int(vpc_cidr.network_address)
+    for tier in tiers:
+        size = 2 ** (32 - prefixes.of(tier))
+        blocks = [
+            ipaddress.ip_network((cursor + slot * size, prefixes.of(tier))) for slot in range(slots)
+        ]
+        layout[tier] = [IPv4Network(block) for block in blocks[:az_count]]
+        cursor += slots * size
+    return {tier: layout[tier] for tier in SubnetTier}
+
+
+def minimum_vpc_prefix(addresses: int) -> int:
+    """The longest prefix whose block holds ``addresses`` addresses."""
+    return 32 - (addresses - 1).bit_length()
+
+
+def _parse_cidr(value: Any) -> IPv4Network:
+    if isinstance(value, IPv4Network):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected a string in CIDR form such as 10.20.0.0/16")
+    try:
+        return IPv4Network(value)
+    except ValueError as error:
+        raise ValueError(
+            f"not an IPv4 network in CIDR form such as 10.20.0.0/16 ({error})"
+        ) from None
+
+
+class NetworkSettings(SettingsModel):
+    """The VPC, its subnets, NAT and flow logs."""
+
+    az_count: int = Field(
+        ge=1,
+        description="Availability zones to spread subnets over (the first N of the region).",
+    )
+    nat_strategy: NatStrategy = Field(
+        description="NAT gateways for private egress: none, single or one-per-az.",
+    )
+    subnet_prefix_lengths: SubnetPrefixLengths = Field(
+        description="Prefix length per subnet tier.",
+    )
+    flow_logs: FlowLogSettings = Field(description="VPC flow logs.")
+    # Declared last so that its validator sees the fields above (pydantic validates in order).
+    cidr: Annotated[IPv4Network, PlainValidator(_parse_cidr)] = Field(
+        description="VPC CIDR: RFC 1918 space, /16 to /28, large enough for the subnet layout.",
+    )
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr_fits(cls, cidr: IPv4Network, info: ValidationInfo) -> IPv4Network:
+        if not cidr.is_private or not any(
+            cidr.subnet_of(block)
+            for block in map(IPv4Network, ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+        ):
+            raise ValueError("must be private RFC 1918 space (10/8, 172.16/12 or 192.168/16)")
+        if not 16 <= cidr.prefixlen <= 28:
+            raise ValueError(f"AWS allows VPC prefixes /16 to /28, not /{cidr.prefixlen}")
+        az_count = info.data.get("az_count")
+        prefixes = info.data.get("subnet_prefix_lengths")
+        if isinstance(az_count, int) and isinstance(prefixes, SubnetPrefixLengths):
+            try:
+                plan_subnets(cidr, az_count, prefixes)
+            except SubnetLayoutError as error:
+                raise ValueError(str(error)) from error
+        return cidr
+
+
+class Network(PlatformComponent):
+    """VPC with public, private and isolated database subnets across availability zones."""
+
+    vpc_id: pulumi.Output[str]
+    public_subnet_ids: pulumi.Output[list[str]]
+    private_subnet_ids: pulumi.Output[list[str]]
+    database_subnet_ids: pulumi.Output[list[str]]
+    nat_public_ips: pulumi.Output[list[str]]
+    flow_log_group_name: pulumi.Output[str] | None
+
+    def __init__(
+        self,
+        name: str,
+        settings: NetworkSettings,
+        *,
+        availability_zones: Sequence[str],
+        kms: KmsSettings,
+        alarm_topic_arn: pulumi.Input[str],
+        context: StackContext,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            "genericcorp:network:Network",
+            name,
+            context=context,
+            component_tag="network",
+            opts=opts,
+        )
+        if len(availability_zones) != settings.az_count:
+            raise ValueError(
+                f"Network needs {settings.az_count} availability zones, got "
+                f"{len(availability_zones)}: {list(availability_zones)}"
+            )
+        self.availability_zones = list(availability_zones)
+        self.layout = plan_subnets(settings.cidr, settings.az_count, settings.subnet_prefix_lengths)
+
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=str(settings.cidr),
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags=self.tags("vpc"),
+            opts=self.child_opts(),
+        )
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg",
+            vpc_id=vpc.id,
+            # No ingress or egress arguments: the provider removes every rule of the VPC's
+            # default security group, so nothing that falls back to it can talk to anything.
+            tags=self.tags("default-sg-locked"),
+            opts=self.child_opts(),
+        )
+
+        subnets = {
+            tier: [
+                aws.ec2.Subnet(
+                    f"{name}-{tier}-{zone}",
+                    vpc_id=vpc.id,
+                    cidr_block=str(block),
+                    availability_zone=zone,
+                    map_public_ip_on_launch=False,
+                    tags=self.tags(f"{tier}-{zone}", Tier=str(tier), **_load_balancer_tag(tier)),
+                    opts=self.child_opts(),
+                )
+                for zone, block in zip(self.availability_zones, self.layout[tier], strict=True)
+            ]
+            for tier in SubnetTier
+        }
+
+        internet_gateway = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=vpc.id, tags=self.tags("igw"), opts=self.child_opts()
+        )
+        public_routes = aws.ec2.RouteTable(
+            f"{name}-public-rt", vpc_id=vpc.id, tags=self.tags("public"), opts=self.child_opts()
+        )
+        aws.ec2.Route(
+            f"{name}-public-default",
+            route_table_id=public_routes.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=internet_gateway.id,
+            opts=self.child_opts(),
+        )
+        for zone, subnet in zip(self.availability_zones, subnets[SubnetTier.PUBLIC], strict=True):
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-{zone}",
+                subnet_id=subnet.id,
+                route_table_id=public_routes.id,
+                opts=self.child_opts(),
+            )
+
+        nat_gateways = self._nat_gateways(
+            name, settings.nat_strategy, subnets[SubnetTier.PUBLIC], internet_gateway
+        )
+        private_route_tables = []
+        for index, (zone, subnet) in enumerate(
+            zip(self.availability_zones, subnets[SubnetTier.PRIVATE], strict=True)
+        ):
+            route_table = aws.ec2.RouteTable(
+                f"{name}-private-rt-{zone}",
+                vpc_id=vpc.id,
+                tags=self.tags(f"private-{zone}"),
+                opts=self.child_opts(),
+            )
+            if nat_gateways:
+                aws.ec2.Route(
+                    f"{name}-private-default-{zone}",
+                    route_table_id=route_table.id,
+                    destination_cidr_block="0.0.0.0/0",
+                    nat_gateway_id=nat_gateways[min(index, len(nat_gateways) - 1)].id,
+                    opts=self.child_opts(),
+                )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-{zone}",
+                subnet_id=subnet.id,
+                route_table_id=route_table.id,
+                opts=self.child_opts(),
+            )
+            private_route_tables.append(route_table)
+
+        # Isolated tier: one route table with only the implicit local route.
+        database_routes = aws.ec2.RouteTable(
+            f"{name}-database-rt",
+            vpc_id=vpc.id,
+            tags=self.tags("database"),
+            opts=self.child_opts(),
+        )
+        for zone, subnet in zip(self.availability_zones, subnets[SubnetTier.DATABASE], strict=True):
+            aws.ec2.RouteTableAssociation(
+                f"{name}-database-{zone}",
+                subnet_id=subnet.id,
+                route_table_id=database_routes.id,
+                opts=self.child_opts(),
+            )
+
+        aws.ec2.VpcEndpoint(
+            f"{name}-s3-endpoint",
+            vpc_id=vpc.id,
+            service_name=f"com.amazonaws.{context.region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[rt.id for rt in [*private_route_tables, database_routes]],
+            tags=self.tags("s3-endpoint"),
+            opts=self.child_opts(),
+        )
+
+        for zone, nat in zip(self.availability_zones, nat_gateways, strict=False):
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-nat-{zone}-port-allocation",
+                alarm_description=(
+                    "NAT gateway could not allocate a source port: connections from private "
+                    "subnets are failing."
+                ),
+                namespace="AWS/NATGateway",
+                metric_name="ErrorPortAllocation",
+                dimensions={"NatGatewayId": nat.id},
+                statistic="Sum",
+                period=300,
+                evaluation_periods=1,
+                threshold=0,
+                comparison_operator="GreaterThanThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=[alarm_topic_arn],
+                ok_actions=[alarm_topic_arn],
+                tags=self.tags(f"nat-{zone}-port-allocation"),
+                opts=self.child_opts(),
+            )
+
+        self.flow_log_group_name = (
+            self._flow_logs(name, settings.flow_logs, vpc, kms)
+            if settings.flow_logs.enabled
+            else None
+        )
+
+        self.vpc_id = vpc.id
+        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in subnets[SubnetTier.PUBLIC]])
+        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in subnets[SubnetTier.PRIVATE]])
+        self.database_subnet_ids = pulumi.Output.all(*[s.id for s in subnets[SubnetTier.DATABASE]])
+        self.nat_public_ips = pulumi.Output.all(*[nat.public_ip for nat in nat_gateways])
+        self.register_outputs(
+            {
+                "vpcId": self.vpc_id,
+                "publicSubnetIds": self.public_subnet_ids,
+                "privateSubnetIds": self.private_subnet_ids,
+                "databaseSubnetIds": self.database_subnet_ids,
+                "natPublicIps": self.nat_public_ips,
+                "flowLogGroupName": self.flow_log_group_name,
+            }
+        )
+
+    def _nat_gateways(
+        self,
+        name: str,
+        strategy: NatStrategy,
+        public_subnets: Sequence[aws.ec2.Subnet],
+        internet_gateway: aws.ec2.InternetGateway,
+    ) -> list[aws.ec2.NatGateway]:
+        count = {NatStrategy.NONE: 0, NatStrategy.SINGLE: 1}.get(strategy, len(public_subnets))
+        gateways = []
+        for zone, subnet in zip(self.availability_zones[:count], public_subnets, strict=False):
+            address = aws.ec2.Eip(
+                f"{name}-nat-eip-{zone}",
+                domain="vpc",
+                tags=self.tags(f"nat-{zone}"),
+                opts=self.child_opts(),
+            )
+            gateways.append(
+                aws.ec2.NatGateway(
+                    f"{name}-nat-{zone}",
+                    allocation_id=address.allocation_id,
+                    subnet_id=subnet.id,
+                    connectivity_type="public",
+                    tags=self.tags(f"nat-{zone}"),
+                    # A NAT gateway only works once the VPC has its internet gateway.
+                    opts=self.child_opts(depends_on=[internet_gateway]),
+                )
+            )
+        return gateways
+
+    def _flow_logs(
+        self, name: str, settings: FlowLogSettings, vpc: aws.ec2.Vpc, kms: KmsSettings
+    ) -> pulumi.Output[str]:
+        context = self.context
+        log_group_name = context.path("vpc", "flow-logs")
+        key = KmsKey(
+            f"{name}-flow-logs-key",
+            purpose="flow-logs",
+            description="encrypts the VPC flow-log group",
+            settings=kms,
+            context=context,
+            component_tag=self.component_tag,
+            service_statements=[
+                service_statement(
+                    "CloudWatchLogsEncryptsFlowLogs",
+                    f"logs.{context.region}.amazonaws.com",
+                    condition={
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": context.arn(
+                                "logs", f"log-group:{log_group_name}"
+                            )
+                        }
+                    },
+                )
+            ],
+            opts=self.child_opts(),
+        )
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            name=log_group_name,
+            retention_in_days=settings.retention_days,
+            kms_key_id=key.arn,
+            tags=self.tags("flow-logs"),
+            opts=self.child_opts(),
+        )
+        role = aws.iam.Role(
+            f"{name}-flow-logs-role",
+            description="Lets VPC flow logs write to their CloudWatch log group.",
+            assume_role_policy=static_policy_document(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": context.account_id},
+                            "ArnLike": {
+                                "aws:SourceArn": context.arn("ec2", "vpc-flow-log/*"),
+                            },
+                        },
+                    }
+                ]
+            ),
+            tags=self.tags("flow-logs"),
+            opts=self.child_opts(),
+        )
+        aws.iam.RolePolicy(
+            f"{name}-flow-logs-write",
+            role=role.id,
+            policy=policy_document(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Action": [
+                            "logs:CreateLogStream",
+                            "logs:PutLogEvents",
+                            "logs:DescribeLogStreams",
+                        ],
+                        "Resource": [log_group.arn, pulumi.Output.concat(log_group.arn, ":*")],
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": "logs:DescribeLogGroups",
+                        "Resource": context.arn("logs", "log-group:*"),
+                    },
+                ]
+            ),
+            opts=self.child_opts(),
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-log",
+            vpc_id=vpc.id,
+            traffic_type=settings.traffic_type,
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=600,
+            tags=self.tags("flow-log"),
+            opts=self.child_opts(),
+        )
+        return log_group.name
+
+
+def _load_balancer_tag(tier: SubnetTier) -> dict[str, str]:
+    """Subnet tags the AWS Load Balancer Controller uses to place load balancers."""
+    return {
+        SubnetTier.PUBLIC: {"kubernetes.io/role/elb": "1"},
+        SubnetTier.PRIVATE: {"kubernetes.io/role/internal-elb": "1"},
+    }.get(tier, {})

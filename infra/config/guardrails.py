@@ -1,0 +1,101 @@
+"""What a prod stack refuses, whatever its stack file says.
+
+Prod is held to the brief's 99.9% uptime target and to the security baseline, so settings that
+are fine for a cheap dev stack are errors there. Each rule names the key it guards, what prod
+allows and why; ``docs/configuration.md`` lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from components.base import Environment
+from components.network import NatStrategy
+from infra.config.errors import ConfigProblem
+from infra.config.stack import PROJECT, StackConfig
+
+
+@dataclass(frozen=True)
+class Guardrail:
+    path: str
+    """Key path the rule guards."""
+    allowed: str
+    """What prod accepts, in words."""
+    reason: str
+    """Why prod needs it."""
+    value: Callable[[StackConfig], Any]
+    accepts: Callable[[Any], bool]
+
+    def check(self, config: StackConfig) -> ConfigProblem | None:
+        value = self.value(config)
+        if self.accepts(value):
+            return None
+        return ConfigProblem(
+            path=self.path,
+            value=value,
+            message=f"not allowed in prod: {self.reason}. Prod allows: {self.allowed}",
+            secret=config.is_secret(self.path.split(".", 1)[0]),
+        )
+
+
+PROD_GUARDRAILS: tuple[Guardrail, ...] = (
+    Guardrail(
+        path=f"{PROJECT}:network.azCount",
+        allowed="2 or more (default 3)",
+        reason="a single availability zone cannot meet the 99.9% uptime target",
+        value=lambda c: c.network.az_count,
+        accepts=lambda v: v >= 2,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:network.natStrategy",
+        allowed='"one-per-az"',
+        reason="with fewer NAT gateways than AZs, one AZ outage cuts egress for the others",
+        value=lambda c: str(c.network.nat_strategy),
+        accepts=lambda v: v == NatStrategy.ONE_PER_AZ,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:network.flowLogs.enabled",
+        allowed="true",
+        reason="VPC flow logs are the network audit trail (FSBP EC2.6)",
+        value=lambda c: c.network.flow_logs.enabled,
+        accepts=lambda v: v is True,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:network.flowLogs.trafficType",
+        allowed='"ALL"',
+        reason="an investigation needs accepted and rejected traffic alike",
+        value=lambda c: c.network.flow_logs.traffic_type,
+        accepts=lambda v: v == "ALL",
+    ),
+    Guardrail(
+        path=f"{PROJECT}:network.flowLogs.retentionDays",
+        allowed="365 or more",
+        reason="network audit records are kept for at least a year",
+        value=lambda c: c.network.flow_logs.retention_days,
+        accepts=lambda v: v >= 365,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:kms.deletionWindowDays",
+        allowed="30",
+        reason="a key scheduled for deletion by mistake must stay recoverable for the longest "
+        "window AWS offers",
+        value=lambda c: c.kms.deletion_window_days,
+        accepts=lambda v: v == 30,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:alerts.emails",
+        allowed="at least one address",
+        reason="prod alarms must reach a person",
+        value=lambda c: list(c.alerts.emails),
+        accepts=lambda v: len(v) >= 1,
+    ),
+)
+
+
+def check_guardrails(config: StackConfig) -> list[ConfigProblem]:
+    """The prod rules this configuration breaks (none for dev)."""
+    if config.environment is not Environment.PROD:
+        return []
+    return [problem for rule in PROD_GUARDRAILS if (problem := rule.check(config)) is not None]

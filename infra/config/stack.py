@@ -1,0 +1,145 @@
+"""The stack configuration as one typed object: a namespaced settings object per concern.
+
+Every key of ``Pulumi.<stack>.yaml`` maps to a field here by its full name
+(``genericcorp:network`` -> ``StackConfig.network``). Defaults per environment live in
+``defaults.py``; what prod refuses lives in ``guardrails.py``; reading and validating in
+``loader.py``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from functools import cache
+
+import botocore.session
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+from components.alerts import AlertsSettings
+from components.base import Environment, SettingsModel
+from components.kms_key import KmsSettings
+from components.network import NetworkSettings
+
+#: The Pulumi project name, which is also the namespace of the project's config keys.
+PROJECT = "genericcorp"
+
+#: Tags the project sets itself; ``extraTags`` may not override them.
+RESERVED_TAG_KEYS = frozenset({"Project", "Environment", "ManagedBy", "CostCenter", "Component"})
+
+# AWS tag rules: letters, digits, spaces and _ . : / = + - @; keys up to 128, values up to 256.
+_TAG_CHARS = re.compile(r"^[\w .:/=+\-@]*$", re.UNICODE)
+
+
+def _check_tag(text: str, *, what: str, limit: int) -> str:
+    if len(text) > limit:
+        raise ValueError(f"{what} is {len(text)} characters; AWS allows at most {limit}")
+    if not _TAG_CHARS.match(text):
+        raise ValueError(
+            f"{what} may hold only letters, digits, spaces and _ . : / = + - @ (AWS tag rules)"
+        )
+    return text
+
+
+class TaggingSettings(SettingsModel):
+    """Cost-allocation tags applied to every taggable resource through the provider."""
+
+    cost_center: str = Field(
+        min_length=1, description="Value of the CostCenter tag that cost reports group by."
+    )
+    extra_tags: dict[str, str] = Field(
+        description="Additional tags for every resource (for example Owner or DataClass).",
+    )
+
+    @field_validator("cost_center")
+    @classmethod
+    def _cost_center(cls, value: str) -> str:
+        return _check_tag(value, what="a tag value", limit=256)
+
+    @field_validator("extra_tags")
+    @classmethod
+    def _extra_tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        for key, value in tags.items():
+            if key in RESERVED_TAG_KEYS:
+                raise ValueError(
+                    f"tag {key!r} is set by the project itself; reserved: "
+                    + ", ".join(sorted(RESERVED_TAG_KEYS))
+                )
+            if not key or key.lower().startswith("aws:"):
+                raise ValueError(f"tag key {key!r} is empty or uses the reserved 'aws:' prefix")
+            _check_tag(key, what=f"tag key {key!r}", limit=128)
+            _check_tag(value, what=f"the value of tag {key!r}", limit=256)
+        return tags
+
+
+@cache
+def known_regions() -> dict[str, str]:
+    """Every AWS region botocore knows, mapped to its partition (``aws``, ``aws-cn``, ...)."""
+    session = botocore.session.get_session()
+    return {
+        region: partition
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("ec2", partition_name=partition)
+    }
+
+
+class StackConfig(BaseModel):
+    """All of a stack's configuration, validated. Field aliases are the stack file's keys."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    region: str = Field(alias="aws:region", description="AWS region of the stack.")
+    environment: Environment = Field(
+        alias=f"{PROJECT}:environment",
+        description="Environment profile: dev (cheap) or prod (Multi-AZ, guarded).",
+    )
+    tagging: TaggingSettings = Field(alias=f"{PROJECT}:tagging")
+    kms: KmsSettings = Field(alias=f"{PROJECT}:kms")
+    network: NetworkSettings = Field(alias=f"{PROJECT}:network")
+    alerts: AlertsSettings = Field(alias=f"{PROJECT}:alerts")
+
+    _stack: str = PrivateAttr(default="")
+    _secret_keys: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, region: str) -> str:
+        if region not in known_regions():
+            close = difflib.get_close_matches(region, known_regions(), n=3, cutoff=0.7)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ValueError(f"not an AWS region{hint} (for example us-east-1, eu-west-1)")
+        return region
+
+    def bind(self, stack: str, secret_keys: frozenset[str]) -> None:
+        """Record which stack this configuration is for and which of its keys are secret."""
+        self._stack = stack
+        self._secret_keys = secret_keys
+
+    @property
+    def stack(self) -> str:
+        return self._stack
+
+    @property
+    def stack_file(self) -> str:
+        return stack_file_name(self._stack)
+
+    @property
+    def partition(self) -> str:
+        return known_regions()[self.region]
+
+    def is_secret(self, key: str) -> bool:
+        """Whether a top-level key (e.g. ``genericcorp:alerts``) was set as a ``secure:`` value."""
+        return key in self._secret_keys
+
+    def default_tags(self) -> dict[str, str]:
+        """Tags every taggable resource carries through the AWS provider's default tags."""
+        return {
+            "Project": PROJECT,
+            "Environment": str(self.environment),
+            "ManagedBy": "pulumi",
+            "CostCenter": self.tagging.cost_center,
+            **self.tagging.extra_tags,
+        }
+
+
+def stack_file_name(stack: str) -> str:
+    return f"Pulumi.{stack}.yaml"
