@@ -1,0 +1,3 @@
+from infractl.cli import app
+
+app()

@@ -1,0 +1,104 @@
+"""``infractl``: the operator CLI of the platform stacks.
+
+Commands:
+  plan STACK               render the stack offline (mock runtime): tree, counts, outputs
+  config-reference         write the stack configuration reference (docs/configuration.md)
+
+Exit status: 0 on success, 2 when a stack or its configuration is invalid, 1 on other errors.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from infra.config import ConfigError
+from infractl.engine import run_stack
+from infractl.mocks import OfflinePlanError
+from infractl.render import render_plan
+from infractl.stackfile import StackFileError
+
+EXIT_INVALID = 2
+
+app = typer.Typer(
+    help="Operator CLI for the Generic Corp platform stacks. Works without an AWS account, "
+    "credentials or the pulumi CLI.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
+    Console(stderr=True, highlight=False).print(message, markup=False)
+    return typer.Exit(code)
+
+
+@app.command()
+def plan(
+    stack: Annotated[str, typer.Argument(help="Stack to render: dev or prod.")],
+    json_path: Annotated[
+        str | None,
+        typer.Option(
+            "--json",
+            metavar="PATH",
+            help="Also write the machine-readable plan to PATH ('-' writes only JSON to stdout).",
+        ),
+    ] = None,
+    preview: Annotated[
+        bool,
+        typer.Option(
+            "--preview",
+            help="Leave computed values unknown, as a real `pulumi preview` of a new stack does.",
+        ),
+    ] = False,
+) -> None:
+    """Run the real program with the stack's real config under Pulumi's mock runtime.
+
+    Prints the tree of components and resources, the count of each resource type and the
+    stack outputs (secret values masked). Needs no AWS account, credentials, pulumi CLI or
+    network.
+    """
+    try:
+        result = run_stack(stack, preview=preview)
+    except (ConfigError, StackFileError) as error:
+        raise _fail(str(error)) from None
+    except OfflinePlanError as error:
+        raise _fail(f"offline plan failed: {error}", code=1) from None
+    document = json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n"
+    if json_path == "-":
+        sys.stdout.write(document)
+        return
+    # Piped output (CI logs) gets a wide page instead of rich's 80-column default.
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=160)
+    render_plan(result, console)
+    if json_path:
+        Path(json_path).write_text(document, encoding="utf-8")
+        Console(stderr=True).print(f"plan written to {json_path}")
+
+
+@app.command("config-reference")
+def config_reference(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Print the reference of every stack config key with its dev and prod defaults."""
+    from infra.config.reference import render_reference  # noqa: PLC0415 - docs only
+
+    text = render_reference()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    app()

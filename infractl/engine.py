@@ -1,0 +1,214 @@
+"""Run the real Pulumi program under Pulumi's mock runtime and record everything it declares.
+
+``run_stack("prod")`` reads ``Pulumi.prod.yaml``, hands its config to the program exactly as the
+pulumi CLI would, runs ``infra.program.main`` against ``PlatformMocks`` and returns a ``Plan``.
+No AWS account, credentials, pulumi CLI or network is involved.
+
+The Pulumi runtime keeps global state (settings, the root stack, config). Each run installs a
+fresh copy of all of it, so several stacks can be planned one after another in one process.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Generator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import json_format
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks as runtime_mocks
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime import stack as runtime_stack
+
+# The SDK's own @pulumi.runtime.test helper drives programs with this; there is no public twin.
+from pulumi.runtime.sync_await import _sync_await  # pyright: ignore[reportPrivateUsage]
+
+from infractl.mocks import PlatformMocks
+from infractl.plan import Plan, PlannedResource
+from infractl.stackfile import PROJECT_DIR, StackFile, read_stack_file
+
+# Markers of Pulumi's wire format for special values.
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+SECRET_MASK = "[secret]"
+UNKNOWN_MASK = "[unknown]"
+
+Program = Callable[[], None]
+
+
+def _default_program() -> None:
+    from infra.program import main  # noqa: PLC0415 - imported when a plan runs, not before
+
+    main()
+
+
+def run_stack(
+    stack: str,
+    *,
+    project_dir: Path = PROJECT_DIR,
+    preview: bool = False,
+    config_overrides: Mapping[str, Any] | None = None,
+    program: Program = _default_program,
+) -> Plan:
+    """Run ``program`` for ``stack`` offline and return what it declared.
+
+    ``config_overrides`` (full keys to values) replace keys of the stack file; tests use them
+    to try configurations without writing files. Errors the program raises (a ``ConfigError``
+    for bad config) propagate unchanged.
+    """
+    stack_file = read_stack_file(stack, project_dir)
+    values = dict(stack_file.values)
+    values.update(config_overrides or {})
+    effective = StackFile(
+        project=stack_file.project,
+        stack=stack,
+        path=stack_file.path,
+        values=values,
+        secret_keys=stack_file.secret_keys,
+    )
+    return run_program(effective, preview=preview, program=program)
+
+
+def run_program(stack_file: StackFile, *, preview: bool, program: Program) -> Plan:
+    monitor = RecordingMonitor(PlatformMocks(preview=preview))
+    with _isolated_runtime(stack_file, preview, monitor):
+        _sync_await(runtime_stack.run_in_stack(program))
+    return monitor.plan(stack_file.project, stack_file.stack, preview)
+
+
+@contextmanager
+def _isolated_runtime(
+    stack_file: StackFile, preview: bool, monitor: RecordingMonitor
+) -> Generator[None]:
+    """Fresh Pulumi runtime state for one run; config comes only from the stack file."""
+    saved_env = {k: os.environ.pop(k) for k in _CONFIG_ENV_VARS if k in os.environ}
+    runtime_settings.configure(
+        runtime_mocks.MockSettings(
+            monitor=monitor,
+            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+            engine=runtime_mocks.MockEngine(None),
+            project=stack_file.project,
+            stack=stack_file.stack,
+            dry_run=preview,
+            organization="offline",
+            callbacks=None,
+        )
+    )
+    runtime_settings.ROOT.set(None)
+    runtime_config.set_all_config(stack_file.wire_config(), sorted(stack_file.secret_keys))
+    try:
+        yield
+    finally:
+        runtime_config.set_all_config({}, [])
+        runtime_settings.ROOT.set(None)
+        os.environ.update(saved_env)
+
+
+_CONFIG_ENV_VARS = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS")
+
+
+class RecordingMonitor(runtime_mocks.MockMonitor):
+    """The SDK's mock monitor, also recording each registration's options and outputs."""
+
+    def __init__(self, mocks: PlatformMocks) -> None:
+        super().__init__(mocks)
+        self.records: list[PlannedResource] = []
+        self.stack_outputs: dict[str, Any] = {}
+        self.raw_stack_outputs: dict[str, Any] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        wire_inputs = json_format.MessageToDict(request.object)
+        wire_state = json_format.MessageToDict(response.object) if response.object else {}
+        computed = {
+            key: value
+            for key, value in wire_state.items()
+            if key not in wire_inputs and key != "tagsAll"
+        }
+        if response.id:
+            computed = {"id": response.id, **computed}
+        inputs = _decode(wire_inputs, mask=True)
+        if "tagsAll" in wire_state:
+            inputs["tagsAll"] = _decode(wire_state["tagsAll"], mask=True)
+        self.records.append(
+            PlannedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent or None,
+                provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
+                protect=bool(request.protect),
+                inputs=inputs,
+                outputs=_decode(computed, mask=True),
+                dependencies=sorted(set(request.dependencies)),
+                options=_options(request),
+                raw_inputs=_decode(wire_inputs, mask=False),
+                secret_inputs=frozenset(k for k, v in wire_inputs.items() if _has_secret(v)),
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        if request.urn.split("::")[-2].endswith("pulumi:pulumi:Stack"):
+            wire = json_format.MessageToDict(request.outputs)
+            self.stack_outputs = _decode(wire, mask=True)
+            self.raw_stack_outputs = _decode(wire, mask=False)
+        return super().RegisterResourceOutputs(request)
+
+    def plan(self, project: str, stack: str, preview: bool) -> Plan:
+        return Plan(
+            project=project,
+            stack=stack,
+            preview=preview,
+            # Registrations finish in thread-pool order; sort so that plans are deterministic.
+            resources=sorted(self.records, key=lambda r: (r.parent is not None, r.urn)),
+            outputs=self.stack_outputs,
+            raw_outputs=self.raw_stack_outputs,
+        )
+
+
+def _options(request: Any) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if request.deleteBeforeReplace:
+        options["deleteBeforeReplace"] = True
+    if getattr(request, "retainOnDelete", False):
+        options["retainOnDelete"] = True
+    if request.ignoreChanges:
+        options["ignoreChanges"] = sorted(request.ignoreChanges)
+    if request.additionalSecretOutputs:
+        options["additionalSecretOutputs"] = sorted(request.additionalSecretOutputs)
+    if request.replaceOnChanges:
+        options["replaceOnChanges"] = sorted(request.replaceOnChanges)
+    return options
+
+
+def _has_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        return value.get(_SIG_KEY) == _SECRET_SIG or any(_has_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_secret(v) for v in value)
+    return False
+
+
+def _decode(value: Any, *, mask: bool) -> Any:
+    """Wire-format value -> plain JSON value; secrets masked unless ``mask`` is False."""
+    if isinstance(value, dict):
+        signature = value.get(_SIG_KEY)
+        if signature == _SECRET_SIG:
+            return SECRET_MASK if mask else _decode(value.get("value"), mask=mask)
+        if signature == _RESOURCE_REF_SIG:
+            return value.get("urn")
+        return {key: _decode(item, mask=mask) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_decode(item, mask=mask) for item in value]
+    if value == _UNKNOWN:
+        return UNKNOWN_MASK
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

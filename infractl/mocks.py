@@ -1,0 +1,347 @@
+"""Mocks that answer the program's resource registrations and look-ups offline.
+
+They stand in for the AWS provider: each resource gets the id, ARN and other computed
+attributes AWS would give it (deterministic, so plans are stable and can be snapshotted),
+physical names are auto-named the way Pulumi does, ``tagsAll`` merges the provider's default
+tags, and look-ups (availability zones, caller identity) answer as AWS would for a fixed
+account ``123456789012``. A look-up the mocks do not know fails loudly instead of returning
+nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+from infractl.schema import is_taggable
+
+ACCOUNT_ID = "123456789012"
+MOCK_USER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/offline-plan"
+
+#: Zones per region, as an account without opt-in zones sees them. Regions not listed get three.
+REGION_ZONES: dict[str, tuple[str, ...]] = {
+    "us-east-1": ("a", "b", "c", "d", "e", "f"),
+    "us-east-2": ("a", "b", "c"),
+    "us-west-1": ("a", "c"),
+    "us-west-2": ("a", "b", "c", "d"),
+    "ca-central-1": ("a", "b", "d"),
+    "eu-west-1": ("a", "b", "c"),
+    "eu-west-2": ("a", "b", "c"),
+    "eu-central-1": ("a", "b", "c"),
+    "eu-north-1": ("a", "b", "c"),
+    "ap-northeast-1": ("a", "c", "d"),
+    "ap-southeast-1": ("a", "b", "c"),
+    "ap-southeast-2": ("a", "b", "c"),
+    "ap-south-1": ("a", "b", "c"),
+    "sa-east-1": ("a", "b", "c"),
+}
+
+#: Resource types whose ``name`` Pulumi generates (logical name + 7 hex digits) when not given.
+AUTONAMED = frozenset(
+    {
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "aws:iam/role:Role",
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:sns/topic:Topic",
+    }
+)
+
+
+class OfflinePlanError(Exception):
+    """The program did something the offline plan cannot answer or a real deployment refuses."""
+
+
+def digest(*parts: str, length: int = 17) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+@dataclass
+class MockResource:
+    """What a computed-attribute function sees of a resource being created."""
+
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    region: str
+    lookup: Callable[[str], dict[str, Any]] = field(repr=False)
+    """State of another resource by id (empty when unknown)."""
+
+    def hex(self, length: int = 17) -> str:
+        return digest(self.type, self.name, length=length)
+
+    def ec2_id(self, prefix: str) -> str:
+        return f"{prefix}-{self.hex()}"
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(hex=digest(self.type, self.name, length=32)))
+
+    def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
+        return f"arn:aws:{service}:{self.region if regional else ''}:{ACCOUNT_ID}:{resource}"
+
+    def ip(self, network: str, salt: str = "") -> str:
+        block = ipaddress.ip_network(network)
+        offset = 4 + int(digest(self.type, self.name, salt, length=8), 16) % (
+            block.num_addresses - 5
+        )
+        return str(block.network_address + offset)
+
+
+def _ec2(prefix: str, arn_kind: str) -> Callable[[MockResource], dict[str, Any]]:
+    def compute(r: MockResource) -> dict[str, Any]:
+        rid = r.ec2_id(prefix)
+        return {"id": rid, "arn": r.arn("ec2", f"{arn_kind}/{rid}"), "ownerId": ACCOUNT_ID}
+
+    return compute
+
+
+def _vpc(r: MockResource) -> dict[str, Any]:
+    rid = r.ec2_id("vpc")
+    return {
+        "id": rid,
+        "arn": r.arn("ec2", f"vpc/{rid}"),
+        "ownerId": ACCOUNT_ID,
+        "defaultSecurityGroupId": f"sg-{r.hex()[::-1]}",
+        "defaultNetworkAclId": f"acl-{r.hex()[::-1]}",
+        "defaultRouteTableId": f"rtb-{r.hex()[::-1]}",
+        "mainRouteTableId": f"rtb-{r.hex()[::-1]}",
+        "dhcpOptionsId": f"dopt-{r.hex()[::-1]}",
+    }
+
+
+def _subnet(r: MockResource) -> dict[str, Any]:
+    rid = r.ec2_id("subnet")
+    zone = str(r.inputs.get("availabilityZone", ""))
+    letter = zone[-1:] or "a"
+    prefix = "".join(part[0] for part in r.region.split("-")[:-1]) + r.region.split("-")[-1]
+    return {
+        "id": rid,
+        "arn": r.arn("ec2", f"subnet/{rid}"),
+        "ownerId": ACCOUNT_ID,
+        "availabilityZoneId": f"{prefix}-az{ord(letter) - ord('a') + 1}",
+    }
+
+
+def _eip(r: MockResource) -> dict[str, Any]:
+    rid = r.ec2_id("eipalloc")
+    public_ip = r.ip("198.51.100.0/24")  # documentation range (RFC 5737)
+    return {
+        "id": rid,
+        "allocationId": rid,
+        "arn": r.arn("ec2", f"elastic-ip/{rid}"),
+        "publicIp": public_ip,
+        "publicDns": f"ec2-{public_ip.replace('.', '-')}.compute-1.amazonaws.com",
+        "domain": "vpc",
+    }
+
+
+def _nat_gateway(r: MockResource) -> dict[str, Any]:
+    rid = r.ec2_id("nat")
+    subnet = r.lookup(str(r.inputs.get("subnetId", "")))
+    address = r.lookup(str(r.inputs.get("allocationId", "")))
+    return {
+        "id": rid,
+        "arn": r.arn("ec2", f"natgateway/{rid}"),
+        "publicIp": address.get("publicIp", r.ip("198.51.100.0/24")),
+        "privateIp": r.ip(str(subnet.get("cidrBlock", "10.0.0.0/24"))),
+        "networkInterfaceId": r.ec2_id("eni"),
+    }
+
+
+def _vpc_endpoint(r: MockResource) -> dict[str, Any]:
+    rid = r.ec2_id("vpce")
+    return {
+        "id": rid,
+        "arn": r.arn("ec2", f"vpc-endpoint/{rid}"),
+        "prefixListId": f"pl-{r.hex(8)}",
+        "state": "available",
+        "ownerId": ACCOUNT_ID,
+    }
+
+
+def _default_security_group(r: MockResource) -> dict[str, Any]:
+    vpc = r.lookup(str(r.inputs.get("vpcId", "")))
+    rid = vpc.get("defaultSecurityGroupId", r.ec2_id("sg"))
+    return {
+        "id": rid,
+        "arn": r.arn("ec2", f"security-group/{rid}"),
+        "name": "default",
+        "ownerId": ACCOUNT_ID,
+        "ingress": [],
+        "egress": [],
+    }
+
+
+def _log_group(r: MockResource) -> dict[str, Any]:
+    name = r.inputs["name"]
+    return {"id": name, "arn": r.arn("logs", f"log-group:{name}")}
+
+
+def _metric_alarm(r: MockResource) -> dict[str, Any]:
+    name = r.inputs["name"]
+    return {"id": name, "arn": r.arn("cloudwatch", f"alarm:{name}")}
+
+
+def _kms_key(r: MockResource) -> dict[str, Any]:
+    key_id = r.uuid()
+    return {"id": key_id, "keyId": key_id, "arn": r.arn("kms", f"key/{key_id}")}
+
+
+def _kms_alias(r: MockResource) -> dict[str, Any]:
+    name = r.inputs["name"]
+    key = r.lookup(str(r.inputs.get("targetKeyId", "")))
+    return {"id": name, "arn": r.arn("kms", name), "targetKeyArn": key.get("arn", "")}
+
+
+def _iam_role(r: MockResource) -> dict[str, Any]:
+    name = r.inputs["name"]
+    return {
+        "id": name,
+        "arn": r.arn("iam", f"role/{name}", regional=False),
+        "uniqueId": "AROA" + r.hex(17).upper(),
+        "createDate": "2026-01-01T00:00:00Z",
+    }
+
+
+def _iam_role_policy(r: MockResource) -> dict[str, Any]:
+    return {"id": f"{r.inputs.get('role', '')}:{r.inputs['name']}"}
+
+
+def _sns_topic(r: MockResource) -> dict[str, Any]:
+    arn = r.arn("sns", r.inputs["name"])
+    return {"id": arn, "arn": arn, "owner": ACCOUNT_ID}
+
+
+def _sns_topic_policy(r: MockResource) -> dict[str, Any]:
+    return {"id": r.inputs.get("arn", ""), "owner": ACCOUNT_ID}
+
+
+def _sns_subscription(r: MockResource) -> dict[str, Any]:
+    arn = f"{r.inputs.get('topic', '')}:{r.uuid()}"
+    return {
+        "id": arn,
+        "arn": arn,
+        "ownerId": ACCOUNT_ID,
+        "pendingConfirmation": r.inputs.get("protocol") == "email",
+    }
+
+
+COMPUTED: dict[str, Callable[[MockResource], dict[str, Any]]] = {
+    "aws:ec2/vpc:Vpc": _vpc,
+    "aws:ec2/subnet:Subnet": _subnet,
+    "aws:ec2/internetGateway:InternetGateway": _ec2("igw", "internet-gateway"),
+    "aws:ec2/routeTable:RouteTable": _ec2("rtb", "route-table"),
+    "aws:ec2/route:Route": lambda r: {"id": f"r-{r.inputs.get('routeTableId', '')}1080289494"},
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": _ec2("rtbassoc", "route-table-assoc"),
+    "aws:ec2/eip:Eip": _eip,
+    "aws:ec2/natGateway:NatGateway": _nat_gateway,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
+    "aws:ec2/flowLog:FlowLog": _ec2("fl", "vpc-flow-log"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _default_security_group,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
+    "aws:kms/key:Key": _kms_key,
+    "aws:kms/alias:Alias": _kms_alias,
+    "aws:iam/role:Role": _iam_role,
+    "aws:iam/rolePolicy:RolePolicy": _iam_role_policy,
+    "aws:sns/topic:Topic": _sns_topic,
+    "aws:sns/topicPolicy:TopicPolicy": _sns_topic_policy,
+    "aws:sns/topicSubscription:TopicSubscription": _sns_subscription,
+}
+
+
+def _generic(r: MockResource) -> dict[str, Any]:
+    """Fallback for types without a specific entry: an id and an ARN of the right service."""
+    service = r.type.split(":")[1].split("/")[0]
+    return {"id": f"{r.name}-{r.hex(8)}", "arn": r.arn(service, f"{r.name}-{r.hex(8)}")}
+
+
+class PlatformMocks(pulumi.runtime.Mocks):
+    """Answers resource registrations and invokes as AWS would, deterministically.
+
+    With ``preview=True`` resources get back only their inputs and no id, so every computed
+    attribute is unknown, as in a real ``pulumi preview`` of a new stack.
+    """
+
+    def __init__(self, *, preview: bool = False) -> None:
+        self.preview = preview
+        self.providers: dict[str, dict[str, Any]] = {}
+        self.states: dict[str, dict[str, Any]] = {}
+
+    def new_resource(
+        self, args: pulumi.runtime.MockResourceArgs
+    ) -> tuple[str | None, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        if args.typ.startswith("pulumi:providers:"):
+            provider_id = str(uuid.UUID(hex=digest(args.typ, args.name, length=32)))
+            self.providers[provider_id] = inputs
+            return provider_id, inputs
+        if not args.custom:
+            return "", {}  # a component: nothing in the cloud to compute
+        region, default_tags = self._provider_facts(args.provider)
+        if args.typ in AUTONAMED and not inputs.get("name"):
+            inputs["name"] = f"{args.name}-{digest(args.typ, args.name, length=7)}"
+        if is_taggable(args.typ):
+            inputs["tagsAll"] = {**default_tags, **(inputs.get("tags") or {})}
+        if self.preview:
+            return "", inputs
+        resource = MockResource(args.typ, args.name, inputs, region, self._lookup)
+        computed = COMPUTED.get(args.typ, _generic)(resource)
+        resource_id = str(computed.pop("id"))
+        state = {**inputs, **computed}
+        self.states[resource_id] = state
+        return resource_id, state
+
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return self._answer(args), None
+
+    def _answer(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        region, _ = self._provider_facts(args.provider)
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            letters = REGION_ZONES.get(region, ("a", "b", "c"))
+            names = [f"{region}{letter}" for letter in letters]
+            return {
+                "id": region,
+                "names": names,
+                "zoneIds": [f"{region}-az{i + 1}" for i in range(len(names))],
+                "groupNames": [region] * len(names),
+                "state": args.args.get("state", "available"),
+                "region": region,
+            }
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "id": ACCOUNT_ID,
+                "accountId": ACCOUNT_ID,
+                "arn": MOCK_USER_ARN,
+                "userId": "AIDAOFFLINEPLAN0000000",
+            }
+        raise OfflinePlanError(
+            f"the offline plan has no answer for the look-up {args.token}; add one to "
+            "infractl/mocks.py (PlatformMocks.call)"
+        )
+
+    def _provider_facts(self, reference: str | None) -> tuple[str, dict[str, str]]:
+        """Region and default tags of the explicit provider a resource or invoke uses."""
+        provider = self.providers.get((reference or "").rsplit("::", 1)[-1])
+        if provider is None:
+            # The stacks set pulumi:disable-default-providers: a real deployment would refuse
+            # this resource, and it would miss the provider's default tags.
+            raise OfflinePlanError(
+                "a resource or look-up uses the default AWS provider; pass the program's "
+                "explicit provider (opts=ResourceOptions(provider=...) or parent=...)"
+            )
+        tags_json = provider.get("defaultTags")
+        default_tags = json.loads(tags_json).get("tags", {}) if tags_json else {}
+        return str(provider["region"]), default_tags
+
+    def _lookup(self, resource_id: str) -> dict[str, Any]:
+        return self.states.get(resource_id, {})

@@ -1,0 +1,29 @@
+"""Facts about resource types read from the installed provider SDK."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from functools import cache
+
+
+@cache
+def aws_resource_class(type_token: str) -> type | None:
+    """The pulumi-aws class for a token such as ``aws:ec2/vpc:Vpc`` (None if not an AWS type)."""
+    package, module_path, class_name = type_token.split(":")
+    if package != "aws":
+        return None
+    module = module_path.split("/")[0]
+    target = "pulumi_aws" if module == "index" else f"pulumi_aws.{module}"
+    try:
+        return getattr(importlib.import_module(target), class_name, None)
+    except ImportError:
+        return None
+
+
+@cache
+def is_taggable(type_token: str) -> bool:
+    """Whether the AWS resource type takes ``tags`` (and so receives provider default tags)."""
+    cls = aws_resource_class(type_token)
+    init = getattr(cls, "_internal_init", None)
+    return init is not None and "tags" in inspect.signature(init).parameters
