@@ -21,7 +21,7 @@ from infra.config import ConfigError
 from infractl.engine import run_stack
 from infractl.mocks import OfflinePlanError
 from infractl.render import render_plan
-from infractl.stackfile import StackFileError
+from infractl.stackfile import PROJECT_DIR, StackFileError
 
 EXIT_INVALID = 2
 
@@ -57,6 +57,9 @@ def plan(
             help="Leave computed values unknown, as a real `pulumi preview` of a new stack does.",
         ),
     ] = False,
+    project_dir: Annotated[
+        Path, typer.Option(help="Directory holding Pulumi.yaml and the stack files.")
+    ] = PROJECT_DIR,
 ) -> None:
     """Run the real program with the stack's real config under Pulumi's mock runtime.
 
@@ -65,7 +68,7 @@ def plan(
     network.
     """
     try:
-        result = run_stack(stack, preview=preview)
+        result = run_stack(stack, preview=preview, project_dir=project_dir)
     except (ConfigError, StackFileError) as error:
         raise _fail(str(error)) from None
     except OfflinePlanError as error:

@@ -74,8 +74,16 @@ def run_stack(
     return run_program(effective, preview=preview, program=program)
 
 
-def run_program(stack_file: StackFile, *, preview: bool, program: Program) -> Plan:
-    monitor = RecordingMonitor(PlatformMocks(preview=preview))
+def run_program(
+    stack_file: StackFile,
+    *,
+    preview: bool,
+    program: Program = _default_program,
+    monitor: RecordingMonitor | None = None,
+) -> Plan:
+    """Run ``program`` with ``stack_file``'s config; ``monitor`` lets a caller keep the record
+    of what was declared even when the program fails."""
+    monitor = monitor or RecordingMonitor(PlatformMocks(preview=preview))
     with _isolated_runtime(stack_file, preview, monitor):
         _sync_await(runtime_stack.run_in_stack(program))
     return monitor.plan(stack_file.project, stack_file.stack, preview)

@@ -89,11 +89,12 @@ class Plan:
             raise LookupError(f"expected one {type_token}, found {len(matches)}")
         return matches[0]
 
-    def named(self, name: str) -> PlannedResource:
-        for resource in self.resources:
-            if resource.name == name:
-                return resource
-        raise LookupError(f"no resource named {name!r}")
+    def named(self, name: str, type_token: str | None = None) -> PlannedResource:
+        """The resource with this logical name (and type, where a component shares the name)."""
+        matches = [r for r in self.resources if r.name == name and type_token in (None, r.type)]
+        if len(matches) != 1:
+            raise LookupError(f"expected one resource named {name!r}, found {len(matches)}")
+        return matches[0]
 
     def by_urn(self, urn: str) -> PlannedResource:
         for resource in self.resources:

@@ -14,8 +14,10 @@ from typing import Any
 
 import yaml
 
-#: Offline stand-in for a value encrypted with the stack's secrets provider.
-SECRET_PLACEHOLDER = "[secure value: not decrypted offline]"
+#: Offline stand-in for a value encrypted with the stack's secrets provider. Shaped as an email
+#: address on a reserved domain so that it passes the string and address checks of config that
+#: may be secret; it is masked like the real value wherever it appears.
+SECRET_PLACEHOLDER = "offline-secret@example.com"
 
 #: The repository root, where Pulumi.yaml and the stack files live.
 PROJECT_DIR = Path(__file__).resolve().parent.parent

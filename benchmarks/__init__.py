@@ -1,0 +1,1 @@
+"""Benchmarks of the offline plan and the test command."""

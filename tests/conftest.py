@@ -1,0 +1,67 @@
+"""Shared fixtures: each stack's program runs once per session; tests assert on the record."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import pytest
+
+from infractl.engine import run_stack
+from infractl.plan import Plan, PlannedResource
+
+STACKS = ("dev", "prod")
+
+
+@cache
+def plan_for(stack: str, preview: bool = False) -> Plan:
+    """The offline plan of a committed stack file, computed once per test session."""
+    return run_stack(stack, preview=preview)
+
+
+def plan_with(stack: str, overrides: dict[str, Any]) -> Plan:
+    """A plan of ``stack`` with some config keys replaced (full key -> value)."""
+    return run_stack(stack, config_overrides=overrides)
+
+
+@pytest.fixture(scope="session")
+def dev_plan() -> Plan:
+    return plan_for("dev")
+
+
+@pytest.fixture(scope="session")
+def prod_plan() -> Plan:
+    return plan_for("prod")
+
+
+@pytest.fixture(params=STACKS)
+def plan(request: pytest.FixtureRequest) -> Plan:
+    """Each committed stack in turn: a test using it proves a property in dev and in prod."""
+    return plan_for(request.param)
+
+
+def policy(resource: PlannedResource, key: str) -> dict[str, Any]:
+    """A JSON policy document input, parsed."""
+    document = resource.inputs[key]
+    assert isinstance(document, str), f"{resource.name}.{key} is not a JSON document"
+    parsed: dict[str, Any] = json.loads(document)
+    return parsed
+
+
+def statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    found = document["Statement"]
+    return found if isinstance(found, list) else [found]
+
+
+def by_name(resources: list[PlannedResource]) -> dict[str, PlannedResource]:
+    return {resource.name: resource for resource in resources}
+
+
+def minimal_values(environment: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The smallest valid configuration (full keys) of an environment, with overrides."""
+    values: dict[str, Any] = {"aws:region": "us-east-1", "genericcorp:environment": environment}
+    if environment == "prod":
+        values["genericcorp:alerts"] = {"emails": ["oncall@genericcorp.com"]}
+    values.update(overrides or {})
+    return values

@@ -1,0 +1,87 @@
+"""The alerts topic: encrypted, published to only by this account's alarms, mailed to people."""
+
+from __future__ import annotations
+
+import hashlib
+
+from infractl.engine import SECRET_MASK, run_program
+from infractl.plan import Plan
+from infractl.stackfile import StackFile, read_stack_file
+from tests.conftest import policy, statements
+
+TOPIC = "aws:sns/topic:Topic"
+SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
+EMAILS = {
+    "dev": ["platform-alerts-dev@genericcorp.com"],
+    "prod": ["platform-oncall@genericcorp.com"],
+}
+
+
+def test_topic_is_encrypted_with_its_own_customer_managed_key(plan: Plan) -> None:
+    topic = plan.one(TOPIC)
+    key = plan.named("alerts-key", "aws:kms/key:Key")
+    assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
+    assert topic.inputs["name"] == f"genericcorp-{plan.stack}-alerts"
+    assert key.inputs["enableKeyRotation"] is True
+
+
+def test_cloudwatch_may_use_the_topic_key(plan: Plan) -> None:
+    key = plan.named("alerts-key", "aws:kms/key:Key")
+    [publisher] = [s for s in statements(policy(key, "policy")) if s["Sid"].startswith("Publisher")]
+    assert publisher["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert publisher["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+
+
+def test_topic_policy_admits_only_this_accounts_alarms_over_tls(plan: Plan) -> None:
+    topic_policy = plan.one("aws:sns/topicPolicy:TopicPolicy")
+    topic_arn = plan.one(TOPIC).outputs["arn"]
+    assert topic_policy.inputs["arn"] == topic_arn
+    found = {s["Sid"]: s for s in statements(policy(topic_policy, "policy"))}
+    publish = found["ServicePublishes0"]
+    assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    deny = found["DenyPublishWithoutTls"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert all(s["Resource"] == topic_arn for s in found.values())
+    assert found["AccountManagesTopic"]["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+
+
+def test_one_email_subscription_per_address(plan: Plan) -> None:
+    subscriptions = plan.of_type(SUBSCRIPTION)
+    topic_arn = plan.one(TOPIC).outputs["arn"]
+    assert sorted(s.inputs["endpoint"] for s in subscriptions) == EMAILS[plan.stack]
+    assert all(s.inputs["protocol"] == "email" for s in subscriptions)
+    assert all(s.inputs["topic"] == topic_arn for s in subscriptions)
+
+
+def test_subscription_names_keep_addresses_out_of_urns(plan: Plan) -> None:
+    for subscription in plan.of_type(SUBSCRIPTION):
+        email = subscription.inputs["endpoint"]
+        assert email not in subscription.urn
+        assert (
+            subscription.name == f"alerts-email-{hashlib.sha256(email.encode()).hexdigest()[:10]}"
+        )
+
+
+def test_alerts_topic_is_a_stack_output(plan: Plan) -> None:
+    assert plan.outputs["alerts"]["topicArn"] == plan.one(TOPIC).outputs["arn"]
+
+
+def test_addresses_set_as_secure_values_stay_secret() -> None:
+    secret = "oncall-private@genericcorp.com"
+    # Mark the key secret the way the CLI does for a `secure:` value.
+    stack_file = read_stack_file("prod")
+    secret_file = StackFile(
+        project=stack_file.project,
+        stack="prod",
+        path=stack_file.path,
+        values=stack_file.values | {"genericcorp:alerts": {"emails": [secret]}},
+        secret_keys=frozenset({"genericcorp:alerts"}),
+    )
+    plan = run_program(secret_file, preview=False)
+    [subscription] = plan.of_type(SUBSCRIPTION)
+    assert subscription.inputs["endpoint"] == SECRET_MASK
+    assert "endpoint" in subscription.secret_inputs
+    assert subscription.raw_inputs["endpoint"] == secret
+    assert secret not in str(plan.to_json())

@@ -1,0 +1,47 @@
+"""The documentation describes the code as it is."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from infra.config import ConfigError, parse_stack_config
+from infra.config.reference import render_reference
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_configuration_reference_is_current() -> None:
+    committed = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert committed == render_reference(), "docs/configuration.md is stale: run `make docs`"
+
+
+def test_ci_runs_the_readme_check_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "make check" in readme
+    assert re.search(r"^make check$", ci, re.MULTILINE)
+
+
+def test_every_make_target_the_readme_names_exists() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([a-z-]+):", makefile, re.MULTILINE))
+    named = set(re.findall(r"`make ([a-z-]+)", readme))
+    assert named, "README names no make target"
+    assert named <= targets, named - targets
+
+
+def test_readme_error_example_is_what_the_loader_prints() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    values = {
+        "aws:region": "us-east-1",
+        "genericcorp:environment": "prod",
+        "genericcorp:alerts": {"emails": ["oncall@genericcorp.com"]},
+        "genericcorp:network": {"azCount": "3", "natStratgy": "single"},
+    }
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config("prod", values)
+    assert f"```\n{caught.value}\n```" in readme

@@ -1,0 +1,289 @@
+"""The network component in both stacks: subnets, routing, NAT, endpoints, flow logs, default SG."""
+
+from __future__ import annotations
+
+import ipaddress
+from ipaddress import IPv4Network
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from components.network import (
+    RESERVED_AZ_SLOTS,
+    SubnetLayoutError,
+    SubnetPrefixLengths,
+    SubnetTier,
+    minimum_vpc_prefix,
+    plan_subnets,
+)
+from infractl.plan import Plan, PlannedResource
+from tests.conftest import plan_with, policy, statements
+
+SUBNET = "aws:ec2/subnet:Subnet"
+ROUTE = "aws:ec2/route:Route"
+ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
+ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
+NAT = "aws:ec2/natGateway:NatGateway"
+EXPECTED_AZS = {
+    "dev": ["us-east-1a", "us-east-1b"],
+    "prod": ["us-east-1a", "us-east-1b", "us-east-1c"],
+}
+
+
+def subnets(plan: Plan, tier: str) -> list[PlannedResource]:
+    return [s for s in plan.of_type(SUBNET) if s.tags.get("Tier") == tier]
+
+
+def associated_table(plan: Plan, subnet: PlannedResource) -> PlannedResource:
+    [association] = [a for a in plan.of_type(ASSOCIATION) if a.inputs["subnetId"] == subnet.id]
+    return plan.by_id(association.inputs["routeTableId"])
+
+
+def routes_of(plan: Plan, table: PlannedResource) -> list[PlannedResource]:
+    return [r for r in plan.of_type(ROUTE) if r.inputs["routeTableId"] == table.id]
+
+
+# --- VPC and subnets ----------------------------------------------------------------------
+
+
+def test_vpc_uses_the_configured_cidr_with_dns(plan: Plan) -> None:
+    vpc = plan.one("aws:ec2/vpc:Vpc")
+    assert vpc.inputs["cidrBlock"] == {"dev": "10.10.0.0/16", "prod": "10.20.0.0/16"}[plan.stack]
+    assert vpc.inputs["enableDnsSupport"] is True
+    assert vpc.inputs["enableDnsHostnames"] is True
+
+
+def test_dev_spans_two_azs_and_prod_three(plan: Plan) -> None:
+    azs = EXPECTED_AZS[plan.stack]
+    assert plan.outputs["network"]["availabilityZones"] == azs
+    for tier in SubnetTier:
+        assert sorted(s.inputs["availabilityZone"] for s in subnets(plan, tier)) == azs
+
+
+def test_subnet_cidrs_are_inside_the_vpc_and_never_overlap(plan: Plan) -> None:
+    vpc = IPv4Network(plan.one("aws:ec2/vpc:Vpc").inputs["cidrBlock"])
+    blocks = [IPv4Network(s.inputs["cidrBlock"]) for s in plan.of_type(SUBNET)]
+    assert len(blocks) == 3 * len(EXPECTED_AZS[plan.stack])
+    assert all(block.subnet_of(vpc) for block in blocks)
+    for index, block in enumerate(blocks):
+        assert not any(block.overlaps(other) for other in blocks[index + 1 :])
+
+
+def test_tier_sizes_follow_the_prefix_lengths(plan: Plan) -> None:
+    for tier, prefix in {"public": 24, "private": 19, "database": 24}.items():
+        assert {IPv4Network(s.inputs["cidrBlock"]).prefixlen for s in subnets(plan, tier)} == {
+            prefix
+        }
+
+
+def test_no_subnet_assigns_public_ips(plan: Plan) -> None:
+    assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in plan.of_type(SUBNET))
+
+
+def test_subnets_carry_the_tags_load_balancers_need(plan: Plan) -> None:
+    for subnet in subnets(plan, "public"):
+        assert subnet.tags["kubernetes.io/role/elb"] == "1"
+        assert "kubernetes.io/role/internal-elb" not in subnet.tags
+    for subnet in subnets(plan, "private"):
+        assert subnet.tags["kubernetes.io/role/internal-elb"] == "1"
+        assert "kubernetes.io/role/elb" not in subnet.tags
+    for subnet in subnets(plan, "database"):
+        assert not any(key.startswith("kubernetes.io/") for key in subnet.tags)
+
+
+# --- routing ------------------------------------------------------------------------------
+
+
+def test_public_subnets_route_to_the_internet_gateway(plan: Plan) -> None:
+    igw = plan.one("aws:ec2/internetGateway:InternetGateway")
+    tables = {associated_table(plan, s).name for s in subnets(plan, "public")}
+    assert tables == {"network-public-rt"}
+    [route] = routes_of(plan, plan.named("network-public-rt"))
+    assert route.inputs["destinationCidrBlock"] == "0.0.0.0/0"
+    assert route.inputs["gatewayId"] == igw.id
+
+
+def test_database_subnets_are_isolated(plan: Plan) -> None:
+    tables = {associated_table(plan, s).name for s in subnets(plan, "database")}
+    assert tables == {"network-database-rt"}
+    assert routes_of(plan, plan.named("network-database-rt")) == []
+    assert plan.named("network-database-rt").inputs.get("routes") in (None, [])
+
+
+def test_dev_shares_one_nat_gateway_and_prod_has_one_per_az(plan: Plan) -> None:
+    nats = plan.of_type(NAT)
+    public = {s.id: s.inputs["availabilityZone"] for s in subnets(plan, "public")}
+    nat_zones = sorted(public[nat.inputs["subnetId"]] for nat in nats)
+    assert nat_zones == {"dev": ["us-east-1a"], "prod": EXPECTED_AZS["prod"]}[plan.stack]
+    for subnet in subnets(plan, "private"):
+        [route] = routes_of(plan, associated_table(plan, subnet))
+        assert route.inputs["destinationCidrBlock"] == "0.0.0.0/0"
+        nat = plan.by_id(route.inputs["natGatewayId"])
+        expected_zone = "us-east-1a" if plan.stack == "dev" else subnet.inputs["availabilityZone"]
+        assert public[nat.inputs["subnetId"]] == expected_zone
+
+
+def test_each_nat_gateway_has_its_own_elastic_ip(plan: Plan) -> None:
+    eips = {str(e.id): e for e in plan.of_type("aws:ec2/eip:Eip")}
+    allocations = [nat.inputs["allocationId"] for nat in plan.of_type(NAT)]
+    assert sorted(allocations) == sorted(eips)
+    assert all(e.inputs["domain"] == "vpc" for e in eips.values())
+    assert sorted(plan.outputs["network"]["natGatewayPublicIps"]) == sorted(
+        e.outputs["publicIp"] for e in eips.values()
+    )
+
+
+def test_nat_gateways_wait_for_the_internet_gateway(plan: Plan) -> None:
+    igw = plan.one("aws:ec2/internetGateway:InternetGateway")
+    assert all(igw.urn in nat.dependencies for nat in plan.of_type(NAT))
+
+
+def test_no_nat_strategy_leaves_private_subnets_without_egress() -> None:
+    plan = plan_with("dev", {"genericcorp:network": {"natStrategy": "none"}})
+    assert plan.of_type(NAT) == []
+    assert plan.of_type("aws:ec2/eip:Eip") == []
+    for subnet in subnets(plan, "private"):
+        assert routes_of(plan, associated_table(plan, subnet)) == []
+
+
+def test_single_strategy_shares_one_gateway_across_all_azs() -> None:
+    plan = plan_with("dev", {"genericcorp:network": {"azCount": 3}})
+    assert len(plan.of_type(NAT)) == 1
+    targets = {r.inputs["natGatewayId"] for r in plan.of_type(ROUTE) if "natGatewayId" in r.inputs}
+    assert len(targets) == 1
+
+
+def test_s3_gateway_endpoint_serves_private_and_database_route_tables(plan: Plan) -> None:
+    endpoint = plan.one("aws:ec2/vpcEndpoint:VpcEndpoint")
+    assert endpoint.inputs["vpcEndpointType"] == "Gateway"
+    assert endpoint.inputs["serviceName"] == "com.amazonaws.us-east-1.s3"
+    expected = {
+        associated_table(plan, s).id
+        for tier in ("private", "database")
+        for s in subnets(plan, tier)
+    }
+    assert set(endpoint.inputs["routeTableIds"]) == expected
+
+
+# --- security ----------------------------------------------------------------------------
+
+
+def test_default_security_group_is_stripped_of_all_rules(plan: Plan) -> None:
+    sg = plan.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+    assert sg.inputs["vpcId"] == plan.one("aws:ec2/vpc:Vpc").id
+    assert not sg.inputs.get("ingress")
+    assert not sg.inputs.get("egress")
+
+
+def test_flow_logs_record_all_traffic_to_an_encrypted_log_group(plan: Plan) -> None:
+    flow_log = plan.one("aws:ec2/flowLog:FlowLog")
+    log_group = plan.one("aws:cloudwatch/logGroup:LogGroup")
+    key = plan.named("network-flow-logs-key", "aws:kms/key:Key")
+    assert flow_log.inputs["vpcId"] == plan.one("aws:ec2/vpc:Vpc").id
+    assert flow_log.inputs["trafficType"] == "ALL"
+    assert flow_log.inputs["logDestinationType"] == "cloud-watch-logs"
+    assert flow_log.inputs["logDestination"] == log_group.outputs["arn"]
+    assert flow_log.inputs["iamRoleArn"] == plan.one("aws:iam/role:Role").outputs["arn"]
+    assert log_group.inputs["name"] == f"/genericcorp/{plan.stack}/vpc/flow-logs"
+    assert log_group.inputs["kmsKeyId"] == key.outputs["arn"]
+    assert log_group.inputs["retentionInDays"] == {"dev": 30, "prod": 365}[plan.stack]
+
+
+def test_flow_log_key_lets_cloudwatch_logs_encrypt_only_this_log_group(plan: Plan) -> None:
+    key = plan.named("network-flow-logs-key", "aws:kms/key:Key")
+    [logs] = [
+        s for s in statements(policy(key, "policy")) if s["Sid"] == "CloudWatchLogsEncryptsFlowLogs"
+    ]
+    assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"] == (
+        f"arn:aws:logs:us-east-1:123456789012:log-group:/genericcorp/{plan.stack}/vpc/flow-logs"
+    )
+
+
+def test_flow_log_role_is_assumable_only_by_this_accounts_flow_logs(plan: Plan) -> None:
+    role = plan.one("aws:iam/role:Role")
+    [trust] = statements(policy(role, "assumeRolePolicy"))
+    assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    assert trust["Condition"]["ArnLike"]["aws:SourceArn"].endswith(":vpc-flow-log/*")
+
+
+def test_flow_log_role_writes_only_to_its_log_group(plan: Plan) -> None:
+    log_group_arn = plan.one("aws:cloudwatch/logGroup:LogGroup").outputs["arn"]
+    write, describe = statements(policy(plan.one("aws:iam/rolePolicy:RolePolicy"), "policy"))
+    assert write["Resource"] == [log_group_arn, f"{log_group_arn}:*"]
+    assert "logs:CreateLogGroup" not in write["Action"]
+    assert describe["Action"] == "logs:DescribeLogGroups"
+    assert describe["Resource"] == "arn:aws:logs:us-east-1:123456789012:log-group:*"
+
+
+def test_flow_logs_can_be_switched_off_in_dev_only() -> None:
+    plan = plan_with("dev", {"genericcorp:network": {"flowLogs": {"enabled": False}}})
+    assert plan.of_type("aws:ec2/flowLog:FlowLog") == []
+    assert plan.of_type("aws:cloudwatch/logGroup:LogGroup") == []
+    assert plan.outputs["network"]["flowLogGroupName"] is None
+
+
+def test_every_nat_gateway_alarms_to_the_alerts_topic(plan: Plan) -> None:
+    topic_arn = plan.one("aws:sns/topic:Topic").outputs["arn"]
+    alarms = plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    nats = {nat.id for nat in plan.of_type(NAT)}
+    assert {a.inputs["dimensions"]["NatGatewayId"] for a in alarms} == nats
+    for alarm in alarms:
+        assert alarm.inputs["metricName"] == "ErrorPortAllocation"
+        assert alarm.inputs["alarmActions"] == [topic_arn]
+        assert alarm.inputs["okActions"] == [topic_arn]
+
+
+# --- the subnet layout, as a property over many inputs --------------------------------------
+
+prefixes = st.builds(
+    SubnetPrefixLengths,
+    public=st.integers(18, 28),
+    private=st.integers(16, 28),
+    database=st.integers(18, 28),
+)
+
+
+@given(
+    vpc_prefix=st.integers(16, 24),
+    base=st.integers(0, 255),
+    az_count=st.integers(1, 6),
+    lengths=prefixes,
+)
+def test_plan_subnets_never_overlaps_and_stays_aligned(
+    vpc_prefix: int, base: int, az_count: int, lengths: SubnetPrefixLengths
+) -> None:
+    vpc = IPv4Network((int(ipaddress.IPv4Address(f"10.{base}.0.0")), vpc_prefix), strict=False)
+    try:
+        layout = plan_subnets(vpc, az_count, lengths)
+    except SubnetLayoutError:
+        slots = max(az_count, RESERVED_AZ_SLOTS)
+        needed = sum(slots * 2 ** (32 - lengths.of(t)) for t in SubnetTier)
+        too_big = any(lengths.of(t) <= vpc_prefix for t in SubnetTier)
+        assert too_big or needed > vpc.num_addresses
+        return
+    blocks = [block for tier in SubnetTier for block in layout[tier]]
+    assert all(len(layout[tier]) == az_count for tier in SubnetTier)
+    assert all(block.subnet_of(vpc) for block in blocks)
+    assert all(block.prefixlen == lengths.of(tier) for tier in SubnetTier for block in layout[tier])
+    for index, block in enumerate(blocks):
+        assert not any(block.overlaps(other) for other in blocks[index + 1 :])
+
+
+@pytest.mark.parametrize("az_count", [1, 2, 3, 4])
+def test_growing_up_to_four_azs_never_renumbers_a_subnet(az_count: int) -> None:
+    lengths = SubnetPrefixLengths(public=24, private=19, database=24)
+    vpc = IPv4Network("10.20.0.0/16")
+    bigger = plan_subnets(vpc, RESERVED_AZ_SLOTS, lengths)
+    smaller = plan_subnets(vpc, az_count, lengths)
+    for tier in SubnetTier:
+        assert smaller[tier] == bigger[tier][:az_count]
+
+
+@pytest.mark.parametrize(
+    ("addresses", "prefix"), [(65536, 16), (65537, 15), (34816, 16), (256, 24)]
+)
+def test_minimum_vpc_prefix(addresses: int, prefix: int) -> None:
+    assert minimum_vpc_prefix(addresses) == prefix

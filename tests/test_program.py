@@ -1,0 +1,77 @@
+"""The program as a whole: outputs, determinism, preview behaviour, keys and naming."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infractl.engine import run_stack
+from infractl.plan import Plan
+from tests.conftest import STACKS, plan_for
+
+KEY = "aws:kms/key:Key"
+
+
+def test_outputs_point_at_the_declared_resources(plan: Plan) -> None:
+    network = plan.outputs["network"]
+    assert network["vpcId"] == plan.one("aws:ec2/vpc:Vpc").id
+    assert network["cidr"] == plan.one("aws:ec2/vpc:Vpc").inputs["cidrBlock"]
+    subnets = {s.id: s.tags["Tier"] for s in plan.of_type("aws:ec2/subnet:Subnet")}
+    for tier in ("public", "private", "database"):
+        ids = network[f"{tier}SubnetIds"]
+        assert len(ids) == len(network["availabilityZones"])
+        assert {subnets[i] for i in ids} == {tier}
+    assert network["flowLogGroupName"] == f"/genericcorp/{plan.stack}/vpc/flow-logs"
+    assert plan.outputs["environment"] == plan.stack
+    assert plan.outputs["region"] == "us-east-1"
+
+
+def test_no_output_is_secret_or_unknown(plan: Plan) -> None:
+    text = json.dumps(plan.outputs)
+    assert "[secret]" not in text
+    assert "[unknown]" not in text
+
+
+def test_every_kms_key_rotates_and_has_the_environment_deletion_window(plan: Plan) -> None:
+    keys = plan.of_type(KEY)
+    assert len(keys) == 2
+    for key in keys:
+        assert key.inputs["enableKeyRotation"] is True
+        assert key.inputs["customerMasterKeySpec"] == "SYMMETRIC_DEFAULT"
+        assert key.inputs["deletionWindowInDays"] == {"dev": 7, "prod": 30}[plan.stack]
+        [admin] = [
+            s
+            for s in json.loads(key.inputs["policy"])["Statement"]
+            if s["Sid"] == "AccountAdministration"
+        ]
+        assert admin["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+
+
+def test_every_key_has_an_alias_under_the_stack(plan: Plan) -> None:
+    aliases = {a.inputs["name"] for a in plan.of_type("aws:kms/alias:Alias")}
+    assert aliases == {f"alias/genericcorp/{plan.stack}/{p}" for p in ("alerts", "flow-logs")}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_preview_declares_the_same_resources(stack: str) -> None:
+    # A real `pulumi preview` sees unknown ids; a resource created inside apply() would be
+    # missing from it. Both modes must declare exactly the same URNs.
+    full = plan_for(stack)
+    preview = plan_for(stack, preview=True)
+    assert [r.urn for r in preview.resources] == [r.urn for r in full.resources]
+    assert preview.outputs["network"]["vpcId"] == "[unknown]"
+
+
+def test_plans_are_deterministic() -> None:
+    assert run_stack("dev").to_json() == plan_for("dev").to_json()
+
+
+def test_prod_is_larger_than_dev_where_it_should_be(dev_plan: Plan, prod_plan: Plan) -> None:
+    for type_token, (dev, prod) in {
+        "aws:ec2/natGateway:NatGateway": (1, 3),
+        "aws:ec2/subnet:Subnet": (6, 9),
+        "aws:ec2/routeTable:RouteTable": (4, 5),
+    }.items():
+        assert len(dev_plan.of_type(type_token)) == dev, type_token
+        assert len(prod_plan.of_type(type_token)) == prod, type_token
