@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import runpy
+from pathlib import Path
 
 import pytest
+from pulumi.runtime import config as runtime_config
 
+from infra.config import loader
 from infractl.engine import run_stack
 from infractl.plan import Plan
+from infractl.stackfile import read_stack_file
 from tests.conftest import STACKS, plan_for
 
 KEY = "aws:kms/key:Key"
@@ -75,3 +80,28 @@ def test_prod_is_larger_than_dev_where_it_should_be(dev_plan: Plan, prod_plan: P
     }.items():
         assert len(dev_plan.of_type(type_token)) == dev, type_token
         assert len(prod_plan.of_type(type_token)) == prod, type_token
+
+
+def test_the_entry_point_pulumi_runs_declares_the_stack() -> None:
+    entry = Path(__file__).resolve().parent.parent / "__main__.py"
+
+    def program() -> None:
+        runpy.run_path(str(entry), run_name="__main__")
+
+    plan = run_stack("dev", program=program)
+    assert [r.urn for r in plan.resources] == [r.urn for r in plan_for("dev").resources]
+
+
+def test_config_arrives_from_the_cli_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The pulumi CLI hands config to the program in PULUMI_CONFIG (every value a string) and
+    # names the secure keys in PULUMI_CONFIG_SECRET_KEYS.
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(read_stack_file("prod").wire_config()))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(["genericcorp:alerts"]))
+    monkeypatch.setattr(loader.pulumi, "get_stack", lambda: "prod")
+    runtime_config.set_all_config({}, [])
+    config = loader.load_stack_config()
+    assert config.stack == "prod"
+    assert config.network.az_count == 3
+    assert str(config.network.cidr) == "10.20.0.0/16"
+    assert config.is_secret("genericcorp:alerts")
+    assert not config.is_secret("genericcorp:network")
