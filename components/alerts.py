@@ -69,13 +69,12 @@ class AlertsTopic(PlatformComponent):
             component_tag="monitoring",
             opts=opts,
         )
-        key = KmsKey(
+        key = KmsKey.owned_by(
+            self,
             f"{name}-key",
             purpose="alerts",
             description="encrypts the alerts SNS topic",
             settings=kms,
-            context=context,
-            component_tag=self.component_tag,
             service_statements=[
                 service_statement(
                     f"Publisher{index}",
@@ -84,7 +83,6 @@ class AlertsTopic(PlatformComponent):
                 )
                 for index, service in enumerate(publisher_services)
             ],
-            opts=self.child_opts(),
         )
         topic_name = context.physical_name("alerts")
         topic = aws.sns.Topic(

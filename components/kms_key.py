@@ -117,3 +117,26 @@ class KmsKey(PlatformComponent):
         self.key_id = key.key_id
         self.alias_name = alias.name
         self.register_outputs({"arn": self.arn, "keyId": self.key_id, "aliasName": self.alias_name})
+
+    @classmethod
+    def owned_by(
+        cls,
+        owner: PlatformComponent,
+        name: str,
+        *,
+        purpose: str,
+        description: str,
+        settings: KmsSettings,
+        service_statements: Sequence[Mapping[str, Any]] = (),
+    ) -> KmsKey:
+        """A key that is a child of ``owner`` and carries its Component tag."""
+        return cls(
+            name,
+            purpose=purpose,
+            description=description,
+            settings=settings,
+            context=owner.context,
+            component_tag=owner.component_tag,
+            service_statements=service_statements,
+            opts=owner.child_opts(),
+        )

@@ -228,7 +228,7 @@ class Network(PlatformComponent):
                 f"Network needs {settings.az_count} availability zones, got "
                 f"{len(availability_zones)}: {list(availability_zones)}"
             )
-        self.availability_zones = list(availability_zones)
+        self.availability_zones = zones = list(availability_zones)
         self.layout = plan_subnets(settings.cidr, settings.az_count, settings.subnet_prefix_lengths)
 
         vpc = aws.ec2.Vpc(
@@ -259,7 +259,7 @@ class Network(PlatformComponent):
                     tags=self.tags(f"{tier}-{zone}", Tier=str(tier), **_load_balancer_tag(tier)),
                     opts=self.child_opts(),
                 )
-                for zone, block in zip(self.availability_zones, self.layout[tier], strict=True)
+                for zone, block in zip(zones, self.layout[tier], strict=True)
             ]
             for tier in SubnetTier
         }
@@ -277,21 +277,13 @@ class Network(PlatformComponent):
             gateway_id=internet_gateway.id,
             opts=self.child_opts(),
         )
-        for zone, subnet in zip(self.availability_zones, subnets[SubnetTier.PUBLIC], strict=True):
-            aws.ec2.RouteTableAssociation(
-                f"{name}-public-{zone}",
-                subnet_id=subnet.id,
-                route_table_id=public_routes.id,
-                opts=self.child_opts(),
-            )
+        self._associate(name, SubnetTier.PUBLIC, subnets, [public_routes] * len(zones))
 
         nat_gateways = self._nat_gateways(
             name, settings.nat_strategy, subnets[SubnetTier.PUBLIC], internet_gateway
         )
         private_route_tables = []
-        for index, (zone, subnet) in enumerate(
-            zip(self.availability_zones, subnets[SubnetTier.PRIVATE], strict=True)
-        ):
+        for index, zone in enumerate(zones):
             route_table = aws.ec2.RouteTable(
                 f"{name}-private-rt-{zone}",
                 vpc_id=vpc.id,
@@ -306,13 +298,8 @@ class Network(PlatformComponent):
                     nat_gateway_id=nat_gateways[min(index, len(nat_gateways) - 1)].id,
                     opts=self.child_opts(),
                 )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-private-{zone}",
-                subnet_id=subnet.id,
-                route_table_id=route_table.id,
-                opts=self.child_opts(),
-            )
             private_route_tables.append(route_table)
+        self._associate(name, SubnetTier.PRIVATE, subnets, private_route_tables)
 
         # Isolated tier: one route table with only the implicit local route.
         database_routes = aws.ec2.RouteTable(
@@ -321,13 +308,7 @@ class Network(PlatformComponent):
             tags=self.tags("database"),
             opts=self.child_opts(),
         )
-        for zone, subnet in zip(self.availability_zones, subnets[SubnetTier.DATABASE], strict=True):
-            aws.ec2.RouteTableAssociation(
-                f"{name}-database-{zone}",
-                subnet_id=subnet.id,
-                route_table_id=database_routes.id,
-                opts=self.child_opts(),
-            )
+        self._associate(name, SubnetTier.DATABASE, subnets, [database_routes] * len(zones))
 
         aws.ec2.VpcEndpoint(
             f"{name}-s3-endpoint",
@@ -339,7 +320,7 @@ class Network(PlatformComponent):
             opts=self.child_opts(),
         )
 
-        for zone, nat in zip(self.availability_zones, nat_gateways, strict=False):
+        for zone, nat in zip(zones, nat_gateways, strict=False):
             aws.cloudwatch.MetricAlarm(
                 f"{name}-nat-{zone}-port-allocation",
                 alarm_description=(
@@ -383,6 +364,24 @@ class Network(PlatformComponent):
             }
         )
 
+    def _associate(
+        self,
+        name: str,
+        tier: SubnetTier,
+        subnets: dict[SubnetTier, list[aws.ec2.Subnet]],
+        route_tables: Sequence[aws.ec2.RouteTable],
+    ) -> None:
+        """Associate each subnet of ``tier`` with the route table of its AZ."""
+        for zone, subnet, table in zip(
+            self.availability_zones, subnets[tier], route_tables, strict=True
+        ):
+            aws.ec2.RouteTableAssociation(
+                f"{name}-{tier}-{zone}",
+                subnet_id=subnet.id,
+                route_table_id=table.id,
+                opts=self.child_opts(),
+            )
+
     def _nat_gateways(
         self,
         name: str,
@@ -417,13 +416,12 @@ class Network(PlatformComponent):
     ) -> pulumi.Output[str]:
         context = self.context
         log_group_name = context.path("vpc", "flow-logs")
-        key = KmsKey(
+        key = KmsKey.owned_by(
+            self,
             f"{name}-flow-logs-key",
             purpose="flow-logs",
             description="encrypts the VPC flow-log group",
             settings=kms,
-            context=context,
-            component_tag=self.component_tag,
             service_statements=[
                 service_statement(
                     "CloudWatchLogsEncryptsFlowLogs",
@@ -437,7 +435,6 @@ class Network(PlatformComponent):
                     },
                 )
             ],
-            opts=self.child_opts(),
         )
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
