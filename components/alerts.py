@@ -69,6 +69,8 @@ class AlertsTopic(PlatformComponent):
             component_tag="monitoring",
             opts=opts,
         )
+        topic_name = context.physical_name("alerts")
+        topic_arn = context.arn("sns", topic_name)
         key = KmsKey.owned_by(
             self,
             f"{name}-key",
@@ -80,11 +82,17 @@ class AlertsTopic(PlatformComponent):
                     f"Publisher{index}",
                     service,
                     actions=("kms:Decrypt", "kms:GenerateDataKey*"),
+                    # Only on behalf of this account, and only for this topic's messages.
+                    condition={
+                        "StringEquals": {
+                            "aws:SourceAccount": context.account_id,
+                            "kms:EncryptionContext:aws:sns:topicArn": topic_arn,
+                        }
+                    },
                 )
                 for index, service in enumerate(publisher_services)
             ],
         )
-        topic_name = context.physical_name("alerts")
         topic = aws.sns.Topic(
             f"{name}-topic",
             name=topic_name,

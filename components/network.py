@@ -465,7 +465,7 @@ class Network(PlatformComponent):
             tags=self.tags("flow-logs"),
             opts=self.child_opts(),
         )
-        aws.iam.RolePolicy(
+        write_access = aws.iam.RolePolicy(
             f"{name}-flow-logs-write",
             role=role.id,
             policy=policy_document(
@@ -497,7 +497,8 @@ class Network(PlatformComponent):
             iam_role_arn=role.arn,
             max_aggregation_interval=600,
             tags=self.tags("flow-log"),
-            opts=self.child_opts(),
+            # A flow log created before its role may write goes to "access error" for good.
+            opts=self.child_opts(depends_on=[write_access]),
         )
         return log_group.name
 

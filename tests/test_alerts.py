@@ -30,6 +30,13 @@ def test_cloudwatch_may_use_the_topic_key(plan: Plan) -> None:
     [publisher] = [s for s in statements(policy(key, "policy")) if s["Sid"].startswith("Publisher")]
     assert publisher["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert publisher["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    # Confused-deputy guard: only for this account, only for this topic's messages.
+    assert publisher["Condition"] == {
+        "StringEquals": {
+            "aws:SourceAccount": "123456789012",
+            "kms:EncryptionContext:aws:sns:topicArn": plan.one(TOPIC).outputs["arn"],
+        }
+    }
 
 
 def test_topic_policy_admits_only_this_accounts_alarms_over_tls(plan: Plan) -> None:

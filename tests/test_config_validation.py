@@ -201,6 +201,19 @@ def test_unknown_region_suggests_close_names() -> None:
     assert "us-east-1" in line
 
 
+@pytest.mark.parametrize("region", ["cn-north-1", "us-gov-west-1"])
+def test_regions_outside_the_commercial_partition_are_refused(region: str) -> None:
+    line = only_line(rejected("dev", {"aws:region": region}))
+    assert line.startswith(f'aws:region = "{region}": a region of the aws-')
+    assert "supports the commercial partition (aws) only" in line
+
+
+@pytest.mark.parametrize("stack", ["qa.eu", "QA", "9lives", "-x", "a" * 21, "a_b"])
+def test_stack_names_that_aws_names_cannot_hold_are_refused(stack: str) -> None:
+    line = only_line(rejected("dev", {}, stack=stack))
+    assert line.startswith(f'stack name = "{stack}": must be 1 to 20 lowercase letters')
+
+
 def test_missing_environment_says_what_to_set() -> None:
     values = minimal_values("dev")
     del values["genericcorp:environment"]

@@ -190,6 +190,11 @@ def test_flow_logs_record_all_traffic_to_an_encrypted_log_group(plan: Plan) -> N
     assert log_group.inputs["retentionInDays"] == {"dev": 30, "prod": 365}[plan.stack]
 
 
+def test_flow_log_waits_for_its_role_to_be_allowed_to_write(plan: Plan) -> None:
+    write_access = plan.one("aws:iam/rolePolicy:RolePolicy")
+    assert write_access.urn in plan.one("aws:ec2/flowLog:FlowLog").dependencies
+
+
 def test_flow_log_key_lets_cloudwatch_logs_encrypt_only_this_log_group(plan: Plan) -> None:
     key = plan.named("network-flow-logs-key", "aws:kms/key:Key")
     [logs] = [

@@ -9,6 +9,7 @@ the key path, the bad value and what is allowed.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +26,7 @@ from infra.config.stack import PROJECT, StackConfig, stack_file_name
 #: Namespaces the program reads. ``pulumi:`` keys are engine options and are left to the engine.
 _ENGINE_NAMESPACE = "pulumi"
 _AWS_KEYS = frozenset({"aws:region"})
+_STACK_NAME = re.compile(r"[a-z][a-z0-9-]{0,19}")
 
 
 def load_stack_config() -> StackConfig:
@@ -57,6 +59,18 @@ def parse_stack_config(
     stack_file = stack_file_name(stack)
     secrets = frozenset(secret_keys)
     problems = _namespace_problems(values)
+    if not _STACK_NAME.fullmatch(stack):
+        problems.append(
+            ConfigProblem(
+                path="stack name",
+                value=stack,
+                message=(
+                    "must be 1 to 20 lowercase letters, digits or hyphens, starting with a letter: "
+                    "it becomes part of AWS names (SNS topics, KMS aliases, buckets) that allow "
+                    "nothing else"
+                ),
+            )
+        )
 
     environment = _environment(stack, values.get(f"{PROJECT}:environment", MISSING))
     if isinstance(environment, ConfigProblem):

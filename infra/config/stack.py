@@ -71,6 +71,11 @@ class TaggingSettings(SettingsModel):
         return tags
 
 
+#: Partitions the program supports. Others (China, GovCloud, ISO) name service principals,
+#: endpoints and ARNs differently and are refused rather than half supported.
+SUPPORTED_PARTITIONS = frozenset({"aws"})
+
+
 @cache
 def known_regions() -> dict[str, str]:
     """Every AWS region botocore knows, mapped to its partition (``aws``, ``aws-cn``, ...)."""
@@ -107,6 +112,11 @@ class StackConfig(BaseModel):
             close = difflib.get_close_matches(region, known_regions(), n=3, cutoff=0.7)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise ValueError(f"not an AWS region{hint} (for example us-east-1, eu-west-1)")
+        if known_regions()[region] not in SUPPORTED_PARTITIONS:
+            raise ValueError(
+                f"a region of the {known_regions()[region]} partition; the program supports the "
+                "commercial partition (aws) only, whose service principals and ARNs it uses"
+            )
         return region
 
     def bind(self, stack: str, secret_keys: frozenset[str]) -> None:
