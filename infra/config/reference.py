@@ -47,6 +47,10 @@ Pulumi.prod.yaml: 1 configuration error; nothing was deployed:
 than AZs, one AZ outage cuts egress for the others. Prod allows: "one-per-az"
 ```
 
+Stack names are 1 to 20 lowercase letters, digits or hyphens, starting with a letter, because
+they become part of AWS resource names. `aws:region` must be a region of the commercial AWS
+partition.
+
 Values that must stay private are set with `pulumi config set --secret <key> <value>`, which
 stores them as `secure:` ciphertext; the program keeps them secret (for example alert
 addresses become secret subscription endpoints when `{PROJECT}:alerts` is secret). No key
