@@ -45,3 +45,9 @@ def test_readme_error_example_is_what_the_loader_prints() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_stack_config("prod", values)
     assert f"```\n{caught.value}\n```" in readme
+
+
+def test_every_test_module_is_collected() -> None:
+    # pytest collects only test_*.py: a test file named otherwise would never run.
+    modules = {path.name for path in (ROOT / "tests").glob("*.py")}
+    assert {m for m in modules if not m.startswith("test_")} == {"__init__.py", "conftest.py"}

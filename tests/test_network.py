@@ -6,7 +6,7 @@ import ipaddress
 from ipaddress import IPv4Network
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.network import (
@@ -251,6 +251,7 @@ prefixes = st.builds(
 )
 
 
+@settings(deadline=None, max_examples=300)
 @given(
     vpc_prefix=st.integers(16, 24),
     base=st.integers(0, 255),
