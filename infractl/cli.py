@@ -101,7 +101,3 @@ def config_reference(
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
-
-
-def main() -> None:
-    app()
