@@ -55,6 +55,10 @@ AUTONAMED = frozenset(
 )
 
 
+#: Packages whose resources must use an explicit provider (see ``_provider_facts``).
+EXPLICIT_PROVIDER_PACKAGES = frozenset({"aws", "kubernetes"})
+
+
 class OfflinePlanError(Exception):
     """The program did something the offline plan cannot answer or a real deployment refuses."""
 
@@ -233,7 +237,18 @@ def _sns_subscription(r: MockResource) -> dict[str, Any]:
     }
 
 
+def _random_password(r: MockResource) -> dict[str, Any]:
+    # Deterministic, and drawn from the characters the inputs allow, so the value is valid
+    # wherever the real one would be (an ElastiCache AUTH token refuses some punctuation).
+    length = int(r.inputs.get("length", 32))
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    seed = digest(r.type, r.name, length=64)
+    result = "".join(alphabet[int(seed[i % 64], 16) * 3 % len(alphabet)] for i in range(length))
+    return {"id": "none", "result": result, "bcryptHash": "$2a$10$" + "x" * 53}
+
+
 COMPUTED: dict[str, Callable[[MockResource], dict[str, Any]]] = {
+    "random:index/randomPassword:RandomPassword": _random_password,
     "aws:ec2/vpc:Vpc": _vpc,
     "aws:ec2/subnet:Subnet": _subnet,
     "aws:ec2/internetGateway:InternetGateway": _ec2("igw", "internet-gateway"),
@@ -285,7 +300,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return provider_id, inputs
         if not args.custom:
             return "", {}  # a component: nothing in the cloud to compute
-        region, default_tags = self._provider_facts(args.provider)
+        region, default_tags = self._provider_facts(args.typ, args.provider)
         if args.typ in AUTONAMED and not inputs.get("name"):
             inputs["name"] = f"{args.name}-{digest(args.typ, args.name, length=7)}"
         if is_taggable(args.typ):
@@ -305,7 +320,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         return self._answer(args), []
 
     def _answer(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        region, _ = self._provider_facts(args.provider)
+        region, _ = self._provider_facts(args.token, args.provider)
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             letters = REGION_ZONES.get(region, ("a", "b", "c"))
             names = [f"{region}{letter}" for letter in letters]
@@ -329,16 +344,25 @@ class PlatformMocks(pulumi.runtime.Mocks):
             "infractl/mocks.py (PlatformMocks.call)"
         )
 
-    def _provider_facts(self, reference: str | None) -> tuple[str, dict[str, str]]:
-        """Region and default tags of the explicit provider a resource or invoke uses."""
+    def _provider_facts(self, token: str, reference: str | None) -> tuple[str, dict[str, str]]:
+        """Region and default tags of the explicit provider a resource or invoke uses.
+
+        AWS and Kubernetes resources must name an explicit provider: a default AWS provider is
+        disabled in the stack files, and a default Kubernetes provider would act on whatever
+        cluster the operator's kubeconfig points at. Providers without ambient targets
+        (random) may use their default provider and have no region or default tags.
+        """
+        package = token.split(":", 1)[0]
+        if package not in EXPLICIT_PROVIDER_PACKAGES:
+            return "", {}
         provider = self.providers.get((reference or "").rsplit("::", 1)[-1])
         if provider is None:
-            # The stacks set pulumi:disable-default-providers: a real deployment would refuse
-            # this resource, and it would miss the provider's default tags.
             raise OfflinePlanError(
-                "a resource or look-up uses the default AWS provider; pass the program's "
-                "explicit provider (opts=ResourceOptions(provider=...) or parent=...)"
+                f"a resource or look-up ({token}) uses the default {package} provider; pass the "
+                "program's explicit provider (opts=ResourceOptions(provider=...) or parent=...)"
             )
+        if package != "aws":
+            return "", {}
         tags_json = provider.get("defaultTags")
         default_tags = json.loads(tags_json).get("tags", {}) if tags_json else {}
         return str(provider["region"]), default_tags

@@ -6,10 +6,11 @@ import re
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 import pytest
 
 from infractl.engine import run_stack
-from infractl.mocks import OfflinePlanError
+from infractl.mocks import OfflinePlanError, PlatformMocks
 from infractl.plan import Plan
 
 
@@ -56,5 +57,21 @@ def test_the_default_provider_is_refused_as_the_stacks_disable_it() -> None:
     def program() -> None:
         aws.s3.Bucket("stray")
 
-    with pytest.raises(OfflinePlanError, match="uses the default AWS provider"):
+    with pytest.raises(OfflinePlanError, match=r"\(aws:s3/bucket:Bucket\) uses the default aws"):
         run_stack("dev", program=program)
+
+
+def test_a_kubernetes_resource_without_the_program_s_provider_is_refused() -> None:
+    # The default Kubernetes provider would act on whatever cluster the local kubeconfig names.
+    with pytest.raises(OfflinePlanError, match="uses the default kubernetes provider"):
+        PlatformMocks()._provider_facts("kubernetes:core/v1:Namespace", None)  # pyright: ignore[reportPrivateUsage]
+
+
+def test_random_passwords_need_no_provider_and_are_deterministic() -> None:
+    def program() -> None:
+        random.RandomPassword("token", length=40, special=False)
+
+    first = run_stack("dev", program=program).one("random:index/randomPassword:RandomPassword")
+    again = run_stack("dev", program=program).one("random:index/randomPassword:RandomPassword")
+    assert first.outputs["result"] == again.outputs["result"]
+    assert len(first.outputs["result"]) == 40
