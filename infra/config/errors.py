@@ -117,6 +117,8 @@ def _describe(detail: ErrorDetails, model: type[BaseModel]) -> str:
         "int_type": "a whole number",
         "int_from_float": "a whole number",
         "int_parsing": "a whole number",
+        "float_type": "a number",
+        "float_parsing": "a number",
         "bool_type": "true or false",
         "string_type": "a string",
         "list_type": "a list",
