@@ -384,20 +384,23 @@ class Network(PlatformComponent):
         internet gateway and the S3 gateway endpoint are free and have no line."""
         component = "network"
         gateways = nat_gateway_count(settings)
+        running = f"{gateways} x {catalog.hours_per_month} h"
         lines: list[CostLine] = []
         if gateways:
             lines += [
                 CostLine.fixed(
                     component,
-                    f"NAT gateways ({gateways})",
+                    "NAT gateways",
                     catalog.price("vpc.nat-gateway", resource="aws:ec2/natGateway:NatGateway"),
                     hourly(catalog, gateways),
+                    note=running,
                 ),
                 CostLine.fixed(
                     component,
-                    f"NAT Elastic IPs, public IPv4 ({gateways})",
+                    "NAT Elastic IPs (public IPv4)",
                     catalog.price("vpc.public-ipv4-address", resource="aws:ec2/eip:Eip"),
                     hourly(catalog, gateways),
+                    note=running,
                 ),
                 CostLine.usage(
                     component,
@@ -407,7 +410,7 @@ class Network(PlatformComponent):
                 ),
                 CostLine.fixed(
                     component,
-                    f"NAT port-allocation alarms ({gateways})",
+                    "NAT port-allocation alarms",
                     catalog.price(
                         "cloudwatch.standard-alarm", resource="aws:cloudwatch/metricAlarm"
                     ),
@@ -428,12 +431,12 @@ class Network(PlatformComponent):
                 ),
                 CostLine.usage(
                     component,
-                    f"Flow-log storage ({flow_logs.retention_days} days kept)",
+                    "Flow-log storage",
                     catalog.price("cloudwatch.logs.storage", resource="VPC flow-log group"),
                     None if ingested is None else ingested * months_kept,
                     # Steady state: each month's ingestion is kept for the retention period.
                     # CloudWatch compresses stored logs, so this is an upper bound.
-                    note=f"{ingested} GB/month kept {months_kept:.1f} months (upper bound)",
+                    note=f"{ingested} GB/month kept {flow_logs.retention_days} days (upper bound)",
                 ),
             ]
         return lines
