@@ -21,7 +21,7 @@ from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
-from pydantic import EmailStr, Field, model_validator
+from pydantic import EmailStr, Field, ValidationInfo, field_validator
 
 from components.base import PlatformComponent, SettingsModel, StackContext
 from components.cost import CostLine, PriceCatalog
@@ -66,13 +66,15 @@ class BudgetSettings(SettingsModel):
         "tags. Account-wide: let one stack per account own it.",
     )
 
-    @model_validator(mode="after")
-    def _someone_is_told(self) -> BudgetSettings:
-        if not self.notify_alerts_topic and not self.emails:
+    @field_validator("emails")
+    @classmethod
+    def _someone_is_told(cls, emails: list[str], info: ValidationInfo) -> list[str]:
+        if info.data.get("notify_alerts_topic") is False and not emails:
             raise ValueError(
-                "a notification needs a subscriber: set notifyAlertsTopic to true or list emails"
+                "with notifyAlertsTopic false, list at least one address: AWS Budgets needs a "
+                "subscriber for each notification"
             )
-        return self
+        return emails
 
 
 class Budget(PlatformComponent):
