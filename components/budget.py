@@ -95,8 +95,8 @@ class Budget(PlatformComponent):
         super().__init__(
             "genericcorp:cost:Budget", name, context=context, component_tag="cost", opts=opts
         )
-        topics: Sequence[pulumi.Input[str]] = (
-            [alerts_topic_arn] if settings.notify_alerts_topic else []
+        topics: Sequence[pulumi.Input[str]] | None = (
+            [alerts_topic_arn] if settings.notify_alerts_topic else None
         )
         budget = aws.budgets.Budget(
             f"{name}-monthly",
@@ -118,7 +118,7 @@ class Budget(PlatformComponent):
                     threshold=notification.threshold_percent,
                     threshold_type="PERCENTAGE",
                     subscriber_sns_topic_arns=topics,
-                    subscriber_email_addresses=list(settings.emails),
+                    subscriber_email_addresses=list(settings.emails) or None,
                 )
                 for notification in settings.notifications
             ],

@@ -39,7 +39,7 @@ app.add_typer(cost_cli.app, name="cost")
 
 
 def _fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
-    Console(stderr=True, highlight=False).print(message, markup=False)
+    Console(stderr=True, highlight=False).print(message, markup=False, soft_wrap=True)
     return typer.Exit(code)
 
 
