@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.ce.models import ce_backends
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from typer.testing import CliRunner
 
 from infractl.cli import app
