@@ -4,6 +4,7 @@
   cost diff BASE HEAD              Markdown PR comment: per-component and per-line deltas
   cost chart STACK --output PNG    cost per customer vs customers, and the breakdown
   cost actual STACK | --outputs F  last month's Cost Explorer spend beside the estimate
+  cost figures [--write FILE]      dev and prod side by side (docs/cost.md)
 
 A STACK is planned offline (no AWS); FILE is ``pulumi stack output --json`` output or
 ``infractl plan STACK --json PATH`` output. ``cost STACK`` is short for ``cost show STACK``.
@@ -32,8 +33,10 @@ from infractl.cost_report import (
     load_document,
     render_actual,
     render_diff,
+    render_figures,
     render_markdown,
     render_table,
+    replace_figures,
     write_chart,
 )
 from infractl.mocks import OfflinePlanError
@@ -65,6 +68,7 @@ def _fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
 
 
 def _stack_document(stack: str) -> CostDocument:
+    """The cost outputs of ``stack``'s offline plan."""
     from infractl.engine import run_stack  # noqa: PLC0415 - only when a stack is planned
 
     try:
@@ -172,3 +176,18 @@ def actual(
     except ActualCostError as error:
         raise _fail(str(error), code=1) from None
     sys.stdout.write(render_actual(doc, spent, period))
+
+
+@app.command()
+def figures(
+    write: Annotated[
+        Path | None,
+        typer.Option("--write", metavar="MARKDOWN", help="Replace the figures block of this file."),
+    ] = None,
+) -> None:
+    """The dev and prod estimates side by side (the figures block of docs/cost.md)."""
+    block = render_figures({stack: _stack_document(stack) for stack in ("dev", "prod")})
+    if write is None:
+        sys.stdout.write(block + "\n")
+        return
+    write.write_text(replace_figures(write.read_text(encoding="utf-8"), block), encoding="utf-8")
