@@ -80,7 +80,8 @@ class BudgetSettings(SettingsModel):
 class Budget(PlatformComponent):
     """Monthly cost budget of the stack, with notifications."""
 
-    budget_name: pulumi.Output[str]
+    budget_name: str
+    """Known before deployment (set explicitly), so the ``budget`` output is known in a preview."""
 
     def __init__(
         self,
@@ -98,9 +99,10 @@ class Budget(PlatformComponent):
         topics: Sequence[pulumi.Input[str]] | None = (
             [alerts_topic_arn] if settings.notify_alerts_topic else None
         )
-        budget = aws.budgets.Budget(
+        self.budget_name = context.physical_name("monthly-cost")
+        aws.budgets.Budget(
             f"{name}-monthly",
-            name=context.physical_name("monthly-cost"),
+            name=self.budget_name,
             budget_type="COST",
             time_unit="MONTHLY",
             limit_amount=f"{settings.limit_usd:.2f}",
@@ -134,7 +136,6 @@ class Budget(PlatformComponent):
                     # Deleting the resource would deactivate the tag for the whole account.
                     opts=self.child_opts(retain_on_delete=True),
                 )
-        self.budget_name = budget.name
         self.register_outputs({"budgetName": self.budget_name})
 
     @classmethod

@@ -96,10 +96,7 @@ def main() -> None:
             model.per_customer_targets_usd,
         ),
     )
-    pulumi.export(
-        "budget",
-        budget.budget_name.apply(lambda name: budget_json(config.budget, estimate.total_usd, name)),
-    )
+    pulumi.export("budget", budget_json(config.budget, estimate.total_usd, budget.budget_name))
 
 
 def select_availability_zones(config: StackConfig, invoke: pulumi.InvokeOptions) -> list[str]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from components.budget import COST_ALLOCATION_TAGS, ESTIMATE_TAG
 from infractl.plan import Plan
-from tests.conftest import plan_with
+from tests.conftest import plan_for, plan_with
 
 BUDGET = "aws:budgets/budget:Budget"
 TAG = "aws:costexplorer/costAllocationTag:CostAllocationTag"
@@ -73,3 +75,11 @@ def test_dev_leaves_the_account_wide_tags_to_prod(dev_plan: Plan) -> None:
 def test_a_dev_stack_in_its_own_account_may_activate_them() -> None:
     plan = plan_with("dev", {"genericcorp:budget": {"activateCostAllocationTags": True}})
     assert len(plan.of_type(TAG)) == len(COST_ALLOCATION_TAGS)
+
+
+def test_cost_outputs_are_known_in_a_preview() -> None:
+    # CI's real preview of a new stack sees unknowns; the cost outputs come from config alone.
+    preview = plan_for("prod", preview=True)
+    assert preview.outputs["budget"]["name"] == "genericcorp-prod-monthly-cost"
+    assert preview.outputs["monthlyCost"] == plan_for("prod").outputs["monthlyCost"]
+    assert "[unknown]" not in json.dumps(preview.outputs["costPerCustomer"])
