@@ -396,6 +396,17 @@ def marginal_cost_per_tenant(
     return catalog.hours_per_month * (cpu_cores * per_vcpu_hour + memory_gib * per_gib_hour)
 
 
+def average_marginal_cost(
+    catalog: PriceCatalog, instance_type: str, quotas: Sequence[tuple[float, float]]
+) -> float:
+    """The mean marginal cost of tenants whose tier quotas are ``(cpu_cores, memory_gib)``:
+    what the per-customer model uses once tenants and their tiers are configured."""
+    if not quotas:
+        raise ValueError("no tenant quotas to average")
+    costs = [marginal_cost_per_tenant(catalog, instance_type, cpu, mem) for cpu, mem in quotas]
+    return sum(costs) / len(costs)
+
+
 def per_customer_json(
     model: PerCustomerModel,
     tenants: int,

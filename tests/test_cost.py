@@ -15,6 +15,7 @@ from components.cost import (
     CostLine,
     PerCustomerModel,
     PriceCatalog,
+    average_marginal_cost,
     load_catalog,
     marginal_cost_per_tenant,
 )
@@ -278,6 +279,19 @@ def test_marginal_cost_splits_the_node_price_between_cpu_and_memory() -> None:
     assert marginal_cost_per_tenant(CATALOG, "t3.large", 1, 0) == pytest.approx(730 * 0.0208)
     assert marginal_cost_per_tenant(CATALOG, "t3.large", 0, 1) == pytest.approx(730 * 0.0052)
     assert marginal_cost_per_tenant(CATALOG, "t3.large", 2, 8) == pytest.approx(730 * 0.0832)
+
+
+def test_tenants_of_several_tiers_average_their_quotas() -> None:
+    small, large = (0.25, 0.5), (1.0, 4.0)
+    expected = (
+        marginal_cost_per_tenant(CATALOG, "t3.large", *small) * 3
+        + marginal_cost_per_tenant(CATALOG, "t3.large", *large)
+    ) / 4
+    assert average_marginal_cost(CATALOG, "t3.large", [small, small, small, large]) == (
+        pytest.approx(expected)
+    )
+    with pytest.raises(ValueError, match="no tenant quotas"):
+        average_marginal_cost(CATALOG, "t3.large", [])
 
 
 def test_unknown_node_type_names_the_missing_price() -> None:

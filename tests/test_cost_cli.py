@@ -228,3 +228,10 @@ def test_plan_fails_when_the_estimate_exceeds_the_budget(tmp_path: Path) -> None
     assert "Pulumi.dev.yaml: the estimate $" in result.output
     assert "exceeds the budget genericcorp:budget.limitUsd = 25.00" in result.output
     assert "Traceback" not in result.output
+
+
+def test_cost_help_lists_its_commands() -> None:
+    result = runner.invoke(app, ["cost", "--help"])
+    assert result.exit_code == 0
+    for command in ("show", "diff", "chart", "actual", "figures"):
+        assert command in result.output
