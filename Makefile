@@ -48,8 +48,9 @@ test: $(INSTALLED) ## the test suite (each stack's program runs once)
 snapshots: $(INSTALLED) ## re-record the committed plan snapshots after an intended change
 	$(BIN)/pytest tests/test_snapshots.py --snapshot-update
 
-docs: $(INSTALLED) ## regenerate docs/configuration.md from the config models
+docs: $(INSTALLED) ## regenerate docs/configuration.md and the estimates in docs/cost.md
 	$(BIN)/infractl config-reference --output docs/configuration.md
+	$(BIN)/infractl cost figures --write docs/cost.md
 
 bench: $(INSTALLED) ## time the offline plan per stack and the whole test command
 	$(BIN)/python benchmarks/bench.py

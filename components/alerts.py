@@ -21,6 +21,7 @@ import pulumi_aws as aws
 from pydantic import EmailStr, Field, field_validator
 
 from components.base import PlatformComponent, SettingsModel, StackContext, policy_document
+from components.cost import CostLine, PriceCatalog
 from components.kms_key import KmsKey, KmsSettings, service_statement
 
 
@@ -128,6 +129,12 @@ class AlertsTopic(PlatformComponent):
         self.register_outputs(
             {"topicArn": self.topic_arn, "topicName": self.topic_name, "kmsKeyArn": key.arn}
         )
+
+    @classmethod
+    def cost_lines(cls, catalog: PriceCatalog) -> list[CostLine]:
+        """The topic's key. SNS itself has no line: alarm traffic stays inside its free tier
+        (1 million publishes and 1,000 email deliveries a month)."""
+        return KmsKey.cost_lines("monitoring", catalog, purposes=["alerts"])
 
 
 def _topic_statements(

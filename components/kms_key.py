@@ -20,6 +20,7 @@ import pulumi_aws as aws
 from pydantic import Field
 
 from components.base import PlatformComponent, SettingsModel, StackContext, policy_document
+from components.cost import CostLine, PriceCatalog
 
 #: Actions a service needs to encrypt and decrypt with a key it does not administer.
 ENCRYPT_DECRYPT_ACTIONS = (
@@ -140,3 +141,12 @@ class KmsKey(PlatformComponent):
             service_statements=service_statements,
             opts=owner.child_opts(),
         )
+
+    @classmethod
+    def cost_lines(
+        cls, component: str, catalog: PriceCatalog, *, purposes: Sequence[str]
+    ) -> list[CostLine]:
+        """One key-month per key that ``component`` owns. Requests are not priced: the keys
+        here serve AWS services at rates far below KMS's $0.03 per 10,000 requests mattering."""
+        price = catalog.price("kms.customer-managed-key", resource="aws:kms/key:Key")
+        return [CostLine.fixed(component, f"KMS key ({purpose})", price, 1) for purpose in purposes]

@@ -38,6 +38,7 @@ from components.base import (
     policy_document,
     static_policy_document,
 )
+from components.cost import CostLine, PriceCatalog, UsageSettings, hourly
 from components.kms_key import KmsKey, KmsSettings, service_statement
 
 #: Subnets are laid out for at least this many AZs, so that growing from 2 or 3 AZs up to 4
@@ -193,6 +194,17 @@ class NetworkSettings(SettingsModel):
             except SubnetLayoutError as error:
                 raise ValueError(str(error)) from error
         return cidr
+
+
+def nat_gateway_count(settings: NetworkSettings) -> int:
+    """NAT gateways (each with an Elastic IP and an alarm) that the strategy declares."""
+    return {NatStrategy.NONE: 0, NatStrategy.SINGLE: 1}.get(
+        settings.nat_strategy, settings.az_count
+    )
+
+
+#: Days in an average month, to turn a log retention period into months of storage.
+_DAYS_PER_MONTH = 365 / 12
 
 
 class Network(PlatformComponent):
@@ -364,6 +376,71 @@ class Network(PlatformComponent):
             }
         )
 
+    @classmethod
+    def cost_lines(
+        cls, settings: NetworkSettings, catalog: PriceCatalog, usage: UsageSettings
+    ) -> list[CostLine]:
+        """Monthly cost of what ``settings`` declares. The VPC, subnets, route tables, the
+        internet gateway and the S3 gateway endpoint are free and have no line."""
+        component = "network"
+        gateways = nat_gateway_count(settings)
+        running = f"{gateways} x {catalog.hours_per_month} h"
+        lines: list[CostLine] = []
+        if gateways:
+            lines += [
+                CostLine.fixed(
+                    component,
+                    "NAT gateways",
+                    catalog.price("vpc.nat-gateway", resource="aws:ec2/natGateway:NatGateway"),
+                    hourly(catalog, gateways),
+                    note=running,
+                ),
+                CostLine.fixed(
+                    component,
+                    "NAT Elastic IPs (public IPv4)",
+                    catalog.price("vpc.public-ipv4-address", resource="aws:ec2/eip:Eip"),
+                    hourly(catalog, gateways),
+                    note=running,
+                ),
+                CostLine.usage(
+                    component,
+                    "NAT data processed",
+                    catalog.price("vpc.nat-gateway.data-processed", resource="NAT gateways"),
+                    usage.nat_processed_gb,
+                ),
+                CostLine.fixed(
+                    component,
+                    "NAT port-allocation alarms",
+                    catalog.price(
+                        "cloudwatch.standard-alarm", resource="aws:cloudwatch/metricAlarm"
+                    ),
+                    gateways,
+                ),
+            ]
+        flow_logs = settings.flow_logs
+        if flow_logs.enabled:
+            ingested = usage.flow_logs_ingested_gb
+            months_kept = flow_logs.retention_days / _DAYS_PER_MONTH
+            lines += [
+                *KmsKey.cost_lines(component, catalog, purposes=["flow-logs"]),
+                CostLine.usage(
+                    component,
+                    "Flow-log ingestion",
+                    catalog.price("cloudwatch.logs.ingestion", resource="VPC flow logs"),
+                    ingested,
+                ),
+                CostLine.usage(
+                    component,
+                    "Flow-log storage",
+                    catalog.price("cloudwatch.logs.storage", resource="VPC flow-log group"),
+                    None if ingested is None else ingested * months_kept,
+                    # Steady state: each month's ingestion is kept for the retention period.
+                    # CloudWatch compresses stored logs, so this is an upper bound.
+                    note=f"{ingested} GB/month kept {flow_logs.retention_days} days (upper bound)",
+                ),
+            ]
+        return lines
+
     def _associate(
         self,
         name: str,
@@ -390,7 +467,7 @@ class Network(PlatformComponent):
         internet_gateway: aws.ec2.InternetGateway,
     ) -> list[aws.ec2.NatGateway]:
         count = {NatStrategy.NONE: 0, NatStrategy.SINGLE: 1}.get(strategy, len(public_subnets))
-        gateways = []
+        gateways: list[aws.ec2.NatGateway] = []
         for zone, subnet in zip(self.availability_zones[:count], public_subnets, strict=False):
             address = aws.ec2.Eip(
                 f"{name}-nat-eip-{zone}",

@@ -12,13 +12,19 @@ import pulumi_aws as aws
 
 from components.alerts import AlertsTopic
 from components.base import StackContext
+from components.budget import Budget, budget_json
+from components.cost import per_customer_json
 from components.network import Network
 from infra.config import PROJECT, ConfigError, ConfigProblem, StackConfig, load_stack_config
+from infra.cost import check_budget, estimate_stack, per_customer_model
 
 
 def main() -> None:
     """Declare the whole stack. Called by ``__main__.py`` and by the offline plan."""
     config = load_stack_config()
+    # Priced from config alone, so a stack over its budget fails before anything is declared.
+    estimate = estimate_stack(config)
+    check_budget(config, estimate)
     provider = aws.Provider(
         "aws",
         region=config.region,
@@ -41,6 +47,7 @@ def main() -> None:
         config.alerts,
         kms=config.kms,
         context=context,
+        publisher_services=("cloudwatch.amazonaws.com", "budgets.amazonaws.com"),
         emails_are_secret=config.is_secret(f"{PROJECT}:alerts"),
         opts=in_region,
     )
@@ -50,6 +57,14 @@ def main() -> None:
         availability_zones=zones,
         kms=config.kms,
         alarm_topic_arn=alerts.topic_arn,
+        context=context,
+        opts=in_region,
+    )
+    budget = Budget(
+        "budget",
+        config.budget,
+        estimate_usd=estimate.total_usd,
+        alerts_topic_arn=alerts.topic_arn,
         context=context,
         opts=in_region,
     )
@@ -70,6 +85,18 @@ def main() -> None:
         },
     )
     pulumi.export("alerts", {"topicArn": alerts.topic_arn, "topicName": alerts.topic_name})
+    pulumi.export("monthlyCost", estimate.to_json())
+    model = config.cost_model
+    pulumi.export(
+        "costPerCustomer",
+        per_customer_json(
+            per_customer_model(config, estimate),
+            model.tenant_count,
+            model.scale_points,
+            model.per_customer_targets_usd,
+        ),
+    )
+    pulumi.export("budget", budget_json(config.budget, estimate.total_usd, budget.budget_name))
 
 
 def select_availability_zones(config: StackConfig, invoke: pulumi.InvokeOptions) -> list[str]:

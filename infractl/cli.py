@@ -3,6 +3,7 @@
 Commands:
   plan STACK               render the stack offline (mock runtime): tree, counts, outputs
   config-reference         write the stack configuration reference (docs/configuration.md)
+  cost ...                 cost estimate, diff, chart and actual spend (infractl/cost_cli.py)
 
 Exit status: 0 on success, 2 when a stack or its configuration is invalid, 1 on other errors.
 """
@@ -17,7 +18,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from components.cost import CostError
 from infra.config import ConfigError
+from infractl import cost_cli
 from infractl.engine import run_stack
 from infractl.mocks import OfflinePlanError
 from infractl.render import render_plan
@@ -32,10 +35,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(cost_cli.app, name="cost")
 
 
 def _fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
-    Console(stderr=True, highlight=False).print(message, markup=False)
+    Console(stderr=True, highlight=False).print(message, markup=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -69,7 +73,8 @@ def plan(
     """
     try:
         result = run_stack(stack, preview=preview, project_dir=project_dir)
-    except (ConfigError, StackFileError) as error:
+    # CostError: no prices for the region, or the estimate exceeds the budget.
+    except (ConfigError, StackFileError, CostError) as error:
         raise _fail(str(error)) from None
     except OfflinePlanError as error:
         raise _fail(f"offline plan failed: {error}", code=1) from None

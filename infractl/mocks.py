@@ -247,6 +247,19 @@ def _random_password(r: MockResource) -> dict[str, Any]:
     return {"id": "none", "result": result, "bcryptHash": "$2a$10$" + "x" * 53}
 
 
+def _budget(r: MockResource) -> dict[str, Any]:
+    name = r.inputs["name"]
+    return {
+        "id": f"{ACCOUNT_ID}:{name}",
+        "arn": r.arn("budgets", f"budget/{name}", regional=False),
+        "accountId": ACCOUNT_ID,
+    }
+
+
+def _cost_allocation_tag(r: MockResource) -> dict[str, Any]:
+    return {"id": r.inputs["tagKey"], "type": "UserDefined"}
+
+
 COMPUTED: dict[str, Callable[[MockResource], dict[str, Any]]] = {
     "random:index/randomPassword:RandomPassword": _random_password,
     "aws:ec2/vpc:Vpc": _vpc,
@@ -269,6 +282,8 @@ COMPUTED: dict[str, Callable[[MockResource], dict[str, Any]]] = {
     "aws:sns/topic:Topic": _sns_topic,
     "aws:sns/topicPolicy:TopicPolicy": _sns_topic_policy,
     "aws:sns/topicSubscription:TopicSubscription": _sns_subscription,
+    "aws:budgets/budget:Budget": _budget,
+    "aws:costexplorer/costAllocationTag:CostAllocationTag": _cost_allocation_tag,
 }
 
 

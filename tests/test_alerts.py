@@ -25,18 +25,22 @@ def test_topic_is_encrypted_with_its_own_customer_managed_key(plan: Plan) -> Non
     assert key.inputs["enableKeyRotation"] is True
 
 
-def test_cloudwatch_may_use_the_topic_key(plan: Plan) -> None:
+def test_cloudwatch_and_budgets_may_use_the_topic_key(plan: Plan) -> None:
     key = plan.named("alerts-key", "aws:kms/key:Key")
-    [publisher] = [s for s in statements(policy(key, "policy")) if s["Sid"].startswith("Publisher")]
-    assert publisher["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
-    assert publisher["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
-    # Confused-deputy guard: only for this account, only for this topic's messages.
-    assert publisher["Condition"] == {
-        "StringEquals": {
-            "aws:SourceAccount": "123456789012",
-            "kms:EncryptionContext:aws:sns:topicArn": plan.one(TOPIC).outputs["arn"],
+    publishers = [s for s in statements(policy(key, "policy")) if s["Sid"].startswith("Publisher")]
+    assert [p["Principal"] for p in publishers] == [
+        {"Service": "cloudwatch.amazonaws.com"},
+        {"Service": "budgets.amazonaws.com"},
+    ]
+    for publisher in publishers:
+        assert publisher["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+        # Confused-deputy guard: only for this account, only for this topic's messages.
+        assert publisher["Condition"] == {
+            "StringEquals": {
+                "aws:SourceAccount": "123456789012",
+                "kms:EncryptionContext:aws:sns:topicArn": plan.one(TOPIC).outputs["arn"],
+            }
         }
-    }
 
 
 def test_topic_policy_admits_only_this_accounts_alarms_over_tls(plan: Plan) -> None:
@@ -44,9 +48,10 @@ def test_topic_policy_admits_only_this_accounts_alarms_over_tls(plan: Plan) -> N
     topic_arn = plan.one(TOPIC).outputs["arn"]
     assert topic_policy.inputs["arn"] == topic_arn
     found = {s["Sid"]: s for s in statements(policy(topic_policy, "policy"))}
-    publish = found["ServicePublishes0"]
-    assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
-    assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    for index, service in enumerate(("cloudwatch.amazonaws.com", "budgets.amazonaws.com")):
+        publish = found[f"ServicePublishes{index}"]
+        assert publish["Principal"] == {"Service": service}
+        assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
     deny = found["DenyPublishWithoutTls"]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

@@ -290,6 +290,9 @@ GUARDRAIL_VIOLATIONS: dict[str, dict[str, Any]] = {
     "genericcorp:network.flowLogs.retentionDays": {NETWORK: {"flowLogs": {"retentionDays": 90}}},
     "genericcorp:kms.deletionWindowDays": {"genericcorp:kms": {"deletionWindowDays": 7}},
     "genericcorp:alerts.emails": {"genericcorp:alerts": {"emails": []}},
+    "genericcorp:budget.notifyAlertsTopic": {
+        "genericcorp:budget": {"notifyAlertsTopic": False, "emails": ["finance@genericcorp.com"]}
+    },
 }
 
 
@@ -314,10 +317,13 @@ def test_prod_refuses_no_nat_gateway_too() -> None:
 
 # --- checks that need the region: they run in the program, still before any resource -------
 
+#: The price catalog covers us-east-1 only; other regions must opt in to its prices.
+US_EAST_1_PRICES = {"genericcorp:costModel": {"priceFallbackRegion": "us-east-1"}}
+
 
 def test_more_azs_than_the_region_has_is_refused_by_the_program() -> None:
     with pytest.raises(ConfigError) as caught:
-        run_stack("prod", config_overrides={"aws:region": "us-west-1"})
+        run_stack("prod", config_overrides={"aws:region": "us-west-1", **US_EAST_1_PRICES})
     assert only_line(caught.value) == (
         "genericcorp:network.azCount = 3: region us-west-1 has 2 availability zones available "
         "(us-west-1a, us-west-1c); use 1 to 2 (2 or more in prod)"
@@ -352,7 +358,7 @@ def test_nothing_but_the_provider_is_declared_when_the_region_lacks_zones() -> N
                 stack_file.project,
                 "prod",
                 stack_file.path,
-                stack_file.values | {"aws:region": "us-west-1"},
+                stack_file.values | {"aws:region": "us-west-1", **US_EAST_1_PRICES},
             ),
             preview=False,
             monitor=monitor,

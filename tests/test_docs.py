@@ -9,6 +9,8 @@ import pytest
 
 from infra.config import ConfigError, parse_stack_config
 from infra.config.reference import render_reference
+from infractl.cost_report import from_outputs, render_figures, replace_figures
+from tests.conftest import STACKS, plan_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,3 +53,12 @@ def test_every_test_module_is_collected() -> None:
     # pytest collects only test_*.py: a test file named otherwise would never run.
     modules = {path.name for path in (ROOT / "tests").glob("*.py")}
     assert {m for m in modules if not m.startswith("test_")} == {"__init__.py", "conftest.py"}
+
+
+def test_cost_figures_in_the_docs_are_the_current_estimates() -> None:
+    committed = (ROOT / "docs" / "cost.md").read_text(encoding="utf-8")
+    documents = {stack: from_outputs(stack, plan_for(stack).outputs) for stack in STACKS}
+    figures = render_figures(documents)
+    assert replace_figures(committed, figures) == committed, (
+        "docs/cost.md figures are stale: run `make docs`"
+    )

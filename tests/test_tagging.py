@@ -14,6 +14,7 @@ REQUIRED = {"Project", "Environment", "Component", "ManagedBy", "CostCenter"}
 COMPONENT_TAGS = {
     "genericcorp:network:Network": "network",
     "genericcorp:monitoring:AlertsTopic": "monitoring",
+    "genericcorp:cost:Budget": "cost",
 }
 
 

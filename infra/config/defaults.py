@@ -15,6 +15,22 @@ from infra.config.stack import PROJECT
 
 _SUBNETS = {"public": 24, "private": 19, "database": 24}
 
+# AWS Budgets: mail at 80% of the month's actual spend (time to act) and when AWS forecasts the
+# month to end above the limit.
+_BUDGET_NOTIFICATIONS = [
+    {"type": "ACTUAL", "thresholdPercent": 80},
+    {"type": "FORECASTED", "thresholdPercent": 100},
+]
+
+# Cost per customer is reported at these customer counts and for the brief's targets
+# ($25 per customer at first, $7 at scale).
+_SCALE_POINTS = [1, 5, 10, 25, 50, 100, 250, 500, 1000]
+_PER_CUSTOMER_TARGETS = [25, 7]
+
+# A tenant's tier quota until the tenant tiers are configured: a small share of a node
+# (requests, not limits), priced on the node type the cluster uses.
+_TENANT_QUOTA = {"tenantCpuCores": 0.25, "tenantMemoryGib": 0.5, "nodeInstanceType": "t3.large"}
+
 ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, Any]] = {
     Environment.DEV: {
         f"{PROJECT}:tagging": {"costCenter": "platform-engineering", "extraTags": {}},
@@ -29,6 +45,35 @@ ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, Any]] = {
             "flowLogs": {"enabled": True, "retentionDays": 30, "trafficType": "ALL"},
         },
         f"{PROJECT}:alerts": {"emails": []},
+        # Dev traffic is the team's own: small figures, stated so the estimate has no blanks.
+        f"{PROJECT}:usage": {
+            "natProcessedGb": 20,
+            "flowLogsIngestedGb": 2,
+            "logsIngestedGb": 2,
+            "cdnTransferOutGb": 10,
+            "cdnRequestsMillions": 1,
+            "s3StorageGb": 5,
+            "dnsQueriesMillions": 1,
+            "storageGrowthGbPerMonth": 1,
+        },
+        # The brief's dev target; the plan fails when the estimate exceeds it.
+        f"{PROJECT}:budget": {
+            "limitUsd": 200,
+            "notifications": _BUDGET_NOTIFICATIONS,
+            "notifyAlertsTopic": True,
+            "emails": [],
+            # Account-wide: the prod stack owns the activation (see components/budget.py).
+            "activateCostAllocationTags": False,
+        },
+        f"{PROJECT}:costModel": {
+            "tenantCount": 3,
+            "scalePoints": _SCALE_POINTS,
+            **_TENANT_QUOTA,
+            "perCustomerTargetsUsd": _PER_CUSTOMER_TARGETS,
+            # External services are company-wide and counted once, in prod.
+            "externalServices": [],
+            "priceFallbackRegion": None,
+        },
     },
     Environment.PROD: {
         f"{PROJECT}:tagging": {"costCenter": "platform-engineering", "extraTags": {}},
@@ -42,5 +87,52 @@ ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, Any]] = {
         },
         # No default address: prod must name who is woken up (see guardrails).
         f"{PROJECT}:alerts": {"emails": []},
+        # Early production: a few customers, image pulls and webhooks through NAT, all VPC
+        # traffic in the flow logs. Revisit with Cost Explorer figures (`infractl cost actual`).
+        f"{PROJECT}:usage": {
+            "natProcessedGb": 100,
+            "flowLogsIngestedGb": 10,
+            "logsIngestedGb": 10,
+            "cdnTransferOutGb": 200,
+            "cdnRequestsMillions": 10,
+            "s3StorageGb": 20,
+            "dnsQueriesMillions": 5,
+            "storageGrowthGbPerMonth": 5,
+        },
+        # The brief's prod target, well inside the company's $2,000-3,000 for everything.
+        f"{PROJECT}:budget": {
+            "limitUsd": 1000,
+            "notifications": _BUDGET_NOTIFICATIONS,
+            "notifyAlertsTopic": True,
+            "emails": [],
+            "activateCostAllocationTags": True,
+        },
+        f"{PROJECT}:costModel": {
+            "tenantCount": 10,
+            "scalePoints": _SCALE_POINTS,
+            **_TENANT_QUOTA,
+            "perCustomerTargetsUsd": _PER_CUSTOMER_TARGETS,
+            "externalServices": [
+                {
+                    "name": "BetterStack uptime monitoring",
+                    "monthlyUsd": 10,
+                    "included": True,
+                    "note": "the company's plan: $10/month",
+                },
+                {
+                    "name": "Vercel Pro (landing page and demo)",
+                    "monthlyUsd": 20,
+                    "included": True,
+                    "note": "one Pro seat; the company's plan names Vercel without a figure",
+                },
+                {
+                    "name": "Temporal Cloud",
+                    "monthlyUsd": 25,
+                    "included": False,
+                    "note": "optional in the company's plan ($25-50/month); not adopted yet",
+                },
+            ],
+            "priceFallbackRegion": None,
+        },
     },
 }

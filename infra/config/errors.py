@@ -117,6 +117,8 @@ def _describe(detail: ErrorDetails, model: type[BaseModel]) -> str:
         "int_type": "a whole number",
         "int_from_float": "a whole number",
         "int_parsing": "a whole number",
+        "float_type": "a number",
+        "float_parsing": "a number",
         "bool_type": "true or false",
         "string_type": "a string",
         "list_type": "a list",
@@ -127,14 +129,23 @@ def _describe(detail: ErrorDetails, model: type[BaseModel]) -> str:
     if expected_type:
         return f"expected {expected_type}, got {got}"
     if kind == "greater_than_equal":
-        return f"must be at least {ctx['ge']}"
+        return f"must be at least {_number(ctx['ge'])}"
     if kind == "less_than_equal":
-        return f"must be at most {ctx['le']}"
+        return f"must be at most {_number(ctx['le'])}"
     if kind == "greater_than":
-        return f"must be greater than {ctx['gt']}"
+        return f"must be greater than {_number(ctx['gt'])}"
+    if kind == "too_short":
+        return f"must hold at least {ctx['min_length']} item(s)"
+    if kind == "too_long":
+        return f"may hold at most {ctx['max_length']} item(s)"
     if kind == "value_error":
         return str(ctx.get("error", detail["msg"]))
     return detail["msg"]
+
+
+def _number(value: Any) -> Any:
+    """``0.0`` -> ``0``: bounds of decimal fields read as written in a stack file."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _unknown_key(loc: tuple[int | str, ...], model: type[BaseModel]) -> str:

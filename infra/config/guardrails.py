@@ -91,6 +91,13 @@ PROD_GUARDRAILS: tuple[Guardrail, ...] = (
         value=lambda c: list(c.alerts.emails),
         accepts=lambda v: len(v) >= 1,
     ),
+    Guardrail(
+        path=f"{PROJECT}:budget.notifyAlertsTopic",
+        allowed="true",
+        reason="budget warnings must reach the on-call addresses of the alerts topic",
+        value=lambda c: c.budget.notify_alerts_topic,
+        accepts=lambda v: v is True,
+    ),
 )
 
 

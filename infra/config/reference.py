@@ -122,6 +122,8 @@ def _type_name(field: FieldInfo) -> str:
     for meta in field.metadata:
         if isinstance(meta, annotated_types.Ge):
             bounds.append(f"≥ {meta.ge}")
+        elif isinstance(meta, annotated_types.Gt):
+            bounds.append(f"> {meta.gt}")
         elif isinstance(meta, annotated_types.Le):
             bounds.append(f"≤ {meta.le}")
         elif isinstance(meta, annotated_types.MinLen) and meta.min_length:
@@ -142,6 +144,8 @@ def _annotation_name(annotation: Any) -> str:
         return " or ".join(_annotation_name(a) for a in args)
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return "one of " + ", ".join(f"`{member.value}`" for member in annotation)
+    if annotation is type(None):
+        return "null"
     if annotation is IPv4Network:
         return "IPv4 CIDR"
     if origin is typing.Annotated or getattr(annotation, "__name__", "") == "EmailStr":

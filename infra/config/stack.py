@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from components.alerts import AlertsSettings
 from components.base import Environment, SettingsModel
+from components.budget import BudgetSettings
+from components.cost import CostModelSettings, UsageSettings
 from components.kms_key import KmsSettings
 from components.network import NetworkSettings
 
@@ -101,6 +103,9 @@ class StackConfig(BaseModel):
     kms: KmsSettings = Field(alias=f"{PROJECT}:kms")
     network: NetworkSettings = Field(alias=f"{PROJECT}:network")
     alerts: AlertsSettings = Field(alias=f"{PROJECT}:alerts")
+    usage: UsageSettings = Field(alias=f"{PROJECT}:usage")
+    budget: BudgetSettings = Field(alias=f"{PROJECT}:budget")
+    cost_model: CostModelSettings = Field(alias=f"{PROJECT}:costModel")
 
     _stack: str = PrivateAttr(default="")
     _secret_keys: frozenset[str] = PrivateAttr(default_factory=frozenset)

@@ -1,0 +1,162 @@
+"""Budget: the stack's monthly AWS cost budget and the cost-allocation tags it relies on.
+
+Creates:
+- ``aws.budgets.Budget``: a monthly COST budget over the costs tagged with the stack's
+  ``Environment``, notifying the alerts topic (and any listed addresses) when actual spend
+  passes 80% of the limit and when the forecast passes 100%. It carries the stack's own
+  estimate as the tag ``EstimatedMonthlyCostUSD`` beside ``limitAmount``, so a policy can compare
+  the two on every preview;
+- optionally ``aws.costexplorer.CostAllocationTag`` (Active) for Project, Environment, Component
+  and CostCenter. Activation is account-wide: exactly one stack per account may own it, or
+  destroying one stack would deactivate the tags the others' budgets filter on. Prod owns it by
+  default; a dev stack in an account of its own sets ``activateCostAllocationTags``.
+
+AWS Budgets without actions cost nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+from pydantic import EmailStr, Field, ValidationInfo, field_validator
+
+from components.base import PlatformComponent, SettingsModel, StackContext
+from components.cost import CostLine, PriceCatalog
+
+#: The tags cost reports group by; the provider's default tags and components set them.
+COST_ALLOCATION_TAGS = ("Project", "Environment", "Component", "CostCenter")
+
+#: Tag on the budget holding the stack's estimate (a decimal string), beside ``limitAmount``.
+ESTIMATE_TAG = "EstimatedMonthlyCostUSD"
+
+
+class BudgetNotification(SettingsModel):
+    """When the budget notifies."""
+
+    type: Literal["ACTUAL", "FORECASTED"] = Field(
+        description="ACTUAL (spend so far this month) or FORECASTED (AWS's month-end forecast)."
+    )
+    threshold_percent: float = Field(
+        gt=0, le=1000, description="Percentage of the limit at which to notify."
+    )
+
+
+class BudgetSettings(SettingsModel):
+    """The stack's monthly AWS cost budget."""
+
+    limit_usd: float = Field(
+        gt=0,
+        description="Monthly limit in USD. The offline plan and preview fail when the stack's "
+        "estimate exceeds it.",
+    )
+    notifications: list[BudgetNotification] = Field(
+        min_length=1, max_length=10, description="When to notify (AWS allows up to 10)."
+    )
+    notify_alerts_topic: bool = Field(
+        description="Send notifications to the stack's alerts topic (and so to its emails)."
+    )
+    emails: list[EmailStr] = Field(
+        max_length=10, description="Addresses AWS Budgets mails directly (at most 10)."
+    )
+    activate_cost_allocation_tags: bool = Field(
+        description="Activate Project, Environment, Component and CostCenter as cost-allocation "
+        "tags. Account-wide: let one stack per account own it.",
+    )
+
+    @field_validator("emails")
+    @classmethod
+    def _someone_is_told(cls, emails: list[str], info: ValidationInfo) -> list[str]:
+        if info.data.get("notify_alerts_topic") is False and not emails:
+            raise ValueError(
+                "with notifyAlertsTopic false, list at least one address: AWS Budgets needs a "
+                "subscriber for each notification"
+            )
+        return emails
+
+
+class Budget(PlatformComponent):
+    """Monthly cost budget of the stack, with notifications."""
+
+    budget_name: str
+    """Known before deployment (set explicitly), so the ``budget`` output is known in a preview."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: BudgetSettings,
+        *,
+        estimate_usd: float,
+        alerts_topic_arn: pulumi.Input[str],
+        context: StackContext,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            "genericcorp:cost:Budget", name, context=context, component_tag="cost", opts=opts
+        )
+        topics: Sequence[pulumi.Input[str]] | None = (
+            [alerts_topic_arn] if settings.notify_alerts_topic else None
+        )
+        self.budget_name = context.physical_name("monthly-cost")
+        aws.budgets.Budget(
+            f"{name}-monthly",
+            name=self.budget_name,
+            budget_type="COST",
+            time_unit="MONTHLY",
+            limit_amount=f"{settings.limit_usd:.2f}",
+            limit_unit="USD",
+            # Only this environment's costs: the tag is active once cost-allocation tags are.
+            cost_filters=[
+                aws.budgets.BudgetCostFilterArgs(
+                    name="TagKeyValue", values=[f"user:Environment${context.environment}"]
+                )
+            ],
+            notifications=[
+                aws.budgets.BudgetNotificationArgs(
+                    comparison_operator="GREATER_THAN",
+                    notification_type=notification.type,
+                    threshold=notification.threshold_percent,
+                    threshold_type="PERCENTAGE",
+                    subscriber_sns_topic_arns=topics,
+                    subscriber_email_addresses=list(settings.emails) or None,
+                )
+                for notification in settings.notifications
+            ],
+            tags=self.tags("monthly-cost", **{ESTIMATE_TAG: f"{estimate_usd:.2f}"}),
+            opts=self.child_opts(),
+        )
+        if settings.activate_cost_allocation_tags:
+            for tag in COST_ALLOCATION_TAGS:
+                aws.costexplorer.CostAllocationTag(
+                    f"{name}-tag-{tag.lower()}",
+                    tag_key=tag,
+                    status="Active",
+                    # Deleting the resource would deactivate the tag for the whole account.
+                    opts=self.child_opts(retain_on_delete=True),
+                )
+        self.register_outputs({"budgetName": self.budget_name})
+
+    @classmethod
+    def cost_lines(cls, catalog: PriceCatalog) -> list[CostLine]:
+        return [
+            CostLine.fixed(
+                "cost",
+                "AWS Budgets monthly budget",
+                catalog.price("budgets.budget", resource="aws:budgets/budget:Budget"),
+                1,
+            )
+        ]
+
+
+def budget_json(settings: BudgetSettings, estimate_usd: float, name: str) -> dict[str, object]:
+    """The ``budget`` stack output: limit, estimate and headroom."""
+    headroom = settings.limit_usd - estimate_usd
+    return {
+        "name": name,
+        "limitUsd": round(settings.limit_usd, 2),
+        "estimateUsd": round(estimate_usd, 2),
+        "headroomUsd": round(headroom, 2),
+        "headroomPercent": round(100 * headroom / settings.limit_usd, 1),
+    }

@@ -1,0 +1,438 @@
+"""The cost estimate: catalog, cost lines, stack outputs, per-customer model and budget guard."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+import yaml
+
+from components.alerts import AlertsTopic
+from components.cost import (
+    CATALOG_DIR,
+    CostError,
+    CostLine,
+    PerCustomerModel,
+    PriceCatalog,
+    average_marginal_cost,
+    load_catalog,
+    marginal_cost_per_tenant,
+)
+from components.network import NatStrategy, Network
+from infra.config import ConfigError, parse_stack_config
+from infra.cost import PRICED_RESOURCE_TYPES, BudgetExceededError, estimate_stack
+from infractl.engine import run_stack
+from infractl.plan import Plan
+from tests.conftest import minimal_values, plan_with
+
+CATALOG = load_catalog("us-east-1")
+DEV = parse_stack_config("dev", minimal_values("dev"))
+PROD = parse_stack_config("prod", minimal_values("prod"))
+
+
+def line(lines: list[CostLine], item: str) -> CostLine:
+    [found] = [entry for entry in lines if entry.item == item]
+    return found
+
+
+# --- the catalog ---------------------------------------------------------------------------
+
+
+def test_every_price_has_unit_source_date_and_confidence() -> None:
+    raw = yaml.safe_load((CATALOG_DIR / "catalog-us-east-1.yaml").read_text())
+    for entry in raw["prices"] + raw["factors"]:
+        assert {"key", "unit", "source", "date", "confidence"} <= set(entry), entry
+    assert CATALOG.hours_per_month == 730
+    assert CATALOG.collected == "2026-11"
+
+
+@pytest.mark.parametrize(
+    ("key", "usd"),
+    [
+        ("eks.cluster.standard-support", 0.10),
+        ("eks.cluster.extended-support", 0.60),
+        ("ec2.instance.t3.large", 0.0832),
+        ("ec2.instance.m7i.large", 0.1008),
+        ("ec2.ebs.gp3-storage", 0.08),
+        ("rds.postgres.db.t4g.small.multi-az", 0.065),
+        ("rds.postgres.db.r7g.large.single-az", 0.239),
+        ("rds.storage.gp3.multi-az", 0.23),
+        ("rds.backup-storage", 0.095),
+        ("elasticache.redis.cache.t4g.small", 0.032),
+        ("elasticache.redis.cache.r7g.large", 0.219),
+        ("elasticache.backup-storage", 0.085),
+        ("cloudfront.transfer-out.us-first-10tb", 0.085),
+        ("cloudfront.requests.https", 0.01),
+        ("s3.standard-storage", 0.023),
+        ("s3.requests.get", 0.0004),
+        ("route53.hosted-zone", 0.50),
+        ("route53.health-check.non-aws-endpoint", 0.75),
+        ("route53.health-check.optional-feature.non-aws", 2.00),
+        ("kms.customer-managed-key", 1.00),
+        ("secretsmanager.secret", 0.40),
+        ("cloudwatch.standard-alarm", 0.10),
+        ("cloudwatch.logs.ingestion", 0.50),
+        ("waf.web-acl", 5.00),
+        ("waf.requests", 0.60),
+        ("elb.application-load-balancer", 0.0225),
+        ("elb.network-load-balancer.lcu", 0.006),
+        ("vpc.nat-gateway", 0.045),
+        ("vpc.public-ipv4-address", 0.005),
+        ("budgets.budget", 0.0),
+    ],
+)
+def test_catalog_holds_the_reference_prices(key: str, usd: float) -> None:
+    assert CATALOG.price(key).usd == usd
+
+
+def test_valkey_is_a_factor_of_the_redis_price() -> None:
+    factor = CATALOG.factor("elasticache.valkey-factor")
+    assert factor.value == 0.8
+    with pytest.raises(CostError, match="no factor 'nope'"):
+        CATALOG.factor("nope")
+
+
+def test_the_reference_arithmetic_checks_hold() -> None:
+    hours = CATALOG.hours_per_month
+    assert hours * CATALOG.price("eks.cluster.standard-support").usd == pytest.approx(73)
+    assert hours * CATALOG.price("vpc.nat-gateway").usd == pytest.approx(32.85)
+    single = hours * CATALOG.price("rds.postgres.db.t4g.small.single-az").usd
+    assert single + 20 * CATALOG.price("rds.storage.gp3.single-az").usd == pytest.approx(25.66)
+    multi = hours * CATALOG.price("rds.postgres.db.t4g.small.multi-az").usd
+    assert multi + 20 * CATALOG.price("rds.storage.gp3.multi-az").usd == pytest.approx(52.05)
+    cache = 2 * hours * CATALOG.price("elasticache.redis.cache.t4g.small").usd
+    assert cache == pytest.approx(46.72)
+
+
+def test_missing_price_names_the_resource_and_the_key() -> None:
+    without_nat = CATALOG.model_copy(
+        update={"prices": [p for p in CATALOG.prices if p.key != "vpc.nat-gateway"]}
+    )
+    with pytest.raises(CostError) as caught:
+        Network.cost_lines(PROD.network, without_nat, PROD.usage)
+    message = str(caught.value)
+    assert "has no price 'vpc.nat-gateway'" in message
+    assert "aws:ec2/natGateway:NatGateway needs it" in message
+    assert "vpc.nat-gateway.data-processed" in message  # the prices of that service, as a hint
+
+
+def test_region_without_a_catalog_is_an_error_naming_the_fallback_flag() -> None:
+    with pytest.raises(CostError) as caught:
+        load_catalog("eu-west-1")
+    assert str(caught.value).startswith("no price catalog for region eu-west-1")
+    assert "covers us-east-1" in str(caught.value)
+    assert "genericcorp:costModel.priceFallbackRegion" in str(caught.value)
+
+
+def test_region_without_a_catalog_fails_the_plan_before_any_resource() -> None:
+    with pytest.raises(CostError, match="no price catalog for region eu-west-1"):
+        run_stack("dev", config_overrides={"aws:region": "eu-west-1"})
+
+
+def test_explicit_fallback_prices_with_the_named_region_and_says_so() -> None:
+    plan = plan_with(
+        "dev",
+        {
+            "aws:region": "eu-west-1",
+            "genericcorp:costModel": {"priceFallbackRegion": "us-east-1"},
+        },
+    )
+    monthly = plan.outputs["monthlyCost"]
+    assert monthly["assumptions"]["pricedWithRegion"] == "us-east-1"
+    assert monthly["catalog"]["region"] == "us-east-1"
+
+
+def test_a_catalog_with_a_repeated_key_is_refused() -> None:
+    raw: dict[str, Any] = yaml.safe_load((CATALOG_DIR / "catalog-us-east-1.yaml").read_text())
+    raw["prices"].append(raw["prices"][0])
+    with pytest.raises(ValueError, match=r"repeated: eks\.cluster\.standard-support"):
+        PriceCatalog.model_validate(raw)
+
+
+# --- cost lines ----------------------------------------------------------------------------
+
+
+def test_network_lines_follow_the_nat_strategy() -> None:
+    dev = Network.cost_lines(DEV.network, CATALOG, DEV.usage)
+    prod = Network.cost_lines(PROD.network, CATALOG, PROD.usage)
+    assert line(dev, "NAT gateways").monthly_usd == pytest.approx(32.85)
+    assert line(prod, "NAT gateways").monthly_usd == pytest.approx(3 * 32.85)
+    assert line(prod, "NAT Elastic IPs (public IPv4)").monthly_usd == pytest.approx(3 * 3.65)
+    assert line(prod, "NAT port-allocation alarms").quantity == 3
+    assert line(prod, "NAT data processed").monthly_usd == pytest.approx(100 * 0.045)
+    assert line(prod, "KMS key (flow-logs)").monthly_usd == 1.0
+
+
+def test_no_nat_and_no_flow_logs_means_no_such_lines() -> None:
+    settings = DEV.network.model_copy(
+        update={
+            "nat_strategy": NatStrategy.NONE,
+            "flow_logs": DEV.network.flow_logs.model_copy(update={"enabled": False}),
+        }
+    )
+    assert Network.cost_lines(settings, CATALOG, DEV.usage) == []
+
+
+def test_flow_log_storage_is_a_month_of_ingestion_times_the_months_kept() -> None:
+    prod = Network.cost_lines(PROD.network, CATALOG, PROD.usage)
+    storage = line(prod, "Flow-log storage")
+    assert storage.quantity == pytest.approx(10 * 12)  # 10 GB/month kept 365 days
+    assert storage.monthly_usd == pytest.approx(120 * 0.03)
+
+
+def test_usage_not_given_is_reported_not_counted_as_zero() -> None:
+    config = parse_stack_config(
+        "dev", minimal_values("dev", {"genericcorp:usage": {"natProcessedGb": None}})
+    )
+    estimate = estimate_stack(config)
+    nat_data = line(list(estimate.lines), "NAT data processed")
+    assert nat_data.monthly_usd is None
+    assert nat_data.to_json()["note"] == "usage not given"
+    assert estimate.usage_not_given == ["network: NAT data processed"]
+    assert estimate.total_usd == pytest.approx(estimate_stack(DEV).total_usd - 20 * 0.045)
+
+
+def test_alerts_topic_costs_its_key() -> None:
+    [key] = AlertsTopic.cost_lines(CATALOG)
+    assert (key.component, key.monthly_usd, key.price_key) == (
+        "monitoring",
+        1.0,
+        "kms.customer-managed-key",
+    )
+
+
+def test_external_services_are_config_lines_and_optional_ones_are_left_out() -> None:
+    external = [entry for entry in estimate_stack(PROD).lines if entry.component == "external"]
+    assert {entry.item: entry.monthly_usd for entry in external} == {
+        "BetterStack uptime monitoring": 10,
+        "Vercel Pro (landing page and demo)": 20,
+    }
+    with_temporal = parse_stack_config(
+        "prod",
+        minimal_values(
+            "prod",
+            {
+                "genericcorp:costModel": {
+                    "externalServices": [
+                        {"name": "Temporal Cloud", "monthlyUsd": 50, "included": True, "note": ""}
+                    ]
+                }
+            },
+        ),
+    )
+    assert estimate_stack(with_temporal).by_component()["external"] == 50
+
+
+# --- the estimate against the plan -----------------------------------------------------------
+
+
+def test_every_priced_resource_in_the_plan_has_a_matching_cost_line(plan: Plan) -> None:
+    lines = plan.outputs["monthlyCost"]["lines"]
+    for type_token, key in PRICED_RESOURCE_TYPES.items():
+        declared = len(plan.of_type(type_token))
+        price = CATALOG.price(key, resource=type_token)
+        per_resource = CATALOG.hours_per_month if price.unit.endswith("-hour") else 1
+        priced = sum(
+            entry["quantity"] / per_resource
+            for entry in lines
+            if entry["priceKey"] == key and not entry["usageBased"]
+        )
+        assert priced == declared, f"{type_token}: {declared} declared, {priced} priced"
+
+
+def test_monthly_cost_output_adds_up(plan: Plan) -> None:
+    monthly = plan.outputs["monthlyCost"]
+    lines = monthly["lines"]
+    assert monthly["totalUsd"] == pytest.approx(sum(entry["monthlyUsd"] or 0 for entry in lines))
+    for name, subtotal in monthly["byComponent"].items():
+        parts = [entry["monthlyUsd"] for entry in lines if entry["component"] == name]
+        assert subtotal == pytest.approx(sum(parts), abs=0.01)
+    for entry in lines:
+        assert entry["monthlyUsd"] == pytest.approx(
+            entry["quantity"] * entry["unitPriceUsd"], abs=0.01
+        )
+    assert monthly["catalog"] == {"region": "us-east-1", "collected": "2026-11"}
+    assert monthly["assumptions"]["hoursPerMonth"] == 730
+    assert monthly["usageNotGiven"] == []
+
+
+def test_estimates_meet_the_targets(dev_plan: Plan, prod_plan: Plan) -> None:
+    assert dev_plan.outputs["monthlyCost"]["totalUsd"] <= 200
+    assert prod_plan.outputs["monthlyCost"]["totalUsd"] <= 1000
+
+
+def test_prod_costs_more_than_dev_for_its_nat_gateway_per_az(
+    dev_plan: Plan, prod_plan: Plan
+) -> None:
+    dev, prod = (p.outputs["monthlyCost"]["byComponent"] for p in (dev_plan, prod_plan))
+    assert prod["network"] > 2.5 * dev["network"]
+    assert "external" not in dev  # company-wide services are counted once, in prod
+    assert prod["external"] == 30
+
+
+# --- cost per customer -----------------------------------------------------------------------
+
+
+def test_marginal_cost_splits_the_node_price_between_cpu_and_memory() -> None:
+    # t3.large: $0.0832/h, 2 vCPU, 8 GiB -> $0.0208 per vCPU-hour, $0.0052 per GiB-hour.
+    assert marginal_cost_per_tenant(CATALOG, "t3.large", 1, 0) == pytest.approx(730 * 0.0208)
+    assert marginal_cost_per_tenant(CATALOG, "t3.large", 0, 1) == pytest.approx(730 * 0.0052)
+    assert marginal_cost_per_tenant(CATALOG, "t3.large", 2, 8) == pytest.approx(730 * 0.0832)
+
+
+def test_tenants_of_several_tiers_average_their_quotas() -> None:
+    small, large = (0.25, 0.5), (1.0, 4.0)
+    expected = (
+        marginal_cost_per_tenant(CATALOG, "t3.large", *small) * 3
+        + marginal_cost_per_tenant(CATALOG, "t3.large", *large)
+    ) / 4
+    assert average_marginal_cost(CATALOG, "t3.large", [small, small, small, large]) == (
+        pytest.approx(expected)
+    )
+    with pytest.raises(ValueError, match="no tenant quotas"):
+        average_marginal_cost(CATALOG, "t3.large", [])
+
+
+def test_unknown_node_type_names_the_missing_price() -> None:
+    with pytest.raises(CostError, match=r"no price 'ec2.instance.x9.huge'"):
+        marginal_cost_per_tenant(CATALOG, "x9.huge", 1, 1)
+
+
+def test_per_customer_model_shares_fixed_cost_and_adds_the_marginal() -> None:
+    model = PerCustomerModel(fixed_usd=700, marginal_usd=5)
+    assert model.at(1) == 705
+    assert model.at(100) == 12
+    assert model.customers_for(25) == 35  # 700/35 + 5 = 25
+    assert model.at(34) > 25
+    assert model.customers_for(7) == 350
+    assert model.customers_for(5) is None  # the marginal cost alone reaches the target
+    with pytest.raises(ValueError, match="at least one customer"):
+        model.at(0)
+
+
+def test_cost_per_customer_output(plan: Plan) -> None:
+    per_customer = plan.outputs["costPerCustomer"]
+    fixed = plan.outputs["monthlyCost"]["totalUsd"]
+    marginal = per_customer["marginalPerTenantUsd"]
+    assert per_customer["fixedMonthlyUsd"] == pytest.approx(fixed, abs=0.01)
+    for point in per_customer["scalePoints"]:
+        assert point["usd"] == pytest.approx(fixed / point["customers"] + marginal, abs=0.02)
+    for target in per_customer["targets"]:
+        needed = target["customersNeeded"]
+        assert fixed / needed + marginal <= target["targetUsd"] + 0.01
+        assert needed == 1 or fixed / (needed - 1) + marginal > target["targetUsd"] - 0.01
+    assert per_customer["atTenantCount"] == pytest.approx(
+        fixed / per_customer["tenants"] + marginal, abs=0.02
+    )
+
+
+def test_tenant_quota_from_config_sets_the_marginal_cost() -> None:
+    plan = plan_with("dev", {"genericcorp:costModel": {"tenantCpuCores": 1, "tenantMemoryGib": 4}})
+    assert plan.outputs["costPerCustomer"]["marginalPerTenantUsd"] == pytest.approx(
+        730 * (0.0208 + 4 * 0.0052), abs=0.01
+    )
+
+
+# --- budget output and guard -----------------------------------------------------------------
+
+
+def test_budget_output_is_limit_estimate_and_headroom(plan: Plan) -> None:
+    budget = plan.outputs["budget"]
+    estimate = plan.outputs["monthlyCost"]["totalUsd"]
+    assert budget["estimateUsd"] == estimate
+    assert budget["headroomUsd"] == pytest.approx(budget["limitUsd"] - estimate, abs=0.01)
+    assert budget["limitUsd"] == {"dev": 200, "prod": 1000}[plan.stack]
+    assert budget["name"] == f"genericcorp-{plan.stack}-monthly-cost"
+
+
+def test_plan_fails_when_the_estimate_exceeds_the_budget() -> None:
+    with pytest.raises(BudgetExceededError) as caught:
+        run_stack("prod", config_overrides={"genericcorp:budget": {"limitUsd": 100}})
+    message = str(caught.value)
+    assert message.startswith("Pulumi.prod.yaml: the estimate $")
+    assert "exceeds the budget genericcorp:budget.limitUsd = 100.00" in message
+    assert "network $123.90" in message
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+
+def only_problem(environment: str, overrides: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(environment, minimal_values(environment, overrides))
+    [problem] = caught.value.problems
+    return problem.render()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            {"genericcorp:usage": {"natProcessedGb": -1}},
+            "genericcorp:usage.natProcessedGb = -1: must be at least 0",
+        ),
+        (
+            {"genericcorp:usage": {"cdnTransferOutGb": "lots"}},
+            'genericcorp:usage.cdnTransferOutGb = "lots": expected a number, got a string',
+        ),
+        (
+            {"genericcorp:budget": {"limitUsd": 0}},
+            "genericcorp:budget.limitUsd = 0: must be greater than 0",
+        ),
+        (
+            {"genericcorp:budget": {"limitUsd": -50}},
+            "genericcorp:budget.limitUsd = -50: must be greater than 0",
+        ),
+        (
+            {"genericcorp:budget": {"notifications": []}},
+            "genericcorp:budget.notifications = []: must hold at least 1 item(s)",
+        ),
+        (
+            {"genericcorp:budget": {"notifications": [{"type": "ACTUAL", "thresholdPercent": 0}]}},
+            "genericcorp:budget.notifications[0].thresholdPercent = 0: must be greater than 0",
+        ),
+        (
+            {"genericcorp:budget": {"notifyAlertsTopic": False}},
+            "genericcorp:budget.emails = []: with notifyAlertsTopic false, list at least one "
+            "address: AWS Budgets needs a subscriber for each notification",
+        ),
+        (
+            {"genericcorp:costModel": {"scalePoints": [0, 10]}},
+            "genericcorp:costModel.scalePoints = [0, 10]: scale points are customer counts: "
+            "positive whole numbers, not [0]",
+        ),
+        (
+            {"genericcorp:costModel": {"scalePoints": [2.5]}},
+            "genericcorp:costModel.scalePoints[0] = 2.5: expected a whole number, got a decimal "
+            "number",
+        ),
+        (
+            {"genericcorp:costModel": {"scalePoints": ["ten"]}},
+            'genericcorp:costModel.scalePoints[0] = "ten": expected a whole number, got a string',
+        ),
+        (
+            {"genericcorp:costModel": {"scalePoints": [10, 5]}},
+            "genericcorp:costModel.scalePoints = [10, 5]: list each customer count once, in "
+            "increasing order",
+        ),
+        (
+            {"genericcorp:costModel": {"tenantCount": -1}},
+            "genericcorp:costModel.tenantCount = -1: must be at least 0",
+        ),
+    ],
+)
+def test_bad_cost_config_gets_a_clear_error(overrides: dict[str, Any], expected: str) -> None:
+    assert only_problem("dev", overrides) == expected
+
+
+def test_prod_budget_must_notify_the_alerts_topic() -> None:
+    problem = only_problem(
+        "prod",
+        {"genericcorp:budget": {"notifyAlertsTopic": False, "emails": ["cfo@genericcorp.com"]}},
+    )
+    assert problem.startswith("genericcorp:budget.notifyAlertsTopic = false: not allowed in prod")
+
+
+def test_hours_per_month_is_the_infracost_convention() -> None:
+    assert math.isclose(CATALOG.hours_per_month, 365 * 24 / 12, abs_tol=0.1)
