@@ -2,9 +2,11 @@
 
 Commands:
   plan STACK               render the stack offline (mock runtime): tree, counts, outputs
+  policy STACK             the policy pack's results over the offline plan (table, JSON, Markdown)
   config-reference         write the stack configuration reference (docs/configuration.md)
 
-Exit status: 0 on success, 2 when a stack or its configuration is invalid, 1 on other errors.
+Exit status: 0 on success, 2 when a stack or its configuration is invalid, 3 when a mandatory
+policy is violated, 1 on other errors.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from rich.console import Console
 from infra.config import ConfigError
 from infractl.engine import run_stack
 from infractl.mocks import OfflinePlanError
+from infractl.policy_cli import PolicyConfigOption, check_plan, enforce
+from infractl.policy_cli import policy as policy_command
 from infractl.render import render_plan
 from infractl.stackfile import PROJECT_DIR, StackFileError
 
@@ -60,12 +64,14 @@ def plan(
     project_dir: Annotated[
         Path, typer.Option(help="Directory holding Pulumi.yaml and the stack files.")
     ] = PROJECT_DIR,
+    policy_config: PolicyConfigOption = None,
 ) -> None:
     """Run the real program with the stack's real config under Pulumi's mock runtime.
 
     Prints the tree of components and resources, the count of each resource type and the
-    stack outputs (secret values masked). Needs no AWS account, credentials, pulumi CLI or
-    network.
+    stack outputs (secret values masked), then runs the policy pack over the recorded
+    resources: one line per violation, exit 3 on a mandatory one. Needs no AWS account,
+    credentials, pulumi CLI or network.
     """
     try:
         result = run_stack(stack, preview=preview, project_dir=project_dir)
@@ -73,9 +79,11 @@ def plan(
         raise _fail(str(error)) from None
     except OfflinePlanError as error:
         raise _fail(f"offline plan failed: {error}", code=1) from None
+    report = check_plan(result, policy_config)
     document = json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n"
     if json_path == "-":
         sys.stdout.write(document)
+        enforce(report)
         return
     # Piped output (CI logs) gets a wide page instead of rich's 80-column default.
     console = Console(highlight=False)
@@ -85,6 +93,10 @@ def plan(
     if json_path:
         Path(json_path).write_text(document, encoding="utf-8")
         Console(stderr=True).print(f"plan written to {json_path}")
+    enforce(report)
+
+
+app.command("policy")(policy_command)
 
 
 @app.command("config-reference")

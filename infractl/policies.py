@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from genericcorp_policy import RULES, AnyRule, PolicyConfigError, Rule, Scope, StackRule, policies
-from genericcorp_policy.framework import check_pack_config, enforcement_overrides
+from genericcorp_policy.framework import WAIVER_POLICY, check_pack_config, enforcement_overrides, in_scope
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
@@ -195,6 +195,16 @@ def _subjects(rule: AnyRule | None, policy: Policy) -> Any:
     return {t for r in waived if isinstance(r, Rule) for t in r.types}
 
 
+def _counts(rule: AnyRule | None, policy: Policy, resource: PlannedResource) -> bool:
+    """Whether the policy really checks this resource (its environment is in the rule's scope)."""
+    props = resource.raw_inputs
+    if rule is not None:
+        return in_scope(rule.scope, props, waived=False)
+    return policy.name.startswith(WAIVER_POLICY) and in_scope(
+        Scope.PROD_WAIVABLE, props, waived=True
+    )
+
+
 def _check_resource(
     policy: ResourceValidationPolicy,
     resource: PlannedResource,
@@ -205,7 +215,8 @@ def _check_resource(
 ) -> None:
     if resource.type not in _subjects(rule, policy):
         return
-    outcome.checked += 1
+    if _counts(rule, policy, resource):
+        outcome.checked += 1
     args = ResourceValidationArgs(
         resource.type,
         unknown_checking_proxy(_restore_unknowns(resource.raw_inputs)),
@@ -234,7 +245,9 @@ def _check_stack(
     report: PolicyReport,
 ) -> None:
     subjects = _subjects(rule, policy)
-    outcome.checked += sum(1 for r in resources if r.type in subjects)
+    outcome.checked += sum(
+        1 for r in resources if r.type in subjects and _counts(rule, policy, r)
+    )
     by_urn = {r.urn: r for r in resources}
     # A stack policy sees each resource's outputs: what the mocks computed over its inputs.
     policy_resources = [

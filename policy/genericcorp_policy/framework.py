@@ -278,7 +278,7 @@ class _WithProtect(Mapping[str, Any]):
         return len(self._props) + 1
 
 
-def _in_scope(scope: Scope, props: Props, *, waived: bool) -> bool:
+def in_scope(scope: Scope, props: Props, *, waived: bool) -> bool:
     """Whether a resource is checked by a rule's mandatory policy or by the waiver policy."""
     if scope is Scope.ALL:
         return not waived
@@ -298,7 +298,7 @@ def _resource_validator(
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type not in rule.types:
             return
-        if not _in_scope(rule.scope, args.props, waived=waived):
+        if not in_scope(rule.scope, args.props, waived=waived):
             return
         # The waiver policy has no config of its own: it reports against the rule's defaults.
         config = rule_config(rule, None if waived else args.get_config())
@@ -327,7 +327,7 @@ def _stack_validator(
             subjects = [
                 r
                 for r in everything
-                if r.type in rule.subjects and _in_scope(rule.scope, r.props, waived=waived)
+                if r.type in rule.subjects and in_scope(rule.scope, r.props, waived=waived)
             ]
             if not subjects:
                 continue
