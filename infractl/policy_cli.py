@@ -38,7 +38,8 @@ PolicyConfigOption = Annotated[
 
 
 def _fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
-    Console(stderr=True, highlight=False).print(message, markup=False)
+    # One line whatever the terminal width, so CI logs and scripts can grep it.
+    Console(stderr=True, highlight=False).print(message, markup=False, soft_wrap=True)
     return typer.Exit(code)
 
 
