@@ -22,7 +22,7 @@ from rich.console import Console
 from infra.config import ConfigError
 from infractl.engine import run_stack
 from infractl.mocks import OfflinePlanError
-from infractl.policy_cli import PolicyConfigOption, check_plan, enforce
+from infractl.policy_cli import PolicyConfigOption, check_plan, enforce, pack_config
 from infractl.policy_cli import policy as policy_command
 from infractl.render import render_plan
 from infractl.stackfile import PROJECT_DIR, StackFileError
@@ -73,13 +73,14 @@ def plan(
     resources: one line per violation, exit 3 on a mandatory one. Needs no AWS account,
     credentials, pulumi CLI or network.
     """
+    policies_config = pack_config(policy_config)
     try:
         result = run_stack(stack, preview=preview, project_dir=project_dir)
     except (ConfigError, StackFileError) as error:
         raise _fail(str(error)) from None
     except OfflinePlanError as error:
         raise _fail(f"offline plan failed: {error}", code=1) from None
-    report = check_plan(result, policy_config)
+    report = check_plan(result, policies_config)
     document = json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n"
     if json_path == "-":
         sys.stdout.write(document)

@@ -17,7 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from genericcorp_policy import RULES, AnyRule, PolicyConfigError, Rule, Scope, StackRule, policies
-from genericcorp_policy.framework import WAIVER_POLICY, check_pack_config, enforcement_overrides, in_scope
+from genericcorp_policy.framework import (
+    WAIVER_POLICY,
+    check_pack_config,
+    enforcement_overrides,
+    in_scope,
+)
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
@@ -50,7 +55,9 @@ class Finding:
     message: str
 
     def line(self) -> str:
-        return f"{self.level.upper():9} {self.policy}  {self.resource} ({self.type}): {self.message}"
+        return (
+            f"{self.level.upper():9} {self.policy}  {self.resource} ({self.type}): {self.message}"
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -133,7 +140,9 @@ def load_pack_config(path: Path | None) -> dict[str, Any]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise PolicyConfigError(f"{path}: cannot read the policy pack config ({error.strerror})") from None
+        raise PolicyConfigError(
+            f"{path}: cannot read the policy pack config ({error.strerror})"
+        ) from None
     except ValueError as error:
         raise PolicyConfigError(f"{path}: the policy pack config is not JSON ({error})") from None
     try:
@@ -170,9 +179,25 @@ def run_policies(plan: Plan, pack_config: Mapping[str, Any] | None = None) -> Po
         config = _policy_config(pack_config.get(policy.name))
         if isinstance(policy, ResourceValidationPolicy):
             for resource in resources:
-                _check_resource(policy, resource, config, rule, outcome, report)
+                _check_resource(
+                    policy,
+                    resource=resource,
+                    config=config,
+                    rule=rule,
+                    outcome=outcome,
+                    report=report,
+                )
         elif isinstance(policy, StackValidationPolicy):
-            _check_stack(policy, plan, resources, config, stack_name, rule, outcome, report)
+            _check_stack(
+                policy,
+                plan=plan,
+                resources=resources,
+                config=config,
+                stack_name=stack_name,
+                rule=rule,
+                outcome=outcome,
+                report=report,
+            )
     return report
 
 
@@ -207,6 +232,7 @@ def _counts(rule: AnyRule | None, policy: Policy, resource: PlannedResource) -> 
 
 def _check_resource(
     policy: ResourceValidationPolicy,
+    *,
     resource: PlannedResource,
     config: dict[str, Any] | None,
     rule: AnyRule | None,
@@ -236,6 +262,7 @@ def _check_resource(
 
 def _check_stack(
     policy: StackValidationPolicy,
+    *,
     plan: Plan,
     resources: list[PlannedResource],
     config: dict[str, Any] | None,
@@ -245,9 +272,7 @@ def _check_stack(
     report: PolicyReport,
 ) -> None:
     subjects = _subjects(rule, policy)
-    outcome.checked += sum(
-        1 for r in resources if r.type in subjects and _counts(rule, policy, r)
-    )
+    outcome.checked += sum(1 for r in resources if r.type in subjects and _counts(rule, policy, r))
     by_urn = {r.urn: r for r in resources}
     # A stack policy sees each resource's outputs: what the mocks computed over its inputs.
     policy_resources = [
@@ -279,16 +304,22 @@ def _check_stack(
     _run(policy, args, report_violation, outcome, plan.stack)
 
 
-def _run(policy: Policy, args: Any, report_violation: Any, outcome: PolicyOutcome, what: str) -> None:
+def _run(
+    policy: Policy, args: Any, report_violation: Any, outcome: PolicyOutcome, what: str
+) -> None:
     try:
         result = policy.validate(args, report_violation)  # type: ignore[attr-defined]
         if isawaitable(result):
-            raise TypeError(f"policy {policy.name} is asynchronous; the offline run needs it synchronous")
+            raise TypeError(
+                f"policy {policy.name} is asynchronous; the offline run needs it synchronous"
+            )
     except UnknownValueError as error:
         outcome.unknown.append(f"{what}: {error.message}")
 
 
-def _add(report: PolicyReport, outcome: PolicyOutcome, resource: PlannedResource, message: str) -> None:
+def _add(
+    report: PolicyReport, outcome: PolicyOutcome, resource: PlannedResource, message: str
+) -> None:
     outcome.violations += 1
     report.findings.append(
         Finding(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from genericcorp_policy import PolicyConfigError
@@ -43,10 +43,18 @@ def _fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
     return typer.Exit(code)
 
 
-def check_plan(plan: Plan, config_path: Path | None) -> PolicyReport:
-    """The pack's results for ``plan``; a bad pack config exits 2 with one clear line."""
+def pack_config(path: Path | None) -> dict[str, Any]:
+    """The pack config file, checked before the stack runs; a bad one exits 2 with one line."""
     try:
-        return run_policies(plan, load_pack_config(config_path))
+        return load_pack_config(path)
+    except PolicyConfigError as error:
+        raise _fail(str(error)) from None
+
+
+def check_plan(plan: Plan, config: dict[str, Any]) -> PolicyReport:
+    """The pack's results for ``plan``."""
+    try:
+        return run_policies(plan, config)
     except PolicyConfigError as error:
         raise _fail(str(error)) from None
 
@@ -65,7 +73,7 @@ def enforce(report: PolicyReport) -> None:
         )
 
 
-def policy(
+def policy(  # noqa: PLR0917 - typer maps each parameter to an argument or option
     stack: Annotated[str, typer.Argument(help="Stack to check: dev or prod.")],
     policy_config: PolicyConfigOption = None,
     json_path: Annotated[
@@ -89,13 +97,14 @@ def policy(
     ] = PROJECT_DIR,
 ) -> None:
     """Run the policy pack over the stack's offline plan and report every rule's result."""
+    config = pack_config(policy_config)
     try:
         plan = run_stack(stack, preview=preview, project_dir=project_dir)
     except (ConfigError, StackFileError) as error:
         raise _fail(str(error)) from None
     except OfflinePlanError as error:
         raise _fail(f"offline plan failed: {error}", code=1) from None
-    report = check_plan(plan, policy_config)
+    report = check_plan(plan, config)
     to_stdout = "-" in (json_path, markdown)
     if json_path:
         _write(json_path, json.dumps(report.to_json(), indent=2, sort_keys=True) + "\n")
@@ -172,8 +181,6 @@ def render_markdown(report: PolicyReport) -> str:
         "| policy | control | level | result |",
         "|---|---|---|---|",
     ]
-    lines += [
-        f"| `{o.name}` | {o.control} | {o.level} | {o.status} |" for o in report.outcomes
-    ]
+    lines += [f"| `{o.name}` | {o.control} | {o.level} | {o.status} |" for o in report.outcomes]
     lines += ["", "</details>", ""]
     return "\n".join(lines)

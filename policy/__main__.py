@@ -12,8 +12,8 @@ from pathlib import Path
 # whatever the working directory and however the interpreter was started.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from genericcorp_policy import PACK_NAME, policies  # noqa: E402
-from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
+from genericcorp_policy import PACK_NAME, policies
+from pulumi_policy import EnforcementLevel, PolicyPack
 
 PolicyPack(
     PACK_NAME,

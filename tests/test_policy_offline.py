@@ -45,7 +45,9 @@ def test_prod_only_rules_apply_to_the_prod_stack_only() -> None:
 
 
 def test_a_dev_waiver_is_reported_as_advisory() -> None:
-    plan = run_stack("dev", config_overrides={"genericcorp:network": {"flowLogs": {"enabled": False}}})
+    plan = run_stack(
+        "dev", config_overrides={"genericcorp:network": {"flowLogs": {"enabled": False}}}
+    )
     report = run_policies(plan)
     assert report.mandatory == []
     assert [(f.policy, f.resource) for f in report.advisory] == [
@@ -125,8 +127,10 @@ def test_plan_exits_3_with_one_line_per_violation(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(cli, "run_stack", partial(run_stack, program=_bad_program))
     result = runner.invoke(cli.app, ["plan", "dev"])
     assert result.exit_code == EXIT_POLICY_VIOLATION == 3
-    assert "policy: MANDATORY rds-2-not-public  db (aws:rds/instance:Instance): the database is " \
+    assert (
+        "policy: MANDATORY rds-2-not-public  db (aws:rds/instance:Instance): the database is "
         "publicly accessible (publiclyAccessible)" in result.output
+    )
     assert "policy: ADVISORY  nonprod-cost-waivers  db" in result.output
     assert "mandatory violation(s) in genericcorp/dev" in result.output
     assert "Traceback" not in result.output
@@ -153,9 +157,12 @@ def test_policy_command_json_and_markdown(tmp_path: Path) -> None:
     assert result.exit_code == 0
     document = json.loads(result.stdout)
     assert document["summary"]["mandatory"] == 0
-    assert {"name": "required-tags", "control": "", "level": "mandatory", "status": "pass"}.items() <= {
-        **next(p for p in document["policies"] if p["name"] == "required-tags")
-    }.items()
+    assert {
+        "name": "required-tags",
+        "control": "",
+        "level": "mandatory",
+        "status": "pass",
+    }.items() <= {**next(p for p in document["policies"] if p["name"] == "required-tags")}.items()
     target = tmp_path / "policy.md"
     result = runner.invoke(cli.app, ["policy", "dev", "--markdown", str(target)])
     assert result.exit_code == 0
@@ -177,15 +184,23 @@ def test_policy_command_markdown_lists_violations(monkeypatch: pytest.MonkeyPatc
 @pytest.mark.parametrize(
     ("content", "error"),
     [
-        ('{"required-tags": {"requiredTags": "Project"}}', "required-tags.requiredTags = 'Project': expected an array, got str"),
-        ('{"kms-3-deletion-window": {"minimumDays": "7"}}', "minimumDays = '7': expected an integer, got str"),
+        (
+            '{"required-tags": {"requiredTags": "Project"}}',
+            "required-tags.requiredTags = 'Project': expected an array, got str",
+        ),
+        (
+            '{"kms-3-deletion-window": {"minimumDays": "7"}}',
+            "minimumDays = '7': expected an integer, got str",
+        ),
         ('{"no-such-rule": "advisory"}', "no policy named 'no-such-rule'"),
         ('{"rds-2-not-public": "sometimes"}', "enforcement level 'sometimes' is not one of"),
         ("[1, 2]", "must be a JSON object of policy names, got list"),
         ("{not json", "the policy pack config is not JSON"),
     ],
 )
-def test_a_bad_policy_config_exits_2_with_one_line(tmp_path: Path, content: str, error: str) -> None:
+def test_a_bad_policy_config_exits_2_with_one_line(
+    tmp_path: Path, content: str, error: str
+) -> None:
     config = tmp_path / "policy-config.json"
     config.write_text(content)
     for command in (["plan", "dev"], ["policy", "dev"]):
@@ -195,7 +210,9 @@ def test_a_bad_policy_config_exits_2_with_one_line(tmp_path: Path, content: str,
         assert "Traceback" not in result.output
 
 
-def test_policy_config_can_downgrade_a_rule(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_policy_config_can_downgrade_a_rule(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     config = tmp_path / "policy-config.json"
     config.write_text(
         json.dumps(

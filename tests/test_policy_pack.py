@@ -22,8 +22,7 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer  # pyright: ignore[repo
 
 from infractl.schema import aws_resource_class
 from infractl.stackfile import PROJECT_DIR
-from tests.policy_harness import tagged
-from tests.test_policy_rules import GOOD_CACHE, GOOD_RDS
+from tests.test_policy_rules import GOOD_CACHE, GOOD_RDS, tagged
 
 PACK_DIR = PROJECT_DIR / "policy"
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
@@ -83,15 +82,16 @@ def test_every_rule_names_real_types_and_properties() -> None:
 
 
 def servicer(config: dict[str, Any] | None = None) -> _PolicyAnalyzerServicer:
-    analyzer = _PolicyAnalyzerServicer(
-        PACK_NAME, "1.0.0", policies(), EnforcementLevel.MANDATORY
-    )
+    analyzer = _PolicyAnalyzerServicer(PACK_NAME, "1.0.0", policies(), EnforcementLevel.MANDATORY)
     request = proto.ConfigureAnalyzerRequest()
     for name, value in (config or {}).items():
         policy_config = request.policyConfig[name]
         policy_config.enforcementLevel = proto.MANDATORY
         if isinstance(value, str):
-            policy_config.enforcementLevel = {"advisory": proto.ADVISORY, "disabled": proto.DISABLED}[value]
+            policy_config.enforcementLevel = {
+                "advisory": proto.ADVISORY,
+                "disabled": proto.DISABLED,
+            }[value]
         else:
             policy_config.properties.update(value)
     analyzer.Configure(request, None)
@@ -127,7 +127,9 @@ def test_analyzer_reports_a_mandatory_violation_and_passes_a_compliant_resource(
     rds = "aws:rds/instance:Instance"
     analyzer = servicer()
     assert analyze(analyzer, rds, tagged("prod", GOOD_RDS), protect=True) == []
-    found = analyze(analyzer, rds, tagged("prod", {**GOOD_RDS, "publiclyAccessible": True}), protect=True)
+    found = analyze(
+        analyzer, rds, tagged("prod", {**GOOD_RDS, "publiclyAccessible": True}), protect=True
+    )
     assert [(d.policyName, d.enforcementLevel) for d in found] == [
         ("rds-2-not-public", proto.MANDATORY)
     ]
@@ -135,13 +137,17 @@ def test_analyzer_reports_a_mandatory_violation_and_passes_a_compliant_resource(
 
 
 def test_analyzer_sees_the_protect_option() -> None:
-    found = analyze(servicer(), "aws:rds/instance:Instance", tagged("prod", GOOD_RDS), protect=False)
+    found = analyze(
+        servicer(), "aws:rds/instance:Instance", tagged("prod", GOOD_RDS), protect=False
+    )
     assert [d.policyName for d in found] == ["prod-protect-stateful"]
 
 
 def test_analyzer_accepts_a_secret_auth_token() -> None:
     cache = tagged("prod", {**GOOD_CACHE, "authToken": {**SECRET_SIG, "value": "t0ken-value"}})
-    found = analyze(servicer(), "aws:elasticache/replicationGroup:ReplicationGroup", cache, protect=True)
+    found = analyze(
+        servicer(), "aws:elasticache/replicationGroup:ReplicationGroup", cache, protect=True
+    )
     assert found == []
 
 
@@ -155,15 +161,24 @@ def test_analyzer_skips_what_a_preview_cannot_know_with_an_advisory_note() -> No
 
 
 def test_analyzer_applies_config_and_enforcement_overrides() -> None:
-    analyzer = servicer({"rds-2-not-public": "advisory", "required-tags": {"requiredTags": ["Owner"]}})
-    found = analyze(analyzer, "aws:rds/instance:Instance", tagged("prod", {**GOOD_RDS, "publiclyAccessible": True}), protect=True)
+    analyzer = servicer(
+        {"rds-2-not-public": "advisory", "required-tags": {"requiredTags": ["Owner"]}}
+    )
+    found = analyze(
+        analyzer,
+        "aws:rds/instance:Instance",
+        tagged("prod", {**GOOD_RDS, "publiclyAccessible": True}),
+        protect=True,
+    )
     levels = {d.policyName: d.enforcementLevel for d in found}
     assert levels == {"rds-2-not-public": proto.ADVISORY, "required-tags": proto.MANDATORY}
 
 
 def test_analyzer_refuses_a_config_value_of_the_wrong_type() -> None:
     analyzer = servicer({"required-tags": {"requiredTags": "Project"}})
-    with pytest.raises(PolicyConfigError, match=r"required-tags\.requiredTags = 'Project': expected an array"):
+    with pytest.raises(
+        PolicyConfigError, match=r"required-tags\.requiredTags = 'Project': expected an array"
+    ):
         analyze(analyzer, "aws:ec2/vpc:Vpc", tagged("prod"))
 
 

@@ -45,8 +45,10 @@ def _endpoint(props: Props, config: Config) -> Iterator[str]:
     vpc = get(props, "vpcConfig")
     # AWS's defaults are a public endpoint open to 0.0.0.0/0 and no private endpoint.
     if not is_true(get(vpc, "endpointPrivateAccess")):
-        yield "the private endpoint is off (vpcConfig.endpointPrivateAccess); nodes would reach " \
+        yield (
+            "the private endpoint is off (vpcConfig.endpointPrivateAccess); nodes would reach "
             "the API server over the internet"
+        )
     if is_false(get(vpc, "endpointPublicAccess")):
         return
     cidrs = [str(c) for c in items(get(vpc, "publicAccessCidrs"))]
@@ -79,14 +81,16 @@ def _logging(props: Props, config: Config) -> Iterator[str]:
 
 def _imdsv2(props: Props, _: Config) -> Iterator[str]:
     if get(props, "metadataOptions.httpTokens") != "required":
-        yield "IMDSv2 is not required (metadataOptions.httpTokens must be \"required\")"
+        yield 'IMDSv2 is not required (metadataOptions.httpTokens must be "required")'
 
 
 def _node_group_template(props: Props, _: Config) -> Iterator[str]:
     template = get(props, "launchTemplate")
     if not (get(template, "id") or get(template, "name")):
-        yield "the node group has no launch template, so IMDSv2 and root-volume encryption are " \
+        yield (
+            "the node group has no launch template, so IMDSv2 and root-volume encryption are "
             "left to EKS defaults"
+        )
 
 
 def _volumes_encrypted(props: Props, _: Config) -> Iterator[str]:

@@ -33,7 +33,9 @@ BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
 OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
-ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+ENCRYPTION = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+)
 BUCKET_ACL = "aws:s3/bucketAcl:BucketAcl"
 ZONE = "aws:route53/zone:Zone"
 QUERY_LOG = "aws:route53/queryLog:QueryLog"
@@ -42,7 +44,14 @@ CERTIFICATE = "aws:acm/certificate:Certificate"
 #: CloudFront security policies at or above TLSv1.2_2021 (CloudFront.15).
 RECOMMENDED_TLS_POLICIES = ("TLSv1.2_2021", "TLSv1.2_2025", "TLSv1.3_2025")
 #: Key algorithms ACM.2 accepts (RSA of 2048 bits or more, or ECDSA).
-KEY_ALGORITHMS = ("RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1")
+KEY_ALGORITHMS = (
+    "RSA_2048",
+    "RSA_3072",
+    "RSA_4096",
+    "EC_prime256v1",
+    "EC_secp384r1",
+    "EC_secp521r1",
+)
 
 
 # --- CloudFront --------------------------------------------------------------------------------
@@ -75,22 +84,24 @@ def _certificate(props: Props, _: Config) -> Iterator[str]:
     ):
         yield "the distribution serves the default *.cloudfront.net certificate, not its own"
     elif get(certificate, "sslSupportMethod") != "sni-only":
-        yield "the custom certificate is not served with SNI (sslSupportMethod \"sni-only\")"
+        yield 'the custom certificate is not served with SNI (sslSupportMethod "sni-only")'
 
 
 def _tls_policy(props: Props, config: Config) -> Iterator[str]:
     version = get(props, "viewerCertificate.minimumProtocolVersion")
     allowed = list(config["allowedPolicies"])
     if version not in allowed:
-        yield f"TLS security policy {version or 'TLSv1 (default)'} is below the recommended " \
+        yield (
+            f"TLS security policy {version or 'TLSv1 (default)'} is below the recommended "
             f"{', '.join(allowed)} (viewerCertificate.minimumProtocolVersion)"
+        )
 
 
 def _s3_origins(props: Props, _: Config) -> Iterator[str]:
     for index, origin in enumerate(items(get(props, "origins"))):
         domain = str(get(origin, "domainName") or "")
         if get(origin, "s3OriginConfig.originAccessIdentity"):
-            yield f"origins[{index}] uses a legacy origin access identity; use origin access control"
+            yield f"origins[{index}] uses a legacy origin access identity, not access control"
         elif ".s3." in domain and not get(origin, "originAccessControlId"):
             yield f"origins[{index}] reads S3 bucket {domain} without origin access control"
         if ".s3-website" in domain:
@@ -104,9 +115,7 @@ def _no_oai(_props: Props, _: Config) -> Iterator[str]:
 def _distribution_logging(
     distributions: Sequence[Resource], everything: Sequence[Resource], _: Config
 ) -> Iterator[tuple[str, str | None]]:
-    delivered = {
-        get(r.props, "resourceArn") for r in everything if r.type == LOG_DELIVERY_SOURCE
-    }
+    delivered = {get(r.props, "resourceArn") for r in everything if r.type == LOG_DELIVERY_SOURCE}
     for distribution in distributions:
         if get(distribution.props, "loggingConfig.bucket"):
             continue
@@ -189,7 +198,10 @@ def _bucket_baseline(
             )
         owner = ownership.get(name)
         if owner is None or get(owner.props, "rule.objectOwnership") != "BucketOwnerEnforced":
-            yield f"{label} does not disable ACLs (ownership BucketOwnerEnforced) (S3.12)", bucket.urn
+            yield (
+                f"{label} does not disable ACLs (ownership BucketOwnerEnforced) (S3.12)",
+                bucket.urn,
+            )
         if name in acls:
             yield f"{label} sets an ACL (S3.12)", acls[name].urn
         if name not in lifecycle:
@@ -232,15 +244,20 @@ def _query_logging(
         if items(get(zone.props, "vpcs")):
             continue  # a private zone: Route53.2 is about public zones
         if get(zone.props, "zoneId") not in logged and get(zone.props, "id") not in logged:
-            yield f"public zone {zone.name} does not log DNS queries (aws.route53.QueryLog)", zone.urn
+            yield (
+                f"public zone {zone.name} does not log DNS queries (aws.route53.QueryLog)",
+                zone.urn,
+            )
 
 
 def _certificate_renewal(props: Props, _: Config) -> Iterator[str]:
     if get(props, "certificateBody") or get(props, "privateKey"):
         yield "an imported certificate does not renew automatically; request it from ACM"
     elif get(props, "certificateAuthorityArn") is None and get(props, "validationMethod") != "DNS":
-        yield "the certificate is not DNS-validated (validationMethod \"DNS\"), so it cannot renew " \
+        yield (
+            'the certificate is not DNS-validated (validationMethod "DNS"), so it cannot renew '
             "unattended"
+        )
 
 
 def _certificate_key(props: Props, _: Config) -> Iterator[str]:
@@ -250,45 +267,131 @@ def _certificate_key(props: Props, _: Config) -> Iterator[str]:
 
 
 RULES = (
-    Rule("cloudfront-1-default-root-object", "CloudFront.1", "Distributions set a default root "
-         "object.", (DISTRIBUTION,), _root_object, reads=("defaultRootObject",)),
-    Rule("cloudfront-3-https", "CloudFront.3", "Viewers must use HTTPS.", (DISTRIBUTION,), _https,
-         reads=("defaultCacheBehavior", "orderedCacheBehaviors")),
-    Rule("cloudfront-6-waf", "CloudFront.6", "Distributions are protected by a WAF web ACL.",
-         (DISTRIBUTION,), _waf, scope=Scope.PROD_WAIVABLE, reads=("webAclId",)),
-    Rule("cloudfront-7-8-custom-certificate", "CloudFront.7/CloudFront.8", "Distributions serve "
-         "their own certificate, with SNI.", (DISTRIBUTION,), _certificate,
-         reads=("viewerCertificate",)),
-    Rule("cloudfront-12-13-origin-access-control", "CloudFront.12/CloudFront.13", "S3 origins "
-         "are read through origin access control, never a legacy OAI or a public website "
-         "endpoint.", (DISTRIBUTION,), _s3_origins, reads=("origins",)),
-    Rule("cloudfront-13-no-oai", "CloudFront.13", "No legacy origin access identities.", (OAI,),
-         _no_oai),
-    Rule("cloudfront-15-tls-policy", "CloudFront.15", "Distributions use a recommended TLS "
-         "security policy (TLSv1.2_2021 or newer).", (DISTRIBUTION,), _tls_policy,
-         config={"allowedPolicies": {"type": "array", "items": {"type": "string"}, "minItems": 1,
-                                     "default": list(RECOMMENDED_TLS_POLICIES),
-                                     "description": "Accepted minimumProtocolVersion values."}},
-         reads=("viewerCertificate",)),
-    Rule("s3-1-account-public-access-block", "S3.1", "The account-level public access block "
-         "blocks everything.", ("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",),
-         _account_public_access_block,
-         reads=("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")),
-    Rule("acm-1-auto-renewal", "ACM.1", "Certificates are issued by ACM with DNS validation, so "
-         "they renew automatically.", (CERTIFICATE,), _certificate_renewal,
-         reads=("certificateBody", "privateKey", "certificateAuthorityArn", "validationMethod")),
-    Rule("acm-2-key-algorithm", "ACM.2", "Certificates use RSA 2048 or more, or ECDSA.",
-         (CERTIFICATE,), _certificate_key, reads=("keyAlgorithm",)),
+    Rule(
+        "cloudfront-1-default-root-object",
+        "CloudFront.1",
+        "Distributions set a default root object.",
+        (DISTRIBUTION,),
+        _root_object,
+        reads=("defaultRootObject",),
+    ),
+    Rule(
+        "cloudfront-3-https",
+        "CloudFront.3",
+        "Viewers must use HTTPS.",
+        (DISTRIBUTION,),
+        _https,
+        reads=("defaultCacheBehavior", "orderedCacheBehaviors"),
+    ),
+    Rule(
+        "cloudfront-6-waf",
+        "CloudFront.6",
+        "Distributions are protected by a WAF web ACL.",
+        (DISTRIBUTION,),
+        _waf,
+        scope=Scope.PROD_WAIVABLE,
+        reads=("webAclId",),
+    ),
+    Rule(
+        "cloudfront-7-8-custom-certificate",
+        "CloudFront.7/CloudFront.8",
+        "Distributions serve their own certificate, with SNI.",
+        (DISTRIBUTION,),
+        _certificate,
+        reads=("viewerCertificate",),
+    ),
+    Rule(
+        "cloudfront-12-13-origin-access-control",
+        "CloudFront.12/CloudFront.13",
+        "S3 origins "
+        "are read through origin access control, never a legacy OAI or a public website "
+        "endpoint.",
+        (DISTRIBUTION,),
+        _s3_origins,
+        reads=("origins",),
+    ),
+    Rule(
+        "cloudfront-13-no-oai",
+        "CloudFront.13",
+        "No legacy origin access identities.",
+        (OAI,),
+        _no_oai,
+    ),
+    Rule(
+        "cloudfront-15-tls-policy",
+        "CloudFront.15",
+        "Distributions use a recommended TLS security policy (TLSv1.2_2021 or newer).",
+        (DISTRIBUTION,),
+        _tls_policy,
+        config={
+            "allowedPolicies": {
+                "type": "array",
+                "items": {"type": "string"},
+                "minItems": 1,
+                "default": list(RECOMMENDED_TLS_POLICIES),
+                "description": "Accepted minimumProtocolVersion values.",
+            }
+        },
+        reads=("viewerCertificate",),
+    ),
+    Rule(
+        "s3-1-account-public-access-block",
+        "S3.1",
+        "The account-level public access block blocks everything.",
+        ("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",),
+        _account_public_access_block,
+        reads=("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"),
+    ),
+    Rule(
+        "acm-1-auto-renewal",
+        "ACM.1",
+        "Certificates are issued by ACM with DNS validation, so they renew automatically.",
+        (CERTIFICATE,),
+        _certificate_renewal,
+        reads=("certificateBody", "privateKey", "certificateAuthorityArn", "validationMethod"),
+    ),
+    Rule(
+        "acm-2-key-algorithm",
+        "ACM.2",
+        "Certificates use RSA 2048 or more, or ECDSA.",
+        (CERTIFICATE,),
+        _certificate_key,
+        reads=("keyAlgorithm",),
+    ),
 )
 
 STACK_RULES = (
-    StackRule("cloudfront-5-logging", "CloudFront.5", "Distributions log access.",
-              (DISTRIBUTION,), _distribution_logging, scope=Scope.PROD_WAIVABLE),
-    StackRule("s3-bucket-baseline", "S3.5/S3.8/S3.12/S3.13/S3.14/S3.17", "Every bucket has a "
-              "public access block, a TLS-only policy, ACLs disabled, a lifecycle, versioning "
-              "and KMS default encryption.", (BUCKET,), _bucket_baseline),
-    StackRule("s3-9-access-logging", "S3.9", "Buckets log server access (log buckets "
-              "excepted).", (BUCKET,), _bucket_access_logging, scope=Scope.PROD_WAIVABLE),
-    StackRule("route53-2-query-logging", "Route53.2", "Public hosted zones log DNS queries.",
-              (ZONE,), _query_logging, scope=Scope.PROD_WAIVABLE),
+    StackRule(
+        "cloudfront-5-logging",
+        "CloudFront.5",
+        "Distributions log access.",
+        (DISTRIBUTION,),
+        _distribution_logging,
+        scope=Scope.PROD_WAIVABLE,
+    ),
+    StackRule(
+        "s3-bucket-baseline",
+        "S3.5/S3.8/S3.12/S3.13/S3.14/S3.17",
+        "Every bucket has a "
+        "public access block, a TLS-only policy, ACLs disabled, a lifecycle, versioning "
+        "and KMS default encryption.",
+        (BUCKET,),
+        _bucket_baseline,
+    ),
+    StackRule(
+        "s3-9-access-logging",
+        "S3.9",
+        "Buckets log server access (log buckets excepted).",
+        (BUCKET,),
+        _bucket_access_logging,
+        scope=Scope.PROD_WAIVABLE,
+    ),
+    StackRule(
+        "route53-2-query-logging",
+        "Route53.2",
+        "Public hosted zones log DNS queries.",
+        (ZONE,),
+        _query_logging,
+        scope=Scope.PROD_WAIVABLE,
+    ),
 )

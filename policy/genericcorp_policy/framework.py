@@ -146,7 +146,7 @@ def is_false(value: Any) -> bool:
 
 
 def number(value: Any) -> float | None:
-    """A numeric property (protobuf delivers integers as floats), None when absent or not a number."""
+    """A numeric property (protobuf delivers integers as floats); None when absent or not one."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
@@ -198,7 +198,7 @@ def _type_error(schema: Mapping[str, Any], value: Any) -> str | None:
     ):
         article = "an" if expected[0] in "aeiou" else "a"
         return f"expected {article} {expected}, got {type(value).__name__}"
-    if expected == "integer" and not float(value).is_integer():
+    if expected == "integer" and not float(value).is_integer():  # pyright: ignore[reportArgumentType]
         return "expected a whole number"
     if expected in ("number", "integer"):
         if "minimum" in schema and value < schema["minimum"]:
@@ -206,7 +206,7 @@ def _type_error(schema: Mapping[str, Any], value: Any) -> str | None:
         if "maximum" in schema and value > schema["maximum"]:
             return f"must be at most {schema['maximum']}"
     if expected == "array":
-        values = list(value)
+        values = list(value)  # pyright: ignore[reportArgumentType]
         if len(values) < schema.get("minItems", 0):
             return f"needs at least {schema['minItems']} item(s)"
         for index, item in enumerate(values):
@@ -239,7 +239,9 @@ def rule_config(rule: AnyRule, given: Mapping[str, Any] | None) -> dict[str, Any
         problem = _type_error(schema, value)
         if problem:
             raise PolicyConfigError(f"policy pack config {rule.name}.{key} = {value!r}: {problem}")
-        config[key] = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else value
+        config[key] = (
+            list(value) if isinstance(value, Sequence) and not isinstance(value, str) else value
+        )
     return config
 
 

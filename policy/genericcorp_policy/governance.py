@@ -62,7 +62,10 @@ def _required_tags(props: Props, config: Config) -> Iterator[str]:
 
 def _protected(props: Props, _: Config) -> Iterator[str]:
     if not is_true(get(props, "__protect")):
-        yield "a prod data store must be protected from `pulumi destroy` (ResourceOptions(protect=True))"
+        yield (
+            "a prod data store must be protected from `pulumi destroy` "
+            "(ResourceOptions(protect=True))"
+        )
     if is_true(get(props, "forceDestroy")):
         yield "forceDestroy would delete its contents with it"
 

@@ -36,7 +36,10 @@ def _default_sg_closed(props: Props, _: Config) -> Iterator[str]:
     for direction in ("ingress", "egress"):
         rules = items(get(props, direction))
         if rules:
-            yield f"the VPC's default security group has {len(rules)} {direction} rule(s); it must have none"
+            yield (
+                f"the VPC's default security group has {len(rules)} {direction} rule(s); "
+                "it must have none"
+            )
 
 
 def _open_ingress(props: Props, rule_kind: str) -> Iterator[tuple[str, float | None, float | None]]:
@@ -65,7 +68,7 @@ def _open_ingress(props: Props, rule_kind: str) -> Iterator[tuple[str, float | N
             )
 
 
-def _ingress_authorised_ports(kind: str):  # noqa: ANN202 - a ResourceCheck
+def _ingress_authorised_ports(kind: str):
     def check(props: Props, config: Config) -> Iterator[str]:
         allowed = {float(p) for p in config["authorizedPorts"]}
         for protocol, start, end in _open_ingress(props, kind):
@@ -75,8 +78,8 @@ def _ingress_authorised_ports(kind: str):  # noqa: ANN202 - a ResourceCheck
             too_wide = end - start >= len(allowed)
             if too_wide or any(float(p) not in allowed for p in range(int(start), int(end) + 1)):
                 yield (
-                    f"ingress from 0.0.0.0/0 or ::/0 on ports {int(start)}-{int(end)}; the internet "
-                    f"may reach only ports {sorted(int(p) for p in allowed)}"
+                    f"ingress from 0.0.0.0/0 or ::/0 on ports {int(start)}-{int(end)}; "
+                    f"the internet may reach only ports {sorted(int(p) for p in allowed)}"
                 )
 
     return check
@@ -114,9 +117,9 @@ def _flow_logs(
 
 def _key_rotation(props: Props, _: Config) -> Iterator[str]:
     symmetric = get(props, "customerMasterKeySpec") in (None, "SYMMETRIC_DEFAULT")
-    if symmetric and get(props, "keyUsage") in (None, "ENCRYPT_DECRYPT"):
-        if not is_true(get(props, "enableKeyRotation")):
-            yield "automatic key rotation is off (enableKeyRotation)"
+    encrypts = get(props, "keyUsage") in (None, "ENCRYPT_DECRYPT")
+    if symmetric and encrypts and not is_true(get(props, "enableKeyRotation")):
+        yield "automatic key rotation is off (enableKeyRotation)"
 
 
 def _deletion_window(props: Props, config: Config) -> Iterator[str]:
