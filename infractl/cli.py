@@ -4,6 +4,7 @@ Commands:
   plan STACK               render the stack offline (mock runtime): tree, counts, outputs
   policy STACK             the policy pack's results over the offline plan (table, JSON, Markdown)
   config-reference         write the stack configuration reference (docs/configuration.md)
+  policy-reference         write the rules table of docs/policies.md
 
 Exit status: 0 on success, 2 when a stack or its configuration is invalid, 3 when a mandatory
 policy is violated, 1 on other errors.
@@ -22,7 +23,13 @@ from rich.console import Console
 from infra.config import ConfigError
 from infractl.engine import run_stack
 from infractl.mocks import OfflinePlanError
-from infractl.policy_cli import PolicyConfigOption, check_plan, enforce, pack_config
+from infractl.policy_cli import (
+    PolicyConfigOption,
+    check_plan,
+    enforce,
+    pack_config,
+    policy_reference,
+)
 from infractl.policy_cli import policy as policy_command
 from infractl.render import render_plan
 from infractl.stackfile import PROJECT_DIR, StackFileError
@@ -98,6 +105,7 @@ def plan(
 
 
 app.command("policy")(policy_command)
+app.command("policy-reference")(policy_reference)
 
 
 @app.command("config-reference")

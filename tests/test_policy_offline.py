@@ -10,6 +10,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 import pytest
+from genericcorp_policy import RULES
 from typer.testing import CliRunner
 
 from infractl import cli
@@ -17,6 +18,7 @@ from infractl.engine import run_stack
 from infractl.plan import Plan
 from infractl.policies import run_policies
 from infractl.policy_cli import EXIT_POLICY_VIOLATION
+from infractl.stackfile import PROJECT_DIR
 from tests.conftest import plan_for
 
 runner = CliRunner()
@@ -230,3 +232,26 @@ def test_policy_config_can_downgrade_a_rule(
     assert "MANDATORY" not in result.output
     assert "rds-23" not in result.output
     assert "ec2-18" not in result.output
+
+
+# --- documentation --------------------------------------------------------------------------
+
+DOCS = PROJECT_DIR / "docs" / "policies.md"
+
+
+def test_policies_doc_rules_table_is_current(tmp_path: Path) -> None:
+    committed = DOCS.read_text(encoding="utf-8")
+    copy = tmp_path / "policies.md"
+    copy.write_text(committed, encoding="utf-8")
+    result = runner.invoke(cli.app, ["policy-reference", "--output", str(copy)])
+    assert result.exit_code == 0, result.output
+    assert copy.read_text(encoding="utf-8") == committed, "docs/policies.md is stale: make docs"
+    for rule in RULES:
+        assert f"| `{rule.name}` |" in committed
+
+
+def test_policies_doc_lists_every_config_key() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    for rule in RULES:
+        for key in rule.config:
+            assert f"| `{rule.name}` | `{key}` |" in text, (rule.name, key)
