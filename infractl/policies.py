@@ -27,6 +27,7 @@ from pulumi_policy import (
     EnforcementLevel,
     Policy,
     PolicyCustomTimeouts,
+    PolicyProviderResource,
     PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
@@ -165,6 +166,14 @@ def run_policies(plan: Plan, pack_config: Mapping[str, Any] | None = None) -> Po
         f"{plan.project}-{plan.stack}",
     )
     report = PolicyReport(plan.project, plan.stack, plan.preview, [], [])
+    # Each resource policy also sees the resource's provider, as in a real preview.
+    providers = {
+        r.urn: PolicyProviderResource(
+            r.type, unknown_checking_proxy(_restore_unknowns(r.raw_inputs)), r.urn, r.name
+        )
+        for r in plan.resources
+        if r.type.startswith("pulumi:providers:")
+    }
     for policy in pack:
         rule = rules.get(policy.name)
         outcome = PolicyOutcome(
@@ -186,6 +195,7 @@ def run_policies(plan: Plan, pack_config: Mapping[str, Any] | None = None) -> Po
                     rule=rule,
                     outcome=outcome,
                     report=report,
+                    providers=providers,
                 )
         elif isinstance(policy, StackValidationPolicy):
             _check_stack(
@@ -238,6 +248,7 @@ def _check_resource(
     rule: AnyRule | None,
     outcome: PolicyOutcome,
     report: PolicyReport,
+    providers: Mapping[str, PolicyProviderResource],
 ) -> None:
     if resource.type not in _subjects(rule, policy):
         return
@@ -249,7 +260,7 @@ def _check_resource(
         resource.urn,
         resource.name,
         _options(resource),
-        None,
+        providers.get(resource.provider or ""),
         config,
     )
 

@@ -3,6 +3,7 @@ answering Analyze / AnalyzeStack / Configure requests like the CLI sends them.""
 
 from __future__ import annotations
 
+import json
 import re
 import runpy
 from pathlib import Path
@@ -99,7 +100,11 @@ def servicer(config: dict[str, Any] | None = None) -> _PolicyAnalyzerServicer:
 
 
 def analyze(
-    analyzer: _PolicyAnalyzerServicer, type_token: str, props: dict[str, Any], protect: bool = False
+    analyzer: _PolicyAnalyzerServicer,
+    type_token: str,
+    props: dict[str, Any],
+    protect: bool = False,
+    provider_props: dict[str, Any] | None = None,
 ) -> list[Any]:
     properties = struct_pb2.Struct()
     properties.update(props)
@@ -110,6 +115,11 @@ def analyze(
         name="db",
         options=proto.AnalyzerResourceOptions(protect=protect),
     )
+    if provider_props is not None:
+        request.provider.type = "pulumi:providers:aws"
+        request.provider.urn = "urn:pulumi:prod::genericcorp::pulumi:providers:aws::aws"
+        request.provider.name = "aws"
+        request.provider.properties.update(provider_props)
     return list(analyzer.Analyze(request, None).diagnostics)
 
 
@@ -200,3 +210,12 @@ def test_analyzer_runs_the_budget_stack_rule() -> None:
         ("cost-within-budget", urn, proto.MANDATORY)
     ]
     assert "estimated $750.10/month exceeds the budget of $500.00" in found[0].message
+
+
+def test_analyzer_merges_the_provider_default_tags_when_tags_all_is_absent() -> None:
+    rule = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+    props = {"tags": {"Component": "data"}, "ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432}
+    defaults = {k: v for k, v in tagged("prod")["tagsAll"].items() if k != "Component"}
+    provider = {"region": "us-east-1", "defaultTags": json.dumps({"tags": defaults})}
+    assert analyze(servicer(), rule, props, provider_props=provider) == []
+    assert [d.policyName for d in analyze(servicer(), rule, props)] == ["required-tags"]

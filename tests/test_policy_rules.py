@@ -16,6 +16,7 @@ from genericcorp_policy.framework import WAIVER_POLICY
 from pulumi_policy import (
     Policy,
     PolicyCustomTimeouts,
+    PolicyProviderResource,
     PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
@@ -54,7 +55,17 @@ def violations(
     *,
     protect: bool = False,
     config: Mapping[str, Any] | None = None,
+    provider_default_tags: Mapping[str, str] | None = None,
 ) -> list[str]:
+    provider = None
+    if provider_default_tags is not None:
+        # The Python SDK sends the provider's defaultTags as JSON text.
+        provider = PolicyProviderResource(
+            "pulumi:providers:aws",
+            unknown_checking_proxy({"defaultTags": json.dumps({"tags": provider_default_tags})}),
+            "urn:pulumi:test::genericcorp::pulumi:providers:aws::aws",
+            "aws",
+        )
     policy = POLICIES[policy_name]
     assert isinstance(policy, ResourceValidationPolicy)
     found: list[str] = []
@@ -64,7 +75,7 @@ def violations(
         f"urn:pulumi:test::genericcorp::{type_token}::subject",
         "subject",
         options(protect),
-        None,
+        provider,
         dict(config) if config is not None else None,
     )
     policy.validate(args, lambda message, _urn=None: found.append(message))
@@ -926,6 +937,22 @@ def test_a_wrong_config_value_is_a_clear_error(
     with pytest.raises(PolicyConfigError, match="policy pack config") as raised:
         violations(policy, type_token, tagged("prod", GOOD_EKS), config=config)
     assert error in str(raised.value)
+
+
+def test_tags_without_tags_all_take_the_provider_default_tags() -> None:
+    # pulumi-aws adds tagsAll at check time only for its SDKv2-based types; for the
+    # plugin-framework ones (this ingress rule) the analyzer sees `tags` alone.
+    rule = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+    props = {"tags": {"Component": "data"}, "ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432}
+    defaults = {k: v for k, v in tagged("prod")["tagsAll"].items() if k != "Component"}
+    assert violations("required-tags", rule, props, provider_default_tags=defaults) == []
+    assert violations("required-tags", rule, props) == [
+        "missing required tag(s): Project, Environment, ManagedBy, CostCenter"
+    ]
+    # The Environment tag from the provider also puts the resource in prod's scope.
+    db = {**GOOD_RDS, "multiAz": False, "tags": {"Component": "data"}}
+    assert violations("rds-5-multi-az", RDS, db, provider_default_tags=defaults)
+    assert violations("rds-5-multi-az", RDS, db) == []
 
 
 def test_config_tunes_a_rule() -> None:

@@ -12,6 +12,7 @@ raise when a value is unknown during a preview; checks only read through the hel
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -254,30 +255,58 @@ def _schema(rule: AnyRule) -> PolicyConfigSchema | None:
 # --- rules -> pulumi-policy policies ----------------------------------------------------------
 
 
-def _props_with_options(args: ResourceValidationArgs, rule: Rule) -> Props:
-    if not rule.needs_protect:
-        return args.props
-    return _WithProtect(args.props, bool(args.opts.protect) if args.opts else False)
+def provider_default_tags(provider: Any) -> dict[str, Any]:
+    """The ``defaultTags.tags`` of a resource's AWS provider (the SDK sends them as JSON text)."""
+    if provider is None or not str(getattr(provider, "resource_type", "")).endswith(":aws"):
+        return {}
+    value = get(provider.props, "defaultTags")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    tags = get(value, "tags")
+    return {str(k): tags[k] for k in tags} if isinstance(tags, Mapping) else {}
 
 
-class _WithProtect(Mapping[str, Any]):
-    """The resource's props plus its ``protect`` option, for rules about deletion."""
+def effective_props(args: ResourceValidationArgs, rule: Rule | None = None) -> Props:
+    """The props a check sees: the resource's inputs, plus
 
-    def __init__(self, props: Props, protect: bool) -> None:
+    - ``tagsAll`` where pulumi-aws's Check did not add it (it does for SDKv2-based types; for
+      plugin-framework types such as ``aws.vpc.SecurityGroupIngressRule`` the analyzer sees only
+      ``tags``): the provider's default tags merged with the resource's own, as AWS will apply;
+    - ``__protect``, the resource's ``protect`` option, for rules that need it.
+    """
+    extra: dict[str, Any] = {}
+    if "tags" in args.props and "tagsAll" not in args.props:
+        own = get(args.props, "tags")
+        extra["tagsAll"] = {
+            **provider_default_tags(args.provider),
+            **({k: own[k] for k in own} if isinstance(own, Mapping) else {}),
+        }
+    if rule is not None and rule.needs_protect:
+        extra["__protect"] = bool(args.opts.protect) if args.opts else False
+    return _Augmented(args.props, extra) if extra else args.props
+
+
+class _Augmented(Mapping[str, Any]):
+    """Read-only props with a few derived keys added."""
+
+    def __init__(self, props: Props, extra: Mapping[str, Any]) -> None:
         self._props = props
-        self._protect = protect
+        self._extra = dict(extra)
 
     def __getitem__(self, key: str) -> Any:
-        if key == "__protect":
-            return self._protect
+        if key in self._extra:
+            return self._extra[key]
         return self._props[key]
 
     def __iter__(self) -> Any:
         yield from self._props
-        yield "__protect"
+        yield from (k for k in self._extra if k not in self._props)
 
     def __len__(self) -> int:
-        return len(self._props) + 1
+        return len(set(self._props) | set(self._extra))
 
 
 def in_scope(scope: Scope, props: Props, *, waived: bool) -> bool:
@@ -300,11 +329,12 @@ def _resource_validator(
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if args.resource_type not in rule.types:
             return
-        if not in_scope(rule.scope, args.props, waived=waived):
+        props = effective_props(args, rule)
+        if not in_scope(rule.scope, props, waived=waived):
             return
         # The waiver policy has no config of its own: it reports against the rule's defaults.
         config = rule_config(rule, None if waived else args.get_config())
-        for message in rule.check(_props_with_options(args, rule), config):
+        for message in rule.check(props, config):
             report_violation(_prefix(rule, waived) + message, None)
 
     return validate
