@@ -12,7 +12,7 @@ from typing import Any
 import pulumi_policy
 import pytest
 import yaml
-from genericcorp_policy import PACK_NAME, RULES, PolicyConfigError, Rule, policies
+from genericcorp_policy import PACK_NAME, RULES, PolicyConfigError, Rule, StackRule, policies
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel, Policy
@@ -77,6 +77,21 @@ def test_every_rule_names_real_types_and_properties() -> None:
         }
         missing = [prop for prop in rule.reads if prop not in names]
         assert not missing, (rule.name, missing)
+
+
+def test_stack_rules_name_real_types() -> None:
+    from genericcorp_policy import edge, governance, network  # noqa: PLC0415
+
+    companions = [
+        value
+        for module in (edge, governance, network)
+        for name, value in vars(module).items()
+        if name.isupper() and isinstance(value, str) and value.startswith("aws:")
+    ]
+    subjects = [t for rule in RULES if isinstance(rule, StackRule) for t in rule.subjects]
+    assert len(companions) > 15
+    for type_token in {*companions, *subjects}:
+        assert aws_resource_class(type_token) is not None, type_token
 
 
 # --- the analyzer, as the CLI drives it ---------------------------------------------------------

@@ -15,9 +15,11 @@ INSTANCE = "aws:ec2/instance:Instance"
 EBS_VOLUME = "aws:ebs/volume:Volume"
 
 #: Kubernetes minors in EKS standard support on 2026-11-25. EKS gives each minor 14 months of
-#: standard support from its EKS release; update this list (or the pack config) when a minor
-#: leaves standard support (see the EKS Kubernetes release calendar).
-STANDARD_SUPPORT_VERSIONS = ("1.33", "1.34", "1.35")
+#: standard support from its EKS release: 1.33 (EKS release May 2025) left it in July 2026, 1.34
+#: (October 2025) keeps it until about December 2026. The newest minor is listed as soon as the
+#: upstream release exists, since EKS refuses a version it does not offer yet. Update this list
+#: (or the pack config) from the EKS Kubernetes release calendar when a minor leaves.
+STANDARD_SUPPORT_VERSIONS = ("1.34", "1.35", "1.36", "1.37")
 
 
 def _public_cidr_problems(cidrs: list[str], allowed: list[str]) -> Iterator[str]:
