@@ -11,7 +11,7 @@ STACK ?= dev
 UV_VERSION := 0.13.8
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help install plan check lint format typecheck test snapshots docs bench lock preview up destroy clean
+.PHONY: help install plan check lint format typecheck test snapshots docs policy-venv bench lock preview up destroy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,9 +48,14 @@ test: $(INSTALLED) ## the test suite (each stack's program runs once)
 snapshots: $(INSTALLED) ## re-record the committed plan snapshots after an intended change
 	$(BIN)/pytest tests/test_snapshots.py --snapshot-update
 
-docs: $(INSTALLED) ## regenerate docs/configuration.md and the estimates in docs/cost.md
+docs: $(INSTALLED) ## regenerate docs/configuration.md, the estimates in docs/cost.md and docs/policies.md's rules
 	$(BIN)/infractl config-reference --output docs/configuration.md
 	$(BIN)/infractl cost figures --write docs/cost.md
+	$(BIN)/infractl policy-reference --output docs/policies.md
+
+policy-venv: ## create policy/venv, the environment `pulumi preview --policy-pack policy` runs in
+	$(PYTHON) -m venv policy/venv
+	policy/venv/bin/pip install --quiet --disable-pip-version-check -r policy/requirements.txt
 
 bench: $(INSTALLED) ## time the offline plan per stack and the whole test command
 	$(BIN)/python benchmarks/bench.py

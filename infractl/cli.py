@@ -2,10 +2,13 @@
 
 Commands:
   plan STACK               render the stack offline (mock runtime): tree, counts, outputs
+  policy STACK             the policy pack's results over the offline plan (table, JSON, Markdown)
   config-reference         write the stack configuration reference (docs/configuration.md)
   cost ...                 cost estimate, diff, chart and actual spend (infractl/cost_cli.py)
+  policy-reference         write the rules table of docs/policies.md
 
-Exit status: 0 on success, 2 when a stack or its configuration is invalid, 1 on other errors.
+Exit status: 0 on success, 2 when a stack or its configuration is invalid, 3 when a mandatory
+policy is violated, 1 on other errors.
 """
 
 from __future__ import annotations
@@ -23,6 +26,14 @@ from infra.config import ConfigError
 from infractl import cost_cli
 from infractl.engine import run_stack
 from infractl.mocks import OfflinePlanError
+from infractl.policy_cli import (
+    PolicyConfigOption,
+    check_plan,
+    enforce,
+    pack_config,
+    policy_reference,
+)
+from infractl.policy_cli import policy as policy_command
 from infractl.render import render_plan
 from infractl.stackfile import PROJECT_DIR, StackFileError
 
@@ -64,13 +75,16 @@ def plan(
     project_dir: Annotated[
         Path, typer.Option(help="Directory holding Pulumi.yaml and the stack files.")
     ] = PROJECT_DIR,
+    policy_config: PolicyConfigOption = None,
 ) -> None:
     """Run the real program with the stack's real config under Pulumi's mock runtime.
 
     Prints the tree of components and resources, the count of each resource type and the
-    stack outputs (secret values masked). Needs no AWS account, credentials, pulumi CLI or
-    network.
+    stack outputs (secret values masked), then runs the policy pack over the recorded
+    resources: one line per violation, exit 3 on a mandatory one. Needs no AWS account,
+    credentials, pulumi CLI or network.
     """
+    policies_config = pack_config(policy_config)
     try:
         result = run_stack(stack, preview=preview, project_dir=project_dir)
     # CostError: no prices for the region, or the estimate exceeds the budget.
@@ -78,9 +92,11 @@ def plan(
         raise _fail(str(error)) from None
     except OfflinePlanError as error:
         raise _fail(f"offline plan failed: {error}", code=1) from None
+    report = check_plan(result, policies_config)
     document = json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n"
     if json_path == "-":
         sys.stdout.write(document)
+        enforce(report)
         return
     # Piped output (CI logs) gets a wide page instead of rich's 80-column default.
     console = Console(highlight=False)
@@ -90,6 +106,11 @@ def plan(
     if json_path:
         Path(json_path).write_text(document, encoding="utf-8")
         Console(stderr=True).print(f"plan written to {json_path}")
+    enforce(report)
+
+
+app.command("policy")(policy_command)
+app.command("policy-reference")(policy_reference)
 
 
 @app.command("config-reference")

@@ -141,8 +141,11 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         if response.id:
             computed = {"id": response.id, **computed}
         inputs = _decode(wire_inputs, mask=True)
+        raw_inputs = _decode(wire_inputs, mask=False)
         if "tagsAll" in wire_state:
+            # pulumi-aws adds tagsAll to the checked inputs, so policies see it as an input too.
             inputs["tagsAll"] = _decode(wire_state["tagsAll"], mask=True)
+            raw_inputs["tagsAll"] = _decode(wire_state["tagsAll"], mask=False)
         self.records.append(
             PlannedResource(
                 urn=response.urn,
@@ -156,7 +159,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 outputs=_decode(computed, mask=True),
                 dependencies=sorted(set(request.dependencies)),
                 options=_options(request),
-                raw_inputs=_decode(wire_inputs, mask=False),
+                raw_inputs=raw_inputs,
                 secret_inputs=frozenset(k for k, v in wire_inputs.items() if _has_secret(v)),
             )
         )
