@@ -290,6 +290,15 @@ GUARDRAIL_VIOLATIONS: dict[str, dict[str, Any]] = {
     "genericcorp:network.flowLogs.retentionDays": {NETWORK: {"flowLogs": {"retentionDays": 90}}},
     "genericcorp:kms.deletionWindowDays": {"genericcorp:kms": {"deletionWindowDays": 7}},
     "genericcorp:alerts.emails": {"genericcorp:alerts": {"emails": []}},
+    "genericcorp:dns.queryLogging.enabled": {
+        "genericcorp:dns": {"queryLogging": {"enabled": False}}
+    },
+    "genericcorp:dns.queryLogging.retentionDays": {
+        "genericcorp:dns": {"queryLogging": {"retentionDays": 30}}
+    },
+    "genericcorp:dns.dnssec": {"genericcorp:dns": {"dnssec": False}},
+    "genericcorp:cdn.waf.enabled": {"genericcorp:cdn": {"waf": {"enabled": False}}},
+    "genericcorp:uptime.checks": {"genericcorp:uptime": {"checks": []}},
 }
 
 

@@ -17,8 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from components.alerts import AlertsSettings
 from components.base import Environment, SettingsModel
+from components.cdn import CdnSettings
+from components.dns_zone import DnsSettings
 from components.kms_key import KmsSettings
 from components.network import NetworkSettings
+from components.uptime import UptimeSettings
 
 #: The Pulumi project name, which is also the namespace of the project's config keys.
 PROJECT = "genericcorp"
@@ -101,6 +104,9 @@ class StackConfig(BaseModel):
     kms: KmsSettings = Field(alias=f"{PROJECT}:kms")
     network: NetworkSettings = Field(alias=f"{PROJECT}:network")
     alerts: AlertsSettings = Field(alias=f"{PROJECT}:alerts")
+    dns: DnsSettings = Field(alias=f"{PROJECT}:dns")
+    cdn: CdnSettings = Field(alias=f"{PROJECT}:cdn")
+    uptime: UptimeSettings = Field(alias=f"{PROJECT}:uptime")
 
     _stack: str = PrivateAttr(default="")
     _secret_keys: frozenset[str] = PrivateAttr(default_factory=frozenset)

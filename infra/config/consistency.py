@@ -1,0 +1,39 @@
+"""Rules that compare one setting with another, checked once every setting is valid on its own.
+
+Each problem names the exact key path (``genericcorp:dns.records[2].name``), like the model's own
+errors, so a stack file is fixed in one pass.
+"""
+
+from __future__ import annotations
+
+from components.dns_zone import in_zone, zone_problems
+from infra.config.errors import ConfigProblem
+from infra.config.stack import PROJECT, StackConfig
+
+
+def check_consistency(config: StackConfig) -> list[ConfigProblem]:
+    """Problems between settings (records against their zone, the CDN domain against the zone)."""
+    problems: list[ConfigProblem] = []
+    zone = config.dns.zone_name
+    cdn_domain = config.cdn.domain
+    if cdn_domain == zone or not in_zone(cdn_domain, zone):
+        problems.append(
+            ConfigProblem(
+                path=f"{PROJECT}:cdn.domain",
+                value=cdn_domain,
+                message=(
+                    f"must be a subdomain of the stack's DNS zone {zone} (genericcorp:dns."
+                    "zoneName): its certificate is validated and its alias created there"
+                ),
+            )
+        )
+    problems += [
+        ConfigProblem(
+            path=f"{PROJECT}:dns.{problem.path}",
+            value=problem.value,
+            message=problem.message,
+            secret=config.is_secret(f"{PROJECT}:dns"),
+        )
+        for problem in zone_problems(config.dns, reserved=[cdn_domain])
+    ]
+    return problems
