@@ -325,7 +325,8 @@ def _certificate_validation(r: MockResource) -> dict[str, Any]:
 
 
 def _s3_bucket(r: MockResource) -> dict[str, Any]:
-    name = r.inputs["bucket"]
+    # Pulumi auto-names a bucket without ``bucket`` (or from ``bucketPrefix``) like other types.
+    name = r.inputs.get("bucket") or f"{r.inputs.get('bucketPrefix') or r.name + '-'}{r.hex(7)}"
     return {
         "id": name,
         "arn": f"arn:aws:s3:::{name}",
@@ -360,7 +361,7 @@ def _cloudfront_policy(r: MockResource) -> dict[str, Any]:
 
 def _web_acl(r: MockResource) -> dict[str, Any]:
     acl_id = r.uuid()
-    name = r.inputs["name"]
+    name = r.inputs.get("name") or f"{r.name}-{r.hex(7)}"
     scope = "global" if r.inputs.get("scope") == "CLOUDFRONT" else "regional"
     return {
         "id": acl_id,

@@ -321,6 +321,13 @@ def rejected_cdn(environment: str, cdn: dict[str, Any]) -> str:
     return caught.value.problems[0].render()
 
 
+def test_prod_cdn_cannot_sit_in_the_delegated_dev_zone() -> None:
+    line = rejected_cdn("prod", {"domain": "cdn.dev.genericcorp.com"})
+    assert line.startswith(
+        'genericcorp:cdn.domain = "cdn.dev.genericcorp.com": inside the delegated'
+    )
+
+
 @pytest.mark.parametrize(
     ("cdn", "path", "message"),
     [

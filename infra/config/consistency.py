@@ -27,6 +27,18 @@ def check_consistency(config: StackConfig) -> list[ConfigProblem]:
                 ),
             )
         )
+    delegated = [d.name for d in config.dns.delegations if in_zone(cdn_domain, d.name)]
+    if delegated:
+        problems.append(
+            ConfigProblem(
+                path=f"{PROJECT}:cdn.domain",
+                value=cdn_domain,
+                message=(
+                    f"inside the delegated subdomain {delegated[0]}: the stack's zone cannot "
+                    "hold its alias and certificate records; use a name outside it"
+                ),
+            )
+        )
     problems += [
         ConfigProblem(
             path=f"{PROJECT}:dns.{problem.path}",
