@@ -33,17 +33,12 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from components.base import PlatformComponent, SettingsModel, StackContext, policy_document
 from components.kms_key import KmsSettings
+from components.network import LogRetentionDays
 
 #: TTL bounds for configured records: at least a minute (lower values multiply query costs and
 #: resolvers clamp them anyway) and at most two days (the longest a mistake may stay cached).
 MIN_TTL = 60
 MAX_TTL = 172_800
-
-#: The retention periods (days) CloudWatch Logs accepts.
-_LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-    1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)  # fmt: skip
 
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # Record owner names may also hold service labels such as _dmarc or _acme-challenge.
@@ -94,6 +89,11 @@ def check_hostname(value: str, *, owner: bool = False) -> str:
 def in_zone(name: str, zone: str) -> bool:
     """Whether ``name`` is the zone apex or below it."""
     return name == zone or name.endswith("." + zone)
+
+
+def is_subdomain(name: str, zone: str) -> bool:
+    """Whether ``name`` is strictly below ``zone``."""
+    return name.endswith("." + zone)
 
 
 class RecordType(StrEnum):
@@ -228,19 +228,9 @@ class QueryLoggingSettings(SettingsModel):
     """DNS query logs to CloudWatch Logs in us-east-1 (FSBP Route53.2)."""
 
     enabled: bool = Field(description="Log every DNS query Route53 answers for the zone.")
-    retention_days: int = Field(
+    retention_days: LogRetentionDays = Field(
         description="Days CloudWatch Logs keeps query logs (one of CloudWatch's periods)."
     )
-
-    @field_validator("retention_days")
-    @classmethod
-    def _retention(cls, days: int) -> int:
-        if days not in _LOG_RETENTION_DAYS:
-            raise ValueError(
-                "not a CloudWatch Logs retention period; use one of "
-                + ", ".join(map(str, _LOG_RETENTION_DAYS))
-            )
-        return days
 
 
 class DnsSettings(SettingsModel):
@@ -292,6 +282,13 @@ class DnsSettings(SettingsModel):
         return self
 
 
+def valid_delegations(settings: DnsSettings) -> list[str]:
+    """Names of the delegated subdomains that really are below the zone."""
+    return sorted(
+        {d.name for d in settings.delegations if is_subdomain(d.name, settings.zone_name)}
+    )
+
+
 @dataclass(frozen=True)
 class SettingsProblem:
     """A problem found by comparing settings with each other; ``path`` is relative to the key."""
@@ -309,15 +306,15 @@ def zone_problems(settings: DnsSettings, reserved: Sequence[str] = ()) -> list[S
     """
     zone = settings.zone_name
     problems: list[SettingsProblem] = []
-    delegated = [d.name for d in settings.delegations]
-    for index, delegation in enumerate(settings.delegations):
+    names = [d.name for d in settings.delegations]
+    for index, name in enumerate(names):
         path = f"delegations[{index}].name"
-        if delegation.name == zone or not in_zone(delegation.name, zone):
-            problems.append(
-                SettingsProblem(path, delegation.name, f"must be a subdomain of {zone}")
-            )
-        elif delegated.index(delegation.name) != index:
-            problems.append(SettingsProblem(path, delegation.name, "delegated twice"))
+        if not is_subdomain(name, zone):
+            problems.append(SettingsProblem(path, name, f"must be a subdomain of {zone}"))
+        elif names.index(name) != index:
+            problems.append(SettingsProblem(path, name, "delegated twice"))
+    # Only well-formed delegations are held against records: one mistake, one message.
+    delegated = valid_delegations(settings)
 
     seen: dict[tuple[str, RecordType], int] = {}
     for index, record in enumerate(settings.records):
@@ -410,6 +407,7 @@ class DnsZone(PlatformComponent):
     name_servers: pulumi.Output[Sequence[str]]
     record_fqdns: list[str]
     ds_record: pulumi.Output[str] | None
+    registrar_instruction: pulumi.Output[str]
     query_log_group_name: pulumi.Output[str] | None
 
     def __init__(

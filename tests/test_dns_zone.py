@@ -362,6 +362,15 @@ def test_a_lone_cname_at_the_apex_is_refused_for_that_reason() -> None:
         (record("www.genericcorp.com", "CNAME", "-vercel.com"), "values", "not a valid domain"),
         (record("genericcorp.com", "MX", "mx.genericcorp.com"), "values", "an MX value is"),
         (record("genericcorp.com", "TXT", "tab\there"), "values", "printable ASCII"),
+        (
+            record("genericcorp.com", "A", "1.2.3.4", "1.2.3.4"),
+            "values",
+            "each value may appear once",
+        ),
+        (record("genericcorp.com", "MX", "70000 mx.genericcorp.com"), "values", "an MX value is"),
+        (record("genericcorp.com", "MX", "10 mx_1.genericcorp.com"), "values", "mail host"),
+        (record("genericcorp.com", "CAA", '256 issue "amazon.com"'), "values", "a CAA value is"),
+        (record("genericcorp.com", "CAA", '0 issue ""'), "values", "names a CA's domain"),
         (record("genericcorp.com", "A"), "values", "at least 1 item"),
         (
             record("bad_name.genericcorp.com", "A", "1.2.3.4") | {"name": "bad name.x.com"},
@@ -394,7 +403,31 @@ def test_malformed_records_are_refused(bad: dict[str, Any], path: str, message: 
             "delegations[0].nameServers",
             "is not a domain",
         ),
-        ({"queryLogging": {"retentionDays": 10}}, "queryLogging.retentionDays", "retention period"),
+        (
+            {"queryLogging": {"retentionDays": 10}},
+            "queryLogging.retentionDays",
+            "expected one of 1, 3, 5",
+        ),
+        (
+            {
+                "delegations": [
+                    {"name": "x.dev.genericcorp.com", "nameServers": []},
+                    {"name": "x.dev.genericcorp.com", "nameServers": []},
+                ]
+            },
+            "delegations[1].name",
+            "delegated twice",
+        ),
+        (
+            {"delegations": [{"name": "x.dev.genericcorp.com", "nameServers": ["a.b.c", "a.b.c"]}]},
+            "delegations[0].nameServers",
+            "each name server may appear once",
+        ),
+        (
+            {"delegations": [{"name": "dev.genericcorp.com", "nameServers": []}]},
+            "delegations[0].name",
+            "must be a subdomain of dev.genericcorp.com",
+        ),
     ],
 )
 def test_bad_zone_settings_are_refused(dns: dict[str, Any], path: str, message: str) -> None:
@@ -419,3 +452,25 @@ def test_every_bad_record_is_reported_at_once() -> None:
         "genericcorp:dns.records[0].name",
         "genericcorp:dns.records[1].name",
     ]
+
+
+def test_well_formed_records_of_every_type_are_accepted() -> None:
+    accepted = [
+        record("genericcorp.com", "AAAA", "2001:db8::1"),
+        record("genericcorp.com", "MX", "10 mx1.genericcorp.com", "20 mx2.genericcorp.com"),
+        record("genericcorp.com", "TXT", "v=spf1 -all"),
+        record("_dmarc.genericcorp.com", "TXT", "v=DMARC1; p=reject"),
+        record(
+            "genericcorp.com",
+            "CAA",
+            '0 issue "amazon.com"',
+            '0 issue "letsencrypt.org; validationmethods=dns-01"',
+            '0 issuewild ";"',
+            '0 iodef "mailto:security@genericcorp.com"',
+            '0 iodef "https://genericcorp.com/caa"',
+        ),
+        record("*.genericcorp.com", "A", "192.0.2.1", ttl=MAX_TTL),
+        record("www.genericcorp.com", "CNAME", VERCEL, ttl=MIN_TTL),
+    ]
+    config = parse_stack_config("prod", minimal_values("prod", {DNS: {"records": accepted}}))
+    assert [r.name for r in config.dns.records] == [r["name"] for r in accepted]

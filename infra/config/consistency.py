@@ -6,7 +6,7 @@ errors, so a stack file is fixed in one pass.
 
 from __future__ import annotations
 
-from components.dns_zone import in_zone, zone_problems
+from components.dns_zone import in_zone, is_subdomain, valid_delegations, zone_problems
 from infra.config.errors import ConfigProblem
 from infra.config.stack import PROJECT, StackConfig
 
@@ -16,7 +16,7 @@ def check_consistency(config: StackConfig) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     zone = config.dns.zone_name
     cdn_domain = config.cdn.domain
-    if cdn_domain == zone or not in_zone(cdn_domain, zone):
+    if not is_subdomain(cdn_domain, zone):
         problems.append(
             ConfigProblem(
                 path=f"{PROJECT}:cdn.domain",
@@ -27,7 +27,7 @@ def check_consistency(config: StackConfig) -> list[ConfigProblem]:
                 ),
             )
         )
-    delegated = [d.name for d in config.dns.delegations if in_zone(cdn_domain, d.name)]
+    delegated = [d for d in valid_delegations(config.dns) if in_zone(cdn_domain, d)]
     if delegated:
         problems.append(
             ConfigProblem(
