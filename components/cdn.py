@@ -147,7 +147,7 @@ class Cdn(PlatformComponent):
             opts=stateful,
         )
         self._private(f"{name}-logs", logs)
-        aws.s3.BucketOwnershipControls(
+        log_acls = aws.s3.BucketOwnershipControls(
             f"{name}-logs-ownership",
             bucket=logs.id,
             # CloudFront standard logging delivers through an ACL grant (see module docstring).
@@ -287,7 +287,8 @@ class Cdn(PlatformComponent):
             },
             web_acl_id=self.web_acl_arn,
             tags=self.tags("cdn"),
-            opts=self.child_opts(),
+            # CloudFront grants its log delivery access through an ACL when logging is set up.
+            opts=self.child_opts(depends_on=[log_acls]),
         )
 
         # The key is created after the distribution so that its policy can name it exactly.

@@ -205,6 +205,9 @@ def test_distribution_logs_to_the_log_bucket(plan: Plan) -> None:
     logging = plan.one(DISTRIBUTION).inputs["loggingConfig"]
     assert logging["bucket"] == logs.outputs["bucketDomainName"]
     assert logging["includeCookies"] is False
+    # The log bucket must accept ACLs before CloudFront sets up log delivery.
+    ownership = setting(plan, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", logs)
+    assert ownership.urn in plan.one(DISTRIBUTION).dependencies
 
 
 def test_dev_uses_the_cheapest_price_class(plan: Plan) -> None:
