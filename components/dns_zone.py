@@ -378,9 +378,10 @@ def zone_problems(settings: DnsSettings, reserved: Sequence[str] = ()) -> list[S
 
 def txt_value(text: str) -> str:
     """A TXT value as Route53 wants it: quoted strings of at most 255 characters each."""
-    escaped = [text[i : i + _TXT_CHUNK] for i in range(0, len(text), _TXT_CHUNK)]
+    # The limit applies to the text itself, so split first and escape afterwards.
+    chunks = [text[i : i + _TXT_CHUNK] for i in range(0, len(text), _TXT_CHUNK)]
     return " ".join(
-        '"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"' for chunk in escaped
+        '"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"' for chunk in chunks
     )
 
 
