@@ -380,9 +380,7 @@ def txt_value(text: str) -> str:
     """A TXT value as Route53 wants it: quoted strings of at most 255 characters each."""
     # The limit applies to the text itself, so split first and escape afterwards.
     chunks = [text[i : i + _TXT_CHUNK] for i in range(0, len(text), _TXT_CHUNK)]
-    return " ".join(
-        '"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"' for chunk in chunks
-    )
+    return " ".join('"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"' for chunk in chunks)
 
 
 def record_values(record: DnsRecord) -> list[str]:
