@@ -86,6 +86,12 @@ def test_assets_are_encrypted_with_their_own_key_and_logs_with_sse_s3(plan: Plan
     assert log_rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
 
 
+def test_only_the_log_bucket_declares_its_baseline_exceptions(plan: Plan) -> None:
+    assets, logs = buckets(plan)
+    assert logs.tags["SecurityExceptions"] == "S3.12 S3.17"
+    assert "SecurityExceptions" not in assets.tags
+
+
 def test_buckets_are_versioned_and_expire_old_versions(plan: Plan) -> None:
     days = {"dev": 7, "prod": 30}[plan.stack]
     for bucket in buckets(plan):
