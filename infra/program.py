@@ -1,11 +1,13 @@
 """The Pulumi program: validate the stack's config, then compose the components.
 
 Order matters: configuration is validated first, so a bad stack file fails with a clear message
-before anything is declared; the only things that come before the availability-zone check are
-the AWS provider (which creates nothing in AWS) and two read-only look-ups.
+before anything is declared; the only things that come before the availability-zone and
+existing-zone checks are the AWS provider (which creates nothing in AWS) and read-only look-ups.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import pulumi
 import pulumi_aws as aws
@@ -13,8 +15,11 @@ import pulumi_aws as aws
 from components.alerts import AlertsTopic
 from components.base import StackContext
 from components.budget import Budget, budget_json
+from components.cdn import Cdn
 from components.cost import per_customer_json
+from components.dns_zone import DnsZone, ExistingZone
 from components.network import Network
+from components.uptime import Uptime
 from infra.config import PROJECT, ConfigError, ConfigProblem, StackConfig, load_stack_config
 from infra.cost import check_budget, estimate_stack, per_customer_model
 
@@ -32,6 +37,7 @@ def main() -> None:
     )
     invoke = pulumi.InvokeOptions(provider=provider)
     zones = select_availability_zones(config, invoke)
+    adopted_zone = existing_zone(config, invoke)
     context = StackContext(
         project=PROJECT,
         stack=config.stack,
@@ -69,6 +75,53 @@ def main() -> None:
         opts=in_region,
     )
 
+    # CloudFront certificates and web ACLs, Route53 query logs, DNSSEC keys and Route53 metrics
+    # exist only in us-east-1, whatever the stack's region.
+    us_east_1 = aws.Provider(
+        "us-east-1",
+        region=EDGE_REGION,
+        default_tags=aws.ProviderDefaultTagsArgs(tags=config.default_tags()),
+    )
+    edge_alerts_arn = (
+        alerts.topic_arn
+        if config.region == EDGE_REGION
+        else AlertsTopic(
+            f"alerts-{EDGE_REGION}",
+            config.alerts,
+            kms=config.kms,
+            context=dataclasses.replace(context, region=EDGE_REGION),
+            emails_are_secret=config.is_secret(f"{PROJECT}:alerts"),
+            opts=pulumi.ResourceOptions(provider=us_east_1),
+        ).topic_arn
+    )
+    dns = DnsZone(
+        "dns",
+        config.dns,
+        kms=config.kms,
+        context=context,
+        us_east_1=us_east_1,
+        alarm_topic_arn=edge_alerts_arn,
+        existing_zone=adopted_zone,
+        opts=in_region,
+    )
+    cdn = Cdn(
+        "cdn",
+        config.cdn,
+        zone_id=dns.zone_id,
+        kms=config.kms,
+        context=context,
+        us_east_1=us_east_1,
+        opts=in_region,
+    )
+    uptime = Uptime(
+        "uptime",
+        config.uptime,
+        alarm_topic_arn=edge_alerts_arn,
+        context=context,
+        us_east_1=us_east_1,
+        opts=in_region,
+    )
+
     pulumi.export("environment", str(config.environment))
     pulumi.export("region", config.region)
     pulumi.export(
@@ -97,6 +150,54 @@ def main() -> None:
         ),
     )
     pulumi.export("budget", budget_json(config.budget, estimate.total_usd, budget.budget_name))
+    pulumi.export(
+        "dns",
+        {
+            "zoneId": dns.zone_id,
+            "zoneName": dns.zone_name,
+            "nameServers": dns.name_servers,
+            "registrarInstruction": dns.registrar_instruction,
+            "dsRecord": dns.ds_record,
+            "records": sorted({*dns.record_fqdns, cdn.alias_domain}),
+        },
+    )
+    pulumi.export(
+        "cdn",
+        {
+            "distributionId": cdn.distribution_id,
+            "domainName": cdn.domain_name,
+            "aliasDomain": cdn.alias_domain,
+            "bucketName": cdn.bucket_name,
+            "logBucketName": cdn.log_bucket_name,
+            "certificateArn": cdn.certificate_arn,
+            "webAclArn": cdn.web_acl_arn,
+        },
+    )
+    pulumi.export("uptime", {"healthChecks": uptime.health_check_ids})
+
+
+#: The region of CloudFront's certificates and web ACLs and of Route53's logs and metrics.
+EDGE_REGION = "us-east-1"
+
+
+def existing_zone(config: StackConfig, invoke: pulumi.InvokeOptions) -> ExistingZone | None:
+    """The zone ``existingZoneId`` names, checked against ``zoneName`` (None to create one)."""
+    zone_id = config.dns.existing_zone_id
+    if zone_id is None:
+        return None
+    found = aws.route53.get_zone(zone_id=zone_id, opts=invoke)
+    name = found.name.rstrip(".")
+    problem = None
+    if found.private_zone:
+        problem = "is a private hosted zone; the public records need a public zone"
+    elif name != config.dns.zone_name:
+        problem = f"is the zone of {name}, not of zoneName {config.dns.zone_name}"
+    if problem:
+        raise ConfigError(
+            config.stack_file,
+            [ConfigProblem(path=f"{PROJECT}:dns.existingZoneId", value=zone_id, message=problem)],
+        )
+    return ExistingZone(zone_id=found.zone_id, name_servers=list(found.name_servers))
 
 
 def select_availability_zones(config: StackConfig, invoke: pulumi.InvokeOptions) -> list[str]:

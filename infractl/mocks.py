@@ -43,6 +43,12 @@ REGION_ZONES: dict[str, tuple[str, ...]] = {
     "sa-east-1": ("a", "b", "c"),
 }
 
+#: Hosted zones that exist outside any stack (id -> zone name, private?), for adoption.
+EXISTING_ZONES: dict[str, tuple[str, bool]] = {
+    "Z0EXISTINGPUBLIC1": ("genericcorp.com.", False),
+    "Z0EXISTINGPRIVATE": ("genericcorp.com.", True),
+}
+
 #: Resource types whose ``name`` Pulumi generates (logical name + 7 hex digits) when not given.
 AUTONAMED = frozenset(
     {
@@ -260,6 +266,124 @@ def _cost_allocation_tag(r: MockResource) -> dict[str, Any]:
     return {"id": r.inputs["tagKey"], "type": "UserDefined"}
 
 
+def _name_servers(seed: str) -> list[str]:
+    """Four name servers in four TLDs, as Route53 assigns a delegation set."""
+    number = int(digest("ns", seed, length=6), 16)
+    return [
+        f"ns-{(number + i * 509) % 2048}.awsdns-{(number + i * 7) % 64:02d}.{tld}"
+        for i, tld in enumerate(("com", "net", "org", "co.uk"))
+    ]
+
+
+def _zone_id(seed: str) -> str:
+    return "Z" + digest("zone", seed, length=20).upper()
+
+
+def _route53_zone(r: MockResource) -> dict[str, Any]:
+    zone_id = _zone_id(r.name)
+    return {
+        "id": zone_id,
+        "zoneId": zone_id,
+        "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
+        "nameServers": _name_servers(r.name),
+        "primaryNameServer": _name_servers(r.name)[0],
+    }
+
+
+def _route53_record(r: MockResource) -> dict[str, Any]:
+    name = str(r.inputs.get("name", "")).rstrip(".")
+    return {"id": f"{r.inputs.get('zoneId', '')}_{name}_{r.inputs.get('type', '')}", "fqdn": name}
+
+
+def _health_check(r: MockResource) -> dict[str, Any]:
+    check_id = r.uuid()
+    return {"id": check_id, "arn": f"arn:aws:route53:::healthcheck/{check_id}"}
+
+
+def _key_signing_key(r: MockResource) -> dict[str, Any]:
+    key_tag = int(digest(r.name, length=4), 16) % 65536
+    digest_value = hashlib.sha256(r.name.encode()).hexdigest().upper()
+    return {
+        "id": f"{r.inputs.get('hostedZoneId', '')},{r.inputs.get('name', '')}",
+        "keyTag": key_tag,
+        "signingAlgorithmType": 13,
+        "digestAlgorithmType": 2,
+        "digestValue": digest_value,
+        "dsRecord": f"{key_tag} 13 2 {digest_value}",
+        "flag": 257,
+    }
+
+
+def _acm_certificate(r: MockResource) -> dict[str, Any]:
+    certificate_id = r.uuid()
+    domain = str(r.inputs.get("domainName", ""))
+    token = digest("validation", r.name, length=32)
+    return {
+        "id": r.arn("acm", f"certificate/{certificate_id}"),
+        "arn": r.arn("acm", f"certificate/{certificate_id}"),
+        "status": "PENDING_VALIDATION",
+        "domainValidationOptions": [
+            {
+                "domainName": domain,
+                "resourceRecordName": f"_{token}.{domain}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{token[::-1]}.xlfgrmvvlj.acm-validations.aws.",
+            }
+        ],
+    }
+
+
+def _certificate_validation(r: MockResource) -> dict[str, Any]:
+    return {"id": "2026-01-01 00:00:00 +0000 UTC"}
+
+
+def _s3_bucket(r: MockResource) -> dict[str, Any]:
+    # Pulumi auto-names a bucket without ``bucket`` (or from ``bucketPrefix``) like other types.
+    name = r.inputs.get("bucket") or f"{r.inputs.get('bucketPrefix') or r.name + '-'}{r.hex(7)}"
+    return {
+        "id": name,
+        "arn": f"arn:aws:s3:::{name}",
+        "bucketDomainName": f"{name}.s3.amazonaws.com",
+        "bucketRegionalDomainName": f"{name}.s3.{r.region}.amazonaws.com",
+        "hostedZoneId": "Z3AQBSTGFYJSTF",
+        "region": r.region,
+    }
+
+
+def _cloudfront_id(r: MockResource) -> str:
+    return "E" + digest(r.type, r.name, length=13).upper()
+
+
+def _distribution(r: MockResource) -> dict[str, Any]:
+    distribution_id = _cloudfront_id(r)
+    return {
+        "id": distribution_id,
+        "arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{distribution_id}",
+        "domainName": f"d{digest(r.name, length=13)}.cloudfront.net",
+        # CloudFront's fixed hosted zone id for alias records.
+        "hostedZoneId": "Z2FDTNDATAQYW2",
+        "status": "Deployed",
+        "etag": "E" + digest("etag", r.name, length=13).upper(),
+        "callerReference": r.uuid(),
+    }
+
+
+def _cloudfront_policy(r: MockResource) -> dict[str, Any]:
+    return {"id": r.uuid(), "etag": "E" + digest("etag", r.name, length=13).upper()}
+
+
+def _web_acl(r: MockResource) -> dict[str, Any]:
+    acl_id = r.uuid()
+    name = r.inputs.get("name") or f"{r.name}-{r.hex(7)}"
+    scope = "global" if r.inputs.get("scope") == "CLOUDFRONT" else "regional"
+    return {
+        "id": acl_id,
+        "arn": r.arn("wafv2", f"{scope}/webacl/{name}/{acl_id}"),
+        "capacity": 1200,
+        "lockToken": r.uuid(),
+    }
+
+
 COMPUTED: dict[str, Callable[[MockResource], dict[str, Any]]] = {
     "random:index/randomPassword:RandomPassword": _random_password,
     "aws:ec2/vpc:Vpc": _vpc,
@@ -284,6 +408,28 @@ COMPUTED: dict[str, Callable[[MockResource], dict[str, Any]]] = {
     "aws:sns/topicSubscription:TopicSubscription": _sns_subscription,
     "aws:budgets/budget:Budget": _budget,
     "aws:costexplorer/costAllocationTag:CostAllocationTag": _cost_allocation_tag,
+    "aws:route53/zone:Zone": _route53_zone,
+    "aws:route53/record:Record": _route53_record,
+    "aws:route53/healthCheck:HealthCheck": _health_check,
+    "aws:route53/keySigningKey:KeySigningKey": _key_signing_key,
+    "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec": lambda r: {
+        "id": str(r.inputs.get("hostedZoneId", ""))
+    },
+    "aws:route53/queryLog:QueryLog": lambda r: {
+        "id": r.uuid(),
+        "arn": f"arn:aws:route53:::queryloggingconfig/{r.uuid()}",
+    },
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": lambda r: {"id": r.inputs["policyName"]},
+    "aws:acm/certificate:Certificate": _acm_certificate,
+    "aws:acm/certificateValidation:CertificateValidation": _certificate_validation,
+    "aws:s3/bucket:Bucket": _s3_bucket,
+    "aws:cloudfront/distribution:Distribution": _distribution,
+    "aws:cloudfront/originAccessControl:OriginAccessControl": lambda r: {
+        "id": _cloudfront_id(r),
+        "etag": "E" + digest("etag", r.name, length=13).upper(),
+    },
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": _cloudfront_policy,
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
 }
 
 
@@ -354,10 +500,37 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 "arn": MOCK_USER_ARN,
                 "userId": "AIDAOFFLINEPLAN0000000",
             }
+        if args.token == "aws:route53/getZone:getZone":
+            return self._existing_zone(str(args.args.get("zoneId", "")))
         raise OfflinePlanError(
             f"the offline plan has no answer for the look-up {args.token}; add one to "
             "infractl/mocks.py (PlatformMocks.call)"
         )
+
+    def _existing_zone(self, zone_id: str) -> dict[str, Any]:
+        """A zone created outside the stack: the mocks know ``EXISTING_ZONES``, nothing else."""
+        if zone_id not in EXISTING_ZONES:
+            raise OfflinePlanError(
+                f"no hosted zone with id {zone_id} (the offline plan knows "
+                f"{', '.join(sorted(EXISTING_ZONES))})"
+            )
+        name, private = EXISTING_ZONES[zone_id]
+        return {
+            "id": zone_id,
+            "zoneId": zone_id,
+            "name": name,
+            "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
+            "nameServers": _name_servers(zone_id),
+            "primaryNameServer": _name_servers(zone_id)[0],
+            "privateZone": private,
+            "resourceRecordSetCount": 2,
+            "callerReference": zone_id,
+            "comment": "",
+            "linkedServiceDescription": "",
+            "linkedServicePrincipal": "",
+            "tags": {},
+            "vpcId": "",
+        }
 
     def _provider_facts(self, token: str, reference: str | None) -> tuple[str, dict[str, str]]:
         """Region and default tags of the explicit provider a resource or invoke uses.

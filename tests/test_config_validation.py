@@ -293,6 +293,15 @@ GUARDRAIL_VIOLATIONS: dict[str, dict[str, Any]] = {
     "genericcorp:budget.notifyAlertsTopic": {
         "genericcorp:budget": {"notifyAlertsTopic": False, "emails": ["finance@genericcorp.com"]}
     },
+    "genericcorp:dns.queryLogging.enabled": {
+        "genericcorp:dns": {"queryLogging": {"enabled": False}}
+    },
+    "genericcorp:dns.queryLogging.retentionDays": {
+        "genericcorp:dns": {"queryLogging": {"retentionDays": 30}}
+    },
+    "genericcorp:dns.dnssec": {"genericcorp:dns": {"dnssec": False}},
+    "genericcorp:cdn.waf.enabled": {"genericcorp:cdn": {"waf": {"enabled": False}}},
+    "genericcorp:uptime.checks": {"genericcorp:uptime": {"checks": []}},
 }
 
 

@@ -75,3 +75,39 @@ def test_random_passwords_need_no_provider_and_are_deterministic() -> None:
     again = run_stack("dev", program=program).one("random:index/randomPassword:RandomPassword")
     assert first.outputs["result"] == again.outputs["result"]
     assert len(first.outputs["result"]) == 40
+
+
+def test_edge_resources_look_like_aws(prod_plan: Plan) -> None:
+    zone = prod_plan.one("aws:route53/zone:Zone")
+    assert re.match(r"^Z[0-9A-F]{20}$", zone.outputs["zoneId"])
+    assert len(zone.outputs["nameServers"]) == 4
+    assert all(re.match(r"^ns-\d+\.awsdns-\d{2}\.", ns) for ns in zone.outputs["nameServers"])
+    distribution = prod_plan.one("aws:cloudfront/distribution:Distribution")
+    assert re.match(r"^E[0-9A-F]{13}$", distribution.id or "")
+    assert distribution.outputs["domainName"].endswith(".cloudfront.net")
+    assert distribution.outputs["arn"] == (
+        f"arn:aws:cloudfront::123456789012:distribution/{distribution.id}"
+    )
+    acl = prod_plan.one("aws:wafv2/webAcl:WebAcl")
+    assert acl.outputs["arn"].startswith("arn:aws:wafv2:us-east-1:123456789012:global/webacl/")
+    ksk = prod_plan.one("aws:route53/keySigningKey:KeySigningKey")
+    assert re.match(r"^\d+ 13 2 [0-9A-F]{64}$", ksk.outputs["dsRecord"])
+
+
+def test_an_auto_named_bucket_gets_a_pulumi_style_name() -> None:
+    def program() -> None:
+        provider = aws.Provider("aws", region="eu-west-1")
+        aws.s3.Bucket("artifacts", opts=pulumi.ResourceOptions(provider=provider))
+
+    bucket = run_stack("dev", program=program).one("aws:s3/bucket:Bucket")
+    assert re.match(r"^artifacts-[0-9a-f]{7}$", bucket.id or "")
+    assert bucket.outputs["bucketRegionalDomainName"] == f"{bucket.id}.s3.eu-west-1.amazonaws.com"
+
+
+def test_an_unknown_existing_zone_fails_loudly() -> None:
+    def program() -> None:
+        provider = aws.Provider("aws", region="us-east-1")
+        aws.route53.get_zone(zone_id="Z0NOSUCHZONE", opts=pulumi.InvokeOptions(provider=provider))
+
+    with pytest.raises(OfflinePlanError, match="no hosted zone with id Z0NOSUCHZONE"):
+        run_stack("dev", program=program)

@@ -178,7 +178,7 @@ def test_default_security_group_is_stripped_of_all_rules(plan: Plan) -> None:
 
 def test_flow_logs_record_all_traffic_to_an_encrypted_log_group(plan: Plan) -> None:
     flow_log = plan.one("aws:ec2/flowLog:FlowLog")
-    log_group = plan.one("aws:cloudwatch/logGroup:LogGroup")
+    log_group = plan.named("network-flow-logs", "aws:cloudwatch/logGroup:LogGroup")
     key = plan.named("network-flow-logs-key", "aws:kms/key:Key")
     assert flow_log.inputs["vpcId"] == plan.one("aws:ec2/vpc:Vpc").id
     assert flow_log.inputs["trafficType"] == "ALL"
@@ -215,7 +215,9 @@ def test_flow_log_role_is_assumable_only_by_this_accounts_flow_logs(plan: Plan) 
 
 
 def test_flow_log_role_writes_only_to_its_log_group(plan: Plan) -> None:
-    log_group_arn = plan.one("aws:cloudwatch/logGroup:LogGroup").outputs["arn"]
+    log_group_arn = plan.named("network-flow-logs", "aws:cloudwatch/logGroup:LogGroup").outputs[
+        "arn"
+    ]
     write, describe = statements(policy(plan.one("aws:iam/rolePolicy:RolePolicy"), "policy"))
     assert write["Resource"] == [log_group_arn, f"{log_group_arn}:*"]
     assert "logs:CreateLogGroup" not in write["Action"]
@@ -232,7 +234,11 @@ def test_flow_logs_can_be_switched_off_in_dev_only() -> None:
 
 def test_every_nat_gateway_alarms_to_the_alerts_topic(plan: Plan) -> None:
     topic_arn = plan.one("aws:sns/topic:Topic").outputs["arn"]
-    alarms = plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    alarms = [
+        alarm
+        for alarm in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if alarm.inputs["namespace"] == "AWS/NATGateway"
+    ]
     nats = {nat.id for nat in plan.of_type(NAT)}
     assert {a.inputs["dimensions"]["NatGatewayId"] for a in alarms} == nats
     for alarm in alarms:

@@ -973,3 +973,43 @@ def test_rule_kinds_are_consistent() -> None:
         assert rule.name == rule.name.lower()
         assert " " not in rule.name
     assert len({rule.name for rule in RULES}) == len(RULES)
+
+
+def _log_bucket(*, receives_cloudfront_logs: bool, receives_access_logs: bool) -> list[Any]:
+    """A bucket with ACLs on and SSE-S3, and whatever delivers logs to it."""
+    weakened = [
+        (t, n, {**p, "rule": {"objectOwnership": "BucketOwnerPreferred"}} if "owner" in n else p)
+        for t, n, p in bucket_with_settings("logs")
+    ]
+    weakened = [
+        (
+            t,
+            n,
+            {**p, "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}
+            if n.endswith("-sse")
+            else p,
+        )
+        for t, n, p in weakened
+    ]
+    delivery: list[Any] = []
+    if receives_cloudfront_logs:
+        delivery.append((DIST[0], "dist", {"loggingConfig": {"bucket": "logs.s3.amazonaws.com"}}))
+    if receives_access_logs:
+        delivery.append(
+            ("aws:s3/bucketLogging:BucketLogging", "l", {"bucket": "x", "targetBucket": "logs"})
+        )
+    return weakened + delivery
+
+
+def test_the_bucket_cloudfront_and_s3_deliver_logs_to_may_keep_acls_and_sse_s3() -> None:
+    # CloudFront's standard logs are written through an ACL; S3 access logs only land in
+    # SSE-S3 buckets. The exceptions come from the graph, so no other bucket gets them.
+    stack = _log_bucket(receives_cloudfront_logs=True, receives_access_logs=True)
+    assert [m for m, _ in stack_violations("s3-bucket-baseline", stack)] == []
+
+
+def test_a_bucket_that_receives_no_logs_gets_no_acl_or_sse_s3_exception() -> None:
+    stack = _log_bucket(receives_cloudfront_logs=False, receives_access_logs=False)
+    messages = [m for m, _ in stack_violations("s3-bucket-baseline", stack)]
+    assert any("(S3.12)" in m for m in messages), messages
+    assert any("(S3.17)" in m for m in messages), messages

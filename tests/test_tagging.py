@@ -15,19 +15,26 @@ COMPONENT_TAGS = {
     "genericcorp:network:Network": "network",
     "genericcorp:monitoring:AlertsTopic": "monitoring",
     "genericcorp:cost:Budget": "cost",
+    "genericcorp:monitoring:Uptime": "monitoring",
+    "genericcorp:edge:DnsZone": "dns",
+    "genericcorp:edge:Cdn": "cdn",
 }
+PROVIDER = "pulumi:providers:aws"
+#: The program's two providers: the stack's region, and us-east-1 for what AWS keeps only there.
+PROVIDERS = {"aws": "us-east-1", "us-east-1": "us-east-1"}
 
 
 def test_provider_default_tags_carry_the_cost_allocation_tags(plan: Plan) -> None:
-    provider = plan.one("pulumi:providers:aws")
-    default_tags = json.loads(provider.inputs["defaultTags"])["tags"]
-    assert default_tags == {
-        "Project": "genericcorp",
-        "Environment": plan.stack,
-        "ManagedBy": "pulumi",
-        "CostCenter": "platform-engineering",
-    }
-    assert provider.inputs["region"] == "us-east-1"
+    assert {p.name for p in plan.of_type(PROVIDER)} == set(PROVIDERS)
+    for provider in plan.of_type(PROVIDER):
+        default_tags = json.loads(provider.inputs["defaultTags"])["tags"]
+        assert default_tags == {
+            "Project": "genericcorp",
+            "Environment": plan.stack,
+            "ManagedBy": "pulumi",
+            "CostCenter": "platform-engineering",
+        }
+        assert provider.inputs["region"] == PROVIDERS[provider.name]
 
 
 def test_every_taggable_resource_has_all_required_tags(plan: Plan) -> None:
@@ -50,16 +57,16 @@ def test_component_tag_names_the_owning_component(plan: Plan) -> None:
         assert resource.tags["Component"] == COMPONENT_TAGS[top.type], resource.urn
 
 
-def test_every_aws_resource_uses_the_explicit_provider(plan: Plan) -> None:
-    provider = plan.one("pulumi:providers:aws")
+def test_every_aws_resource_uses_an_explicit_provider(plan: Plan) -> None:
+    providers = {provider.urn for provider in plan.of_type(PROVIDER)}
     for resource in plan.cloud_resources:
-        assert resource.provider == provider.urn, resource.urn
+        assert resource.provider in providers, resource.urn
 
 
 def test_extra_tags_from_config_reach_every_resource() -> None:
     plan = plan_with("dev", {"genericcorp:tagging": {"extraTags": {"Owner": "sre"}}})
-    default_tags = json.loads(plan.one("pulumi:providers:aws").inputs["defaultTags"])["tags"]
-    assert default_tags["Owner"] == "sre"
+    for provider in plan.of_type(PROVIDER):
+        assert json.loads(provider.inputs["defaultTags"])["tags"]["Owner"] == "sre"
     assert all(
         r.inputs["tagsAll"]["Owner"] == "sre" for r in plan.cloud_resources if is_taggable(r.type)
     )

@@ -31,6 +31,17 @@ _PER_CUSTOMER_TARGETS = [25, 7]
 # (requests, not limits), priced on the node type the cluster uses.
 _TENANT_QUOTA = {"tenantCpuCores": 0.25, "tenantMemoryGib": 0.5, "nodeInstanceType": "t3.large"}
 
+# The only certificate authorities in use: Amazon (ACM, for the CDN) and Let's Encrypt (Vercel,
+# for the landing page and the demo). Nobody may issue wildcard certificates.
+_CAA_AMAZON = ['0 issue "amazon.com"', '0 issue "amazontrust.com"']
+_CAA_VERCEL = ['0 issue "letsencrypt.org"']
+_CAA_NO_WILDCARDS = ['0 issuewild ";"']
+_VERCEL_CNAME = "cname.vercel-dns.com"
+_VERCEL_APEX_IP = "76.76.21.21"
+# Five minutes for records that may need to move quickly (Vercel targets); an hour for policy.
+_SHORT_TTL = 300
+_POLICY_TTL = 3600
+
 ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, Any]] = {
     Environment.DEV: {
         f"{PROJECT}:tagging": {"costCenter": "platform-engineering", "extraTags": {}},
@@ -73,6 +84,41 @@ ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, Any]] = {
             # External services are company-wide and counted once, in prod.
             "externalServices": [],
             "priceFallbackRegion": None,
+        },
+        f"{PROJECT}:dns": {
+            "zoneName": "dev.genericcorp.com",
+            # Delegated by NS records in the prod zone (prod's dns.delegations).
+            "parentZone": "genericcorp.com",
+            "existingZoneId": None,
+            "records": [
+                {
+                    "name": "dev.genericcorp.com",
+                    "type": "CAA",
+                    "ttl": _POLICY_TTL,
+                    "values": [*_CAA_AMAZON, *_CAA_NO_WILDCARDS],
+                }
+            ],
+            "delegations": [],
+            # Off: a dev zone's queries are not audit evidence. DNSSEC off: it needs a DS record
+            # in the prod zone and a $1/month key, for a zone only the team resolves.
+            "queryLogging": {"enabled": False, "retentionDays": 30},
+            "dnssec": False,
+        },
+        f"{PROJECT}:cdn": {
+            "domain": "cdn.dev.genericcorp.com",
+            # The cheapest class (North America, Europe, Israel): dev is used from the office.
+            "priceClass": "PriceClass_100",
+            "defaultRootObject": "index.html",
+            "noncurrentVersionDays": 7,
+            "logRetentionDays": 30,
+            # Off: a web ACL costs $5/month plus $1 per rule, more than a dev CDN serves.
+            "waf": {"enabled": False, "rateLimit": 2000},
+        },
+        f"{PROJECT}:uptime": {
+            # Only the dev CDN: the landing page and the demo are prod's.
+            "checks": [{"name": "cdn", "domain": "cdn.dev.genericcorp.com", "path": "/"}],
+            "requestIntervalSeconds": 30,
+            "failureThreshold": 3,
         },
     },
     Environment.PROD: {
@@ -133,6 +179,60 @@ ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, Any]] = {
                 },
             ],
             "priceFallbackRegion": None,
+        },
+        f"{PROJECT}:dns": {
+            "zoneName": "genericcorp.com",
+            # Registered directly: the name servers are set at the registrar (docs/dns.md).
+            "parentZone": None,
+            "existingZoneId": None,
+            "records": [
+                {
+                    "name": "genericcorp.com",
+                    "type": "A",
+                    "ttl": _SHORT_TTL,
+                    "values": [_VERCEL_APEX_IP],
+                },
+                {
+                    "name": "www.genericcorp.com",
+                    "type": "CNAME",
+                    "ttl": _SHORT_TTL,
+                    "values": [_VERCEL_CNAME],
+                },
+                {
+                    "name": "demo.genericcorp.com",
+                    "type": "CNAME",
+                    "ttl": _SHORT_TTL,
+                    "values": [_VERCEL_CNAME],
+                },
+                {
+                    "name": "genericcorp.com",
+                    "type": "CAA",
+                    "ttl": _POLICY_TTL,
+                    "values": [*_CAA_AMAZON, *_CAA_VERCEL, *_CAA_NO_WILDCARDS],
+                },
+            ],
+            # The dev zone's name servers: empty until the dev stack exists (docs/dns.md).
+            "delegations": [{"name": "dev.genericcorp.com", "nameServers": []}],
+            "queryLogging": {"enabled": True, "retentionDays": 365},
+            "dnssec": True,
+        },
+        f"{PROJECT}:cdn": {
+            "domain": "cdn.genericcorp.com",
+            # Every edge location: customers are worldwide and latency is the CDN's purpose.
+            "priceClass": "PriceClass_All",
+            "defaultRootObject": "index.html",
+            "noncurrentVersionDays": 30,
+            "logRetentionDays": 365,
+            "waf": {"enabled": True, "rateLimit": 2000},
+        },
+        f"{PROJECT}:uptime": {
+            "checks": [
+                {"name": "landing", "domain": "genericcorp.com", "path": "/"},
+                {"name": "demo", "domain": "demo.genericcorp.com", "path": "/"},
+                {"name": "cdn", "domain": "cdn.genericcorp.com", "path": "/"},
+            ],
+            "requestIntervalSeconds": 30,
+            "failureThreshold": 3,
         },
     },
 }

@@ -85,6 +85,43 @@ PROD_GUARDRAILS: tuple[Guardrail, ...] = (
         accepts=lambda v: v == 30,
     ),
     Guardrail(
+        path=f"{PROJECT}:dns.queryLogging.enabled",
+        allowed="true",
+        reason="DNS query logs are the audit trail of the public zone (FSBP Route53.2)",
+        value=lambda c: c.dns.query_logging.enabled,
+        accepts=lambda v: v is True,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:dns.queryLogging.retentionDays",
+        allowed="365 or more",
+        reason="DNS audit records are kept for at least a year",
+        value=lambda c: c.dns.query_logging.retention_days,
+        accepts=lambda v: v >= 365,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:dns.dnssec",
+        allowed="true",
+        reason="the zone is signed so resolvers can detect forged answers; switching signing off "
+        "while the registrar still publishes the DS record makes the domain unresolvable for "
+        "validating resolvers (remove the DS record at the registrar first, see docs/dns.md)",
+        value=lambda c: c.dns.dnssec,
+        accepts=lambda v: v is True,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:cdn.waf.enabled",
+        allowed="true",
+        reason="the public CDN sits behind a web application firewall (FSBP CloudFront.6)",
+        value=lambda c: c.cdn.waf.enabled,
+        accepts=lambda v: v is True,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:uptime.checks",
+        allowed="at least one check",
+        reason="the 99.9% uptime target needs the public endpoints watched",
+        value=lambda c: [check.name for check in c.uptime.checks],
+        accepts=lambda v: len(v) >= 1,
+    ),
+    Guardrail(
         path=f"{PROJECT}:alerts.emails",
         allowed="at least one address",
         reason="prod alarms must reach a person",

@@ -18,6 +18,7 @@ from pulumi.runtime import config as runtime_config
 from pydantic import ValidationError
 
 from components.base import Environment
+from infra.config.consistency import check_consistency
 from infra.config.defaults import ENVIRONMENT_DEFAULTS
 from infra.config.errors import MISSING, ConfigError, ConfigProblem, problems_from_validation_error
 from infra.config.guardrails import check_guardrails
@@ -90,6 +91,7 @@ def parse_stack_config(
         problems += problems_from_validation_error(error, StackConfig, secrets)
         raise ConfigError(stack_file, problems) from None
     config.bind(stack, secrets)
+    problems += check_consistency(config)
     problems += check_guardrails(config)
     if problems:
         raise ConfigError(stack_file, problems)

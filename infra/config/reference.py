@@ -102,11 +102,22 @@ def _rows(prefix: str, model: type[BaseModel]) -> Iterator[tuple[str, FieldInfo]
         annotation = field.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             yield from _rows(path, annotation)
-        else:
-            yield path, field
+            continue
+        yield path, field
+        if typing.get_origin(annotation) is list and _is_model(
+            item := typing.get_args(annotation)[0]
+        ):
+            # The keys of each list item, e.g. genericcorp:dns.records[].ttl.
+            yield from _rows(f"{path}[]", item)
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 def _default(environment: Environment, path: str) -> str:
+    if "[]" in path:
+        return "(each item)"
     top, _, rest = path.partition(".")
     value: Any = ENVIRONMENT_DEFAULTS[environment].get(top, _MISSING)
     for part in rest.split(".") if rest else []:
@@ -137,7 +148,12 @@ def _annotation_name(annotation: Any) -> str:
     if origin is typing.Literal:
         return "one of " + ", ".join(f"`{json.dumps(a)}`" for a in args)
     if origin is list:
-        return f"list of {_annotation_name(args[0])}"
+        item = args[0]
+        return (
+            "list of objects (keys below)"
+            if _is_model(item)
+            else f"list of {_annotation_name(item)}"
+        )
     if origin is dict:
         return f"map of {_annotation_name(args[0])} to {_annotation_name(args[1])}"
     if origin in {typing.Union, types.UnionType}:
@@ -150,9 +166,13 @@ def _annotation_name(annotation: Any) -> str:
         return "IPv4 CIDR"
     if origin is typing.Annotated or getattr(annotation, "__name__", "") == "EmailStr":
         return "email address"
-    return {str: "string", int: "integer", bool: "boolean", float: "number"}.get(
-        annotation, getattr(annotation, "__name__", str(annotation))
-    )
+    return {
+        str: "string",
+        int: "integer",
+        bool: "boolean",
+        float: "number",
+        type(None): "null",
+    }.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
 
 def _one_line(text: str) -> str:

@@ -18,9 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from components.alerts import AlertsSettings
 from components.base import Environment, SettingsModel
 from components.budget import BudgetSettings
+from components.cdn import CdnSettings
 from components.cost import CostModelSettings, UsageSettings
+from components.dns_zone import DnsSettings
 from components.kms_key import KmsSettings
 from components.network import NetworkSettings
+from components.uptime import UptimeSettings
 
 #: The Pulumi project name, which is also the namespace of the project's config keys.
 PROJECT = "genericcorp"
@@ -106,6 +109,9 @@ class StackConfig(BaseModel):
     usage: UsageSettings = Field(alias=f"{PROJECT}:usage")
     budget: BudgetSettings = Field(alias=f"{PROJECT}:budget")
     cost_model: CostModelSettings = Field(alias=f"{PROJECT}:costModel")
+    dns: DnsSettings = Field(alias=f"{PROJECT}:dns")
+    cdn: CdnSettings = Field(alias=f"{PROJECT}:cdn")
+    uptime: UptimeSettings = Field(alias=f"{PROJECT}:uptime")
 
     _stack: str = PrivateAttr(default="")
     _secret_keys: frozenset[str] = PrivateAttr(default_factory=frozenset)

@@ -181,9 +181,23 @@ def _bucket_baseline(
     versioning = _companions(everything, VERSIONING)
     encryption = _companions(everything, ENCRYPTION)
     acls = _companions(everything, BUCKET_ACL)
+    # Two exceptions that the services themselves impose, derived from the resource graph (not
+    # from a tag anyone could set): CloudFront's standard logs are written through an ACL, so
+    # the bucket a distribution logs to must keep ACLs on; S3 delivers server access logs only
+    # to buckets encrypted with S3-managed keys, so a bucket that receives them uses SSE-S3.
+    cloudfront_log_domains = {
+        get(r.props, "loggingConfig.bucket") for r in everything if r.type == DISTRIBUTION
+    }
+    access_log_targets = {
+        get(r.props, "targetBucket") for r in everything if r.type == BUCKET_LOGGING
+    }
     for bucket in buckets:
         name = _bucket_name(bucket)
         label = f"bucket {bucket.name}"
+        receives_cloudfront_logs = (
+            get(bucket.props, "bucketDomainName") in cloudfront_log_domains
+            or f"{name}.s3.amazonaws.com" in cloudfront_log_domains
+        )
         block = blocks.get(name)
         if block is None:
             yield f"{label} has no public access block (S3.8)", bucket.urn
@@ -197,7 +211,9 @@ def _bucket_baseline(
                 (policy or bucket).urn,
             )
         owner = ownership.get(name)
-        if owner is None or get(owner.props, "rule.objectOwnership") != "BucketOwnerEnforced":
+        owned = get(owner.props, "rule.objectOwnership") if owner else None
+        acls_needed = receives_cloudfront_logs and owned == "BucketOwnerPreferred"
+        if owned != "BucketOwnerEnforced" and not acls_needed:
             yield (
                 f"{label} does not disable ACLs (ownership BucketOwnerEnforced) (S3.12)",
                 bucket.urn,
@@ -211,7 +227,8 @@ def _bucket_baseline(
             yield f"{label} does not have versioning enabled (S3.14)", bucket.urn
         sse = encryption.get(name)
         algorithms = _encryption_algorithms(sse.props) if sse else []
-        if not algorithms or any(a not in ("aws:kms", "aws:kms:dsse") for a in algorithms):
+        allowed = ("aws:kms", "aws:kms:dsse", *(("AES256",) if name in access_log_targets else ()))
+        if not algorithms or any(a not in allowed for a in algorithms):
             yield f"{label} is not encrypted by default with KMS (S3.17)", bucket.urn
 
 

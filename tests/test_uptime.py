@@ -1,0 +1,117 @@
+"""Uptime checks: HTTPS health checks of the public endpoints, each alarming in us-east-1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra.config import ConfigError, parse_stack_config
+from infractl.plan import Plan, PlannedResource
+from tests.conftest import minimal_values, plan_with
+
+CHECK = "aws:route53/healthCheck:HealthCheck"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+EXPECTED = {
+    "dev": {"cdn": "cdn.dev.genericcorp.com"},
+    "prod": {
+        "landing": "genericcorp.com",
+        "demo": "demo.genericcorp.com",
+        "cdn": "cdn.genericcorp.com",
+    },
+}
+
+# Another region, priced with us-east-1's catalog (the only one) as the estimate then states.
+IN_EU_WEST_1 = {
+    "aws:region": "eu-west-1",
+    "genericcorp:costModel": {"priceFallbackRegion": "us-east-1"},
+}
+
+
+def region_of(plan: Plan, resource: PlannedResource) -> str:
+    assert resource.provider is not None, resource.urn
+    return str(plan.by_urn(resource.provider).inputs["region"])
+
+
+def health_alarms(plan: Plan) -> list[PlannedResource]:
+    return [a for a in plan.of_type(ALARM) if a.inputs["metricName"] == "HealthCheckStatus"]
+
+
+def test_prod_watches_the_landing_page_the_demo_and_the_cdn(plan: Plan) -> None:
+    checks = {c.name.removeprefix("uptime-"): c for c in plan.of_type(CHECK)}
+    assert {name: c.inputs["fqdn"] for name, c in checks.items()} == EXPECTED[plan.stack]
+    for check in checks.values():
+        assert check.inputs["type"] == "HTTPS"
+        assert check.inputs["port"] == 443
+        assert check.inputs["enableSni"] is True
+        assert check.inputs["resourcePath"] == "/"
+        assert check.inputs["requestInterval"] == 30
+        assert check.inputs["failureThreshold"] == 3
+
+
+def test_each_check_alarms_to_the_alerts_topic_in_us_east_1(plan: Plan) -> None:
+    topic_arn = plan.one(TOPIC).outputs["arn"]
+    alarms = {a.inputs["dimensions"]["HealthCheckId"]: a for a in health_alarms(plan)}
+    assert set(alarms) == {c.id for c in plan.of_type(CHECK)}
+    for alarm in alarms.values():
+        assert region_of(plan, alarm) == "us-east-1"
+        assert alarm.inputs["namespace"] == "AWS/Route53"
+        assert alarm.inputs["comparisonOperator"] == "LessThanThreshold"
+        assert alarm.inputs["threshold"] == 1
+        # A check that stops reporting is treated as down, not as fine.
+        assert alarm.inputs["treatMissingData"] == "breaching"
+        assert alarm.inputs["alarmActions"] == [topic_arn]
+        assert alarm.inputs["okActions"] == [topic_arn]
+
+
+def test_outside_us_east_1_alarms_use_a_second_alerts_topic_there() -> None:
+    plan = plan_with("dev", IN_EU_WEST_1)
+    topics = {region_of(plan, t): t for t in plan.of_type(TOPIC)}
+    assert set(topics) == {"eu-west-1", "us-east-1"}
+    edge_topic_arn = topics["us-east-1"].outputs["arn"]
+    assert edge_topic_arn.startswith("arn:aws:sns:us-east-1:")
+    [alarm] = health_alarms(plan)
+    assert region_of(plan, alarm) == "us-east-1"
+    assert alarm.inputs["alarmActions"] == [edge_topic_arn]
+    # Its key is in us-east-1 too, and its subscriptions reach the same people.
+    edge_key = plan.named("alerts-us-east-1-key", "aws:kms/key:Key")
+    assert region_of(plan, edge_key) == "us-east-1"
+    assert topics["us-east-1"].inputs["kmsMasterKeyId"] == edge_key.outputs["arn"]
+    subscriptions = plan.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert {s.inputs["topic"] for s in subscriptions} == {t.outputs["arn"] for t in topics.values()}
+
+
+def test_outputs_map_each_check_to_its_id(plan: Plan) -> None:
+    checks = {c.name.removeprefix("uptime-"): c.id for c in plan.of_type(CHECK)}
+    assert plan.outputs["uptime"] == {"healthChecks": checks}
+
+
+def rejected_uptime(uptime: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config("dev", minimal_values("dev", {"genericcorp:uptime": uptime}))
+    [problem] = caught.value.problems
+    return problem.render()
+
+
+def check(
+    name: str = "cdn", domain: str = "cdn.dev.genericcorp.com", path: str = "/"
+) -> dict[str, str]:
+    return {"name": name, "domain": domain, "path": path}
+
+
+@pytest.mark.parametrize(
+    ("uptime", "path", "message"),
+    [
+        ({"checks": [check(), check()]}, "checks", "repeated: cdn"),
+        ({"checks": [check(domain="https://cdn.x.com")]}, "checks[0].domain", "not a valid domain"),
+        ({"checks": [check(path="index.html")]}, "checks[0].path", "String should match"),
+        ({"checks": [check(name="CDN check")]}, "checks[0].name", "String should match"),
+        ({"requestIntervalSeconds": 60}, "requestIntervalSeconds", "expected one of 10 or 30"),
+        ({"failureThreshold": 11}, "failureThreshold", "at most 10"),
+    ],
+)
+def test_bad_uptime_settings_are_refused(uptime: dict[str, Any], path: str, message: str) -> None:
+    line = rejected_uptime(uptime)
+    assert line.startswith(f"genericcorp:uptime.{path} = ")
+    assert message in line
