@@ -24,13 +24,22 @@ from tests.conftest import plan_for
 runner = CliRunner()
 
 
+#: What dev's config waives on purpose (advisory findings), by policy and resource.
+DEV_WAIVERS = {
+    ("nonprod-cost-waivers", "cdn-distribution"),  # no WAF on the dev CDN
+    ("nonprod-cost-waivers-stack", "dns-zone"),  # no query logging on the dev zone
+}
+
+
 def test_todays_stacks_pass_every_policy(plan: Plan) -> None:
     report = run_policies(plan)
-    assert report.findings == []
+    assert report.mandatory == []
+    waived = {(f.policy, f.resource) for f in report.advisory}
+    assert waived == (DEV_WAIVERS if plan.stack == "dev" else set())
     checked = {o.name: o.checked for o in report.outcomes}
     assert checked["required-tags"] > 30
     assert checked["ec2-2-default-sg-closed"] == 1
-    assert checked["kms-4-rotation"] == 2
+    assert checked["kms-4-rotation"] == len(plan.of_type("aws:kms/key:Key"))
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -52,9 +61,8 @@ def test_a_dev_waiver_is_reported_as_advisory() -> None:
     )
     report = run_policies(plan)
     assert report.mandatory == []
-    assert [(f.policy, f.resource) for f in report.advisory] == [
-        ("nonprod-cost-waivers-stack", "network-vpc")
-    ]
+    waived = {(f.policy, f.resource) for f in report.advisory}
+    assert waived == {*DEV_WAIVERS, ("nonprod-cost-waivers-stack", "network-vpc")}
 
 
 def _bad_program(*, protect: bool = False, secret_username: bool = False) -> None:
@@ -169,7 +177,8 @@ def test_policy_command_json_and_markdown(tmp_path: Path) -> None:
     result = runner.invoke(cli.app, ["policy", "dev", "--markdown", str(target)])
     assert result.exit_code == 0
     comment = target.read_text()
-    assert comment.startswith("### ✅ Policy pack: `genericcorp/dev`")
+    # Dev's waivers are advisory: reported, but the comment does not fail the pull request.
+    assert comment.startswith("### ⚠️ Policy pack: `genericcorp/dev`")
     assert "| `kms-3-deletion-window` | KMS.3 | mandatory | pass |" in comment
 
 
