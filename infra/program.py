@@ -13,6 +13,8 @@ import pulumi_aws as aws
 from components.alerts import AlertsTopic
 from components.base import StackContext
 from components.network import Network
+from components.postgres import PostgresDatabase
+from components.redis import RedisCache
 from infra.config import PROJECT, ConfigError, ConfigProblem, StackConfig, load_stack_config
 
 
@@ -54,6 +56,29 @@ def main() -> None:
         opts=in_region,
     )
 
+    database = PostgresDatabase(
+        "database",
+        config.database,
+        vpc_id=network.vpc_id,
+        database_subnet_ids=network.database_subnet_ids,
+        client_security_group_ids=(),
+        kms=config.kms,
+        alarm_topic_arn=alerts.topic_arn,
+        context=context,
+        opts=in_region,
+    )
+    cache = RedisCache(
+        "cache",
+        config.cache,
+        vpc_id=network.vpc_id,
+        database_subnet_ids=network.database_subnet_ids,
+        client_security_group_ids=(),
+        kms=config.kms,
+        alarm_topic_arn=alerts.topic_arn,
+        context=context,
+        opts=in_region,
+    )
+
     pulumi.export("environment", str(config.environment))
     pulumi.export("region", config.region)
     pulumi.export(
@@ -70,6 +95,31 @@ def main() -> None:
         },
     )
     pulumi.export("alerts", {"topicArn": alerts.topic_arn, "topicName": alerts.topic_name})
+    pulumi.export(
+        "database",
+        {
+            "identifier": database.identifier,
+            "address": database.address,
+            "port": database.port,
+            "engine": database.engine,
+            "engineVersion": database.engine_version,
+            "masterSecretArn": database.master_secret_arn,
+            "securityGroupId": database.security_group_id,
+            "multiAz": database.multi_az,
+        },
+    )
+    pulumi.export(
+        "cache",
+        {
+            "replicationGroupId": cache.replication_group_id,
+            "primaryEndpoint": cache.primary_endpoint,
+            "readerEndpoint": cache.reader_endpoint,
+            "port": cache.port,
+            "engine": cache.engine,
+            "authTokenSecretArn": cache.auth_token_secret_arn,
+            "securityGroupId": cache.security_group_id,
+        },
+    )
 
 
 def select_availability_zones(config: StackConfig, invoke: pulumi.InvokeOptions) -> list[str]:

@@ -40,7 +40,7 @@ def test_no_output_is_secret_or_unknown(plan: Plan) -> None:
 
 def test_every_kms_key_rotates_and_has_the_environment_deletion_window(plan: Plan) -> None:
     keys = plan.of_type(KEY)
-    assert len(keys) == 2
+    assert len(keys) == 4
     for key in keys:
         assert key.inputs["enableKeyRotation"] is True
         assert key.inputs["customerMasterKeySpec"] == "SYMMETRIC_DEFAULT"
@@ -55,7 +55,9 @@ def test_every_kms_key_rotates_and_has_the_environment_deletion_window(plan: Pla
 
 def test_every_key_has_an_alias_under_the_stack(plan: Plan) -> None:
     aliases = {a.inputs["name"] for a in plan.of_type("aws:kms/alias:Alias")}
-    assert aliases == {f"alias/genericcorp/{plan.stack}/{p}" for p in ("alerts", "flow-logs")}
+    assert aliases == {
+        f"alias/genericcorp/{plan.stack}/{p}" for p in ("alerts", "flow-logs", "postgres", "redis")
+    }
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -19,6 +19,8 @@ from components.alerts import AlertsSettings
 from components.base import Environment, SettingsModel
 from components.kms_key import KmsSettings
 from components.network import NetworkSettings
+from components.postgres import PostgresSettings
+from components.redis import RedisSettings
 
 #: The Pulumi project name, which is also the namespace of the project's config keys.
 PROJECT = "genericcorp"
@@ -101,6 +103,8 @@ class StackConfig(BaseModel):
     kms: KmsSettings = Field(alias=f"{PROJECT}:kms")
     network: NetworkSettings = Field(alias=f"{PROJECT}:network")
     alerts: AlertsSettings = Field(alias=f"{PROJECT}:alerts")
+    database: PostgresSettings = Field(alias=f"{PROJECT}:database")
+    cache: RedisSettings = Field(alias=f"{PROJECT}:cache")
 
     _stack: str = PrivateAttr(default="")
     _secret_keys: frozenset[str] = PrivateAttr(default_factory=frozenset)
