@@ -153,7 +153,9 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
                 protect=bool(request.protect),
                 inputs=inputs,
-                outputs=_decode(computed, mask=True),
+                outputs=_mask_secret_outputs(
+                    _decode(computed, mask=True), request.additionalSecretOutputs
+                ),
                 dependencies=sorted(set(request.dependencies)),
                 options=_options(request),
                 raw_inputs=_decode(wire_inputs, mask=False),
@@ -202,6 +204,17 @@ def _has_secret(value: Any) -> bool:
     if isinstance(value, list):
         return any(_has_secret(v) for v in value)
     return False
+
+
+def _mask_secret_outputs(outputs: dict[str, Any], secret_keys: Any) -> dict[str, Any]:
+    """Mask the attributes the provider marks secret (a generated password, for example).
+
+    The SDK makes them secret Outputs on the program's side; the mocks answer in plain values,
+    so without this the recorded plan (and its JSON and snapshots) would show them.
+    """
+    return {
+        key: SECRET_MASK if key in set(secret_keys) else value for key, value in outputs.items()
+    }
 
 
 def _decode(value: Any, *, mask: bool) -> Any:

@@ -242,8 +242,10 @@ def _random_password(r: MockResource) -> dict[str, Any]:
     # wherever the real one would be (an ElastiCache AUTH token refuses some punctuation).
     length = int(r.inputs.get("length", 32))
     alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-    seed = digest(r.type, r.name, length=64)
-    result = "".join(alphabet[int(seed[i % 64], 16) * 3 % len(alphabet)] for i in range(length))
+    if r.inputs.get("special"):
+        alphabet += str(r.inputs.get("overrideSpecial") or "!@#$%&*()-_=+[]{}<>:?")
+    seed = bytes.fromhex(digest(r.type, r.name, length=64))
+    result = "".join(alphabet[seed[i % len(seed)] % len(alphabet)] for i in range(length))
     return {"id": "none", "result": result, "bcryptHash": "$2a$10$" + "x" * 53}
 
 
