@@ -21,6 +21,7 @@ from tests.conftest import minimal_values
 
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+VPC = "vpc-0123456789abcdef0"
 CLIENTS = ("sg-0eksclusternodes000", "sg-0batchworkers00000")
 CIDR_KEYS = ("cidrIpv4", "cidrIpv6", "prefixListId", "cidrBlocks", "ipv6CidrBlocks")
 
@@ -38,17 +39,31 @@ def data_tier_with_clients() -> Plan:
             region="us-east-1",
             account_id="123456789012",
         )
-        shared = {
-            "vpc_id": "vpc-0123456789abcdef0",
-            "database_subnet_ids": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
-            "client_security_group_ids": CLIENTS,
-            "kms": config.kms,
-            "alarm_topic_arn": "arn:aws:sns:us-east-1:123456789012:genericcorp-dev-alerts",
-            "context": context,
-            "opts": pulumi.ResourceOptions(provider=provider),
-        }
-        PostgresDatabase("database", config.database, **shared)
-        RedisCache("cache", config.cache, **shared)
+        opts = pulumi.ResourceOptions(provider=provider)
+        subnets = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
+        topic = "arn:aws:sns:us-east-1:123456789012:genericcorp-dev-alerts"
+        PostgresDatabase(
+            "database",
+            config.database,
+            vpc_id=VPC,
+            database_subnet_ids=subnets,
+            client_security_group_ids=CLIENTS,
+            kms=config.kms,
+            alarm_topic_arn=topic,
+            context=context,
+            opts=opts,
+        )
+        RedisCache(
+            "cache",
+            config.cache,
+            vpc_id=VPC,
+            database_subnet_ids=subnets,
+            client_security_group_ids=CLIENTS,
+            kms=config.kms,
+            alarm_topic_arn=topic,
+            context=context,
+            opts=opts,
+        )
 
     return run_stack("dev", program=program)
 
