@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from infractl.plan import Plan, PlannedResource
@@ -13,6 +14,24 @@ ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 DATABASE = "genericcorp:database"
+
+#: Dev with every database setting a test below changes, planned once for all of them.
+DEV_VARIANT = {
+    DATABASE: {
+        "engineVersion": "16",
+        "slowStatementMs": 250,
+        "port": 5432,
+        "alarms": {"cpuPercent": 65, "connections": 40},
+        "multiAz": True,
+        "deletionProtection": True,
+        "finalSnapshot": True,
+    }
+}
+
+
+@cache
+def dev_variant() -> Plan:
+    return plan_with("dev", DEV_VARIANT)
 
 
 def instance(plan: Plan) -> PlannedResource:
@@ -83,7 +102,7 @@ def test_parameter_group_requires_tls_and_logs_what_operators_need(plan: Plan) -
 
 
 def test_major_version_16_uses_its_own_parameter_family() -> None:
-    plan = plan_with("dev", {DATABASE: {"engineVersion": "16"}})
+    plan = dev_variant()
     group = plan.one("aws:rds/parameterGroup:ParameterGroup")
     assert group.inputs["family"] == "postgres16"
     assert group.inputs["name"] == "genericcorp-dev-postgres-postgres16"
@@ -91,7 +110,7 @@ def test_major_version_16_uses_its_own_parameter_family() -> None:
 
 
 def test_slow_statement_threshold_comes_from_config() -> None:
-    plan = plan_with("dev", {DATABASE: {"slowStatementMs": 250}})
+    plan = dev_variant()
     assert parameters(plan)["log_min_duration_statement"]["value"] == "250"
 
 
@@ -148,7 +167,7 @@ def test_database_listens_on_a_non_default_port(plan: Plan) -> None:
 
 
 def test_dev_may_use_the_default_port() -> None:
-    plan = plan_with("dev", {DATABASE: {"port": 5432}})
+    plan = dev_variant()
     assert instance(plan).inputs["port"] == 5432
 
 
@@ -231,7 +250,7 @@ def test_alarms_watch_cpu_storage_memory_and_connections(plan: Plan) -> None:
 
 
 def test_alarm_thresholds_come_from_config() -> None:
-    plan = plan_with("dev", {DATABASE: {"alarms": {"cpuPercent": 65, "connections": 40}}})
+    plan = dev_variant()
     alarms = {
         a.inputs["metricName"]: a for a in plan.of_type(ALARM) if a.inputs["namespace"] == "AWS/RDS"
     }
@@ -267,9 +286,7 @@ def test_dev_is_single_az_cheap_and_disposable(dev_plan: Plan) -> None:
 
 
 def test_dev_can_ask_for_prod_safety() -> None:
-    plan = plan_with(
-        "dev", {DATABASE: {"multiAz": True, "deletionProtection": True, "finalSnapshot": True}}
-    )
+    plan = dev_variant()
     inputs = instance(plan).inputs
     assert inputs["multiAz"] is True
     assert inputs["deletionProtection"] is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from components.redis import AUTH_TOKEN_LENGTH, AUTH_TOKEN_SPECIAL
@@ -16,6 +17,18 @@ SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 CACHE = "genericcorp:cache"
+
+
+@cache
+def dev_variant() -> Plan:
+    """Dev on Valkey with a replica and other thresholds, planned once for the tests below."""
+    overrides = {
+        "engine": "valkey",
+        "engineVersion": "8.0",
+        "nodeCount": 2,
+        "alarms": {"memoryPercent": 70, "evictions": 25},
+    }
+    return plan_with("dev", {CACHE: overrides})
 
 
 def group(plan: Plan) -> PlannedResource:
@@ -74,7 +87,7 @@ def test_redis_oss_7_1_with_its_parameter_group(plan: Plan) -> None:
 
 
 def test_valkey_is_the_cheaper_compatible_choice() -> None:
-    plan = plan_with("dev", {CACHE: {"engine": "valkey", "engineVersion": "8.0"}})
+    plan = dev_variant()
     inputs = group(plan).inputs
     assert inputs["engine"] == "valkey"
     assert inputs["engineVersion"] == "8.0"
@@ -198,7 +211,7 @@ def test_dev_has_one_small_unprotected_node(dev_plan: Plan) -> None:
 
 
 def test_a_replica_in_dev_brings_failover_with_it() -> None:
-    cache = group(plan_with("dev", {CACHE: {"nodeCount": 2}}))
+    cache = group(dev_variant())
     assert cache.inputs["automaticFailoverEnabled"] is True
     assert cache.inputs["multiAzEnabled"] is True
 
@@ -229,7 +242,7 @@ def test_every_node_alarms_on_cpu_memory_evictions_and_connections(plan: Plan) -
 
 
 def test_alarm_thresholds_come_from_config() -> None:
-    plan = plan_with("dev", {CACHE: {"alarms": {"memoryPercent": 70, "evictions": 25}}})
+    plan = dev_variant()
     by_metric = {a.inputs["metricName"]: a.inputs for a in cache_alarms(plan)}
     assert by_metric["DatabaseMemoryUsagePercentage"]["threshold"] == 70
     assert by_metric["Evictions"]["threshold"] == 25
