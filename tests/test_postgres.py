@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 from infractl.plan import Plan, PlannedResource
-from tests.conftest import plan_with, policy, statements
+from tests.conftest import plan_for, plan_with, policy, statements
 
 INSTANCE = "aws:rds/instance:Instance"
 KEY = "aws:kms/key:Key"
@@ -314,3 +314,25 @@ def test_database_output_follows_the_shared_contract(plan: Plan) -> None:
     assert output["address"].endswith(".us-east-1.rds.amazonaws.com")
     assert output["engine"] == "postgres"
     assert output["securityGroupId"] == plan.named("database-sg").id
+
+
+def test_offline_plan_answers_like_rds(dev_plan: Plan) -> None:
+    database = instance(dev_plan)
+    assert database.outputs["arn"] == (
+        "arn:aws:rds:us-east-1:123456789012:db:genericcorp-dev-postgres"
+    )
+    assert database.outputs["endpoint"] == f"{database.outputs['address']}:5433"
+    assert (database.id or "").startswith("db-")
+    secret = database.outputs["masterUserSecrets"][0]
+    assert secret["kmsKeyId"] == key(dev_plan).outputs["arn"]
+    assert secret["secretArn"].startswith(
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-"
+    )
+
+
+def test_a_preview_cannot_know_the_secret_arn_yet() -> None:
+    output = plan_for("dev", preview=True).outputs["database"]
+    assert output["masterSecretArn"] == "[unknown]"
+    assert output["address"] == "[unknown]"
+    # Chosen by the program, so known before anything exists.
+    assert output["identifier"] == "genericcorp-dev-postgres"

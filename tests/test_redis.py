@@ -271,3 +271,16 @@ def test_cache_output_follows_the_shared_contract(plan: Plan) -> None:
     assert output["port"] == 6379
     assert output["engine"] == "redis"
     assert output["securityGroupId"] == plan.named("cache-sg").id
+
+
+def test_offline_plan_answers_like_elasticache(prod_plan: Plan) -> None:
+    cache = group(prod_plan)
+    assert cache.outputs["arn"] == (
+        "arn:aws:elasticache:us-east-1:123456789012:replicationgroup:genericcorp-prod-redis"
+    )
+    assert cache.outputs["primaryEndpointAddress"].startswith("master.genericcorp-prod-redis.")
+    assert cache.outputs["primaryEndpointAddress"].endswith(".use1.cache.amazonaws.com")
+    assert cache.outputs["memberClusters"] == [
+        "genericcorp-prod-redis-001",
+        "genericcorp-prod-redis-002",
+    ]

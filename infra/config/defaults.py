@@ -76,7 +76,7 @@ ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, Any]] = {
             "multiAz": False,
             "backupRetentionDays": 7,
             "logRetentionDays": 30,
-            # Dev data is rebuilt from migrations and fixtures: no final snapshot (which would
+            # Dev holds only test data that can be recreated: no final snapshot (which would
             # outlive the stack and be billed) and no deletion protection, so a dev stack can be
             # torn down and recreated in one command.
             "deletionProtection": False,
