@@ -177,10 +177,7 @@ class PostgresSettings(SettingsModel):
     @field_validator("master_username")
     @classmethod
     def _username(cls, name: str) -> str:
-        if not (1 <= len(name) <= 63 and name[:1].isalpha() and name.isascii()) or not (
-            name.replace("_", "").isalnum()
-        ):
-            raise ValueError("must be 1-63 letters, digits or underscores, starting with a letter")
+        _check_identifier(name)
         if name.lower() in RESERVED_USERNAMES:
             raise ValueError(
                 "an engine default or reserved name; choose another (reserved: "
@@ -192,11 +189,7 @@ class PostgresSettings(SettingsModel):
     @field_validator("database_name")
     @classmethod
     def _database_name(cls, name: str) -> str:
-        if not (1 <= len(name) <= 63 and name[:1].isalpha() and name.isascii()) or not (
-            name.replace("_", "").isalnum()
-        ):
-            raise ValueError("must be 1-63 letters, digits or underscores, starting with a letter")
-        return name
+        return _check_identifier(name)
 
     @field_validator("backup_window")
     @classmethod
@@ -484,6 +477,15 @@ class PostgresDatabase(PlatformComponent):
                 tags=self.tags(f"postgres-{suffix}"),
                 opts=self.child_opts(),
             )
+
+
+def _check_identifier(name: str) -> str:
+    """RDS's rule for the administrator and database names."""
+    if not (1 <= len(name) <= 63 and name.isascii() and name[:1].isalpha()) or not (
+        name.replace("_", "").isalnum()
+    ):
+        raise ValueError("must be 1-63 letters, digits or underscores, starting with a letter")
+    return name
 
 
 def _master_secret_arn(secrets: Sequence[aws.rds.outputs.InstanceMasterUserSecret]) -> str:
