@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from components.windows import daily_window, weekly_window
+from components.windows import Window, daily_window, weekly_window
 from infra.config import ConfigError, parse_stack_config
 from tests.conftest import minimal_values
 
@@ -308,3 +310,22 @@ def test_window_overlap_wraps_around_midnight_and_the_week(
     second = weekly_window(weekly, minimum_minutes=30)
     assert first.overlaps(second) is overlap
     assert second.overlaps(first) is overlap
+
+
+def _minutes(window: Window) -> set[int]:
+    week = 7 * 24 * 60
+    return {(start + m) % week for start, _ in window.occurrences() for m in range(window.length)}
+
+
+@given(
+    daily_start=st.integers(0, 24 * 60 - 1),
+    daily_length=st.integers(30, 180),
+    weekly_start=st.integers(0, 7 * 24 * 60 - 1),
+    weekly_length=st.integers(30, 24 * 60),
+)
+def test_window_overlap_agrees_with_counting_minutes(
+    daily_start: int, daily_length: int, weekly_start: int, weekly_length: int
+) -> None:
+    daily = Window(daily_start, daily_length, 24 * 60)
+    weekly = Window(weekly_start, weekly_length, 7 * 24 * 60)
+    assert daily.overlaps(weekly) == bool(_minutes(daily) & _minutes(weekly))
