@@ -19,6 +19,8 @@ from components.cdn import Cdn
 from components.cost import per_customer_json
 from components.dns_zone import DnsZone, ExistingZone
 from components.network import Network
+from components.postgres import PostgresDatabase
+from components.redis import RedisCache
 from components.uptime import Uptime
 from infra.config import PROJECT, ConfigError, ConfigProblem, StackConfig, load_stack_config
 from infra.cost import check_budget, estimate_stack, per_customer_model
@@ -122,6 +124,29 @@ def main() -> None:
         opts=in_region,
     )
 
+    database = PostgresDatabase(
+        "database",
+        config.database,
+        vpc_id=network.vpc_id,
+        database_subnet_ids=network.database_subnet_ids,
+        client_security_group_ids=(),
+        kms=config.kms,
+        alarm_topic_arn=alerts.topic_arn,
+        context=context,
+        opts=in_region,
+    )
+    cache = RedisCache(
+        "cache",
+        config.cache,
+        vpc_id=network.vpc_id,
+        database_subnet_ids=network.database_subnet_ids,
+        client_security_group_ids=(),
+        kms=config.kms,
+        alarm_topic_arn=alerts.topic_arn,
+        context=context,
+        opts=in_region,
+    )
+
     pulumi.export("environment", str(config.environment))
     pulumi.export("region", config.region)
     pulumi.export(
@@ -174,6 +199,32 @@ def main() -> None:
         },
     )
     pulumi.export("uptime", {"healthChecks": uptime.health_check_ids})
+
+    pulumi.export(
+        "database",
+        {
+            "identifier": database.identifier,
+            "address": database.address,
+            "port": database.port,
+            "engine": database.engine,
+            "engineVersion": database.engine_version,
+            "masterSecretArn": database.master_secret_arn,
+            "securityGroupId": database.security_group_id,
+            "multiAz": database.multi_az,
+        },
+    )
+    pulumi.export(
+        "cache",
+        {
+            "replicationGroupId": cache.replication_group_id,
+            "primaryEndpoint": cache.primary_endpoint,
+            "readerEndpoint": cache.reader_endpoint,
+            "port": cache.port,
+            "engine": cache.engine,
+            "authTokenSecretArn": cache.auth_token_secret_arn,
+            "securityGroupId": cache.security_group_id,
+        },
+    )
 
 
 #: The region of CloudFront's certificates and web ACLs and of Route53's logs and metrics.

@@ -11,7 +11,7 @@ fresh copy of all of it, so several stacks can be planned one after another in o
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -156,7 +156,9 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
                 protect=bool(request.protect),
                 inputs=inputs,
-                outputs=_decode(computed, mask=True),
+                outputs=_mask_secret_outputs(
+                    _decode(computed, mask=True), request.additionalSecretOutputs
+                ),
                 dependencies=sorted(set(request.dependencies)),
                 options=_options(request),
                 raw_inputs=raw_inputs,
@@ -205,6 +207,16 @@ def _has_secret(value: Any) -> bool:
     if isinstance(value, list):
         return any(_has_secret(v) for v in value)
     return False
+
+
+def _mask_secret_outputs(outputs: dict[str, Any], secret_keys: Iterable[str]) -> dict[str, Any]:
+    """Mask the attributes the provider marks secret (a generated password, for example).
+
+    The SDK makes them secret Outputs on the program's side; the mocks answer in plain values,
+    so without this the recorded plan (and its JSON and snapshots) would show them.
+    """
+    secret = set(secret_keys)
+    return {key: SECRET_MASK if key in secret else value for key, value in outputs.items()}
 
 
 def _decode(value: Any, *, mask: bool) -> Any:

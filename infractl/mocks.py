@@ -248,8 +248,10 @@ def _random_password(r: MockResource) -> dict[str, Any]:
     # wherever the real one would be (an ElastiCache AUTH token refuses some punctuation).
     length = int(r.inputs.get("length", 32))
     alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-    seed = digest(r.type, r.name, length=64)
-    result = "".join(alphabet[int(seed[i % 64], 16) * 3 % len(alphabet)] for i in range(length))
+    if r.inputs.get("special"):
+        alphabet += str(r.inputs.get("overrideSpecial") or "!@#$%&*()-_=+[]{}<>:?")
+    seed = bytes.fromhex(digest(r.type, r.name, length=64))
+    result = "".join(alphabet[seed[i % len(seed)] % len(alphabet)] for i in range(length))
     return {"id": "none", "result": result, "bcryptHash": "$2a$10$" + "x" * 53}
 
 
@@ -384,6 +386,96 @@ def _web_acl(r: MockResource) -> dict[str, Any]:
     }
 
 
+def _security_group(r: MockResource) -> dict[str, Any]:
+    rid = r.ec2_id("sg")
+    return {"id": rid, "arn": r.arn("ec2", f"security-group/{rid}"), "ownerId": ACCOUNT_ID}
+
+
+def _security_group_rule(r: MockResource) -> dict[str, Any]:
+    rid = r.ec2_id("sgr")
+    return {
+        "id": rid,
+        "arn": r.arn("ec2", f"security-group-rule/{rid}"),
+        "securityGroupRuleId": rid,
+    }
+
+
+def _named_arn(service: str, kind: str) -> Callable[[MockResource], dict[str, Any]]:
+    """Resources whose id is their name and whose ARN ends ``:<kind>:<name>``."""
+
+    def compute(r: MockResource) -> dict[str, Any]:
+        name = r.inputs["name"]
+        return {"id": name, "arn": r.arn(service, f"{kind}:{name}")}
+
+    return compute
+
+
+#: What RDS reports as the running version when a stack asks for a major version only.
+_POSTGRES_MINOR = {"16": "16.9", "17": "17.5"}
+
+
+def _rds_instance(r: MockResource) -> dict[str, Any]:
+    identifier = r.inputs.get("identifier") or f"{r.name}-{r.hex(7)}"
+    port = int(r.inputs.get("port", 5432))
+    address = f"{identifier}.c{r.hex(12)}.{r.region}.rds.amazonaws.com"
+    version = str(r.inputs.get("engineVersion", ""))
+    computed: dict[str, Any] = {
+        # pulumi-aws v6+ uses the DbiResourceId as the instance's id.
+        "id": "db-" + r.hex(26).upper(),
+        "resourceId": "db-" + r.hex(26).upper(),
+        "arn": r.arn("rds", f"db:{identifier}"),
+        "address": address,
+        "endpoint": f"{address}:{port}",
+        "port": port,
+        "hostedZoneId": "Z2R2ITUGPM61AM",
+        "engineVersionActual": _POSTGRES_MINOR.get(version, version),
+        "status": "available",
+    }
+    if r.inputs.get("manageMasterUserPassword"):
+        suffix = r.hex(6)
+        computed["masterUserSecrets"] = [
+            {
+                "secretArn": r.arn("secretsmanager", f"secret:rds!db-{r.uuid()}-{suffix}"),
+                "kmsKeyId": r.inputs.get("masterUserSecretKmsKeyId", ""),
+                "secretStatus": "active",
+            }
+        ]
+    return computed
+
+
+def _replication_group(r: MockResource) -> dict[str, Any]:
+    group_id = r.inputs.get("replicationGroupId") or f"{r.name}-{r.hex(7)}"
+    area, direction, number = r.region.split("-")
+    short = {"southeast": "se", "northeast": "ne", "southwest": "sw", "northwest": "nw"}
+    # ElastiCache abbreviates the region in endpoints: us-east-1 -> use1, ap-southeast-2 -> apse2.
+    suffix = f"{r.hex(6)}.{area}{short.get(direction, direction[0])}{number}.cache.amazonaws.com"
+    count = int(r.inputs.get("numCacheClusters", 1))
+    return {
+        "id": group_id,
+        "arn": r.arn("elasticache", f"replicationgroup:{group_id}"),
+        "primaryEndpointAddress": f"master.{group_id}.{suffix}",
+        "readerEndpointAddress": f"replica.{group_id}.{suffix}",
+        "memberClusters": [f"{group_id}-{n:03d}" for n in range(1, count + 1)],
+        "engineVersionActual": f"{r.inputs.get('engineVersion', '')}.0",
+        "clusterEnabled": False,
+    }
+
+
+def _secret(r: MockResource) -> dict[str, Any]:
+    arn = r.arn("secretsmanager", f"secret:{r.inputs['name']}-{r.hex(6)}")
+    return {"id": arn, "arn": arn}
+
+
+def _secret_version(r: MockResource) -> dict[str, Any]:
+    version = r.uuid()
+    return {
+        "id": f"{r.inputs.get('secretId', '')}|{version}",
+        "arn": r.inputs.get("secretId", ""),
+        "versionId": version,
+        "versionStages": ["AWSCURRENT"],
+    }
+
+
 COMPUTED: dict[str, Callable[[MockResource], dict[str, Any]]] = {
     "random:index/randomPassword:RandomPassword": _random_password,
     "aws:ec2/vpc:Vpc": _vpc,
@@ -430,6 +522,19 @@ COMPUTED: dict[str, Callable[[MockResource], dict[str, Any]]] = {
     },
     "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": _cloudfront_policy,
     "aws:wafv2/webAcl:WebAcl": _web_acl,
+    "aws:ec2/securityGroup:SecurityGroup": _security_group,
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _security_group_rule,
+    "aws:rds/subnetGroup:SubnetGroup": _named_arn("rds", "subgrp"),
+    "aws:rds/parameterGroup:ParameterGroup": _named_arn("rds", "pg"),
+    "aws:rds/instance:Instance": _rds_instance,
+    "aws:elasticache/subnetGroup:SubnetGroup": _named_arn("elasticache", "subnetgroup"),
+    "aws:elasticache/parameterGroup:ParameterGroup": _named_arn("elasticache", "parametergroup"),
+    "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+    "aws:secretsmanager/secret:Secret": _secret,
+    "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": lambda r: {
+        "id": f"{r.inputs.get('role', '')}-{r.hex(8)}"
+    },
 }
 
 

@@ -43,7 +43,12 @@ def render_plan(plan: Plan, console: Console) -> None:
     console.print(resource_tree(plan))
     console.print(counts_table(plan))
     console.print(Text("Stack outputs", style="bold"))
-    console.print(json.dumps(plan.outputs, indent=2, sort_keys=True), highlight=False, markup=False)
+    console.print(
+        json.dumps(plan.outputs, indent=2, sort_keys=True),
+        highlight=False,
+        markup=False,
+        emoji=False,  # ARNs hold ":secret:", which rich would draw as an emoji
+    )
 
 
 def resource_tree(plan: Plan) -> Tree:

@@ -302,6 +302,19 @@ GUARDRAIL_VIOLATIONS: dict[str, dict[str, Any]] = {
     "genericcorp:dns.dnssec": {"genericcorp:dns": {"dnssec": False}},
     "genericcorp:cdn.waf.enabled": {"genericcorp:cdn": {"waf": {"enabled": False}}},
     "genericcorp:uptime.checks": {"genericcorp:uptime": {"checks": []}},
+    "genericcorp:database.multiAz": {"genericcorp:database": {"multiAz": False}},
+    "genericcorp:database.backupRetentionDays": {
+        "genericcorp:database": {"backupRetentionDays": 7}
+    },
+    "genericcorp:database.deletionProtection": {
+        "genericcorp:database": {"deletionProtection": False}
+    },
+    "genericcorp:database.finalSnapshot": {"genericcorp:database": {"finalSnapshot": False}},
+    "genericcorp:database.port": {"genericcorp:database": {"port": 5432}},
+    "genericcorp:cache.nodeCount": {"genericcorp:cache": {"nodeCount": 1}},
+    "genericcorp:cache.authToken": {"genericcorp:cache": {"authToken": False}},
+    "genericcorp:cache.snapshotRetentionDays": {"genericcorp:cache": {"snapshotRetentionDays": 1}},
+    "genericcorp:cache.finalSnapshot": {"genericcorp:cache": {"finalSnapshot": False}},
 }
 
 

@@ -184,7 +184,7 @@ def test_flow_logs_record_all_traffic_to_an_encrypted_log_group(plan: Plan) -> N
     assert flow_log.inputs["trafficType"] == "ALL"
     assert flow_log.inputs["logDestinationType"] == "cloud-watch-logs"
     assert flow_log.inputs["logDestination"] == log_group.outputs["arn"]
-    assert flow_log.inputs["iamRoleArn"] == plan.one("aws:iam/role:Role").outputs["arn"]
+    assert flow_log.inputs["iamRoleArn"] == plan.named("network-flow-logs-role").outputs["arn"]
     assert log_group.inputs["name"] == f"/genericcorp/{plan.stack}/vpc/flow-logs"
     assert log_group.inputs["kmsKeyId"] == key.outputs["arn"]
     assert log_group.inputs["retentionInDays"] == {"dev": 30, "prod": 365}[plan.stack]
@@ -207,7 +207,7 @@ def test_flow_log_key_lets_cloudwatch_logs_encrypt_only_this_log_group(plan: Pla
 
 
 def test_flow_log_role_is_assumable_only_by_this_accounts_flow_logs(plan: Plan) -> None:
-    role = plan.one("aws:iam/role:Role")
+    role = plan.named("network-flow-logs-role")
     [trust] = statements(policy(role, "assumeRolePolicy"))
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
@@ -218,7 +218,7 @@ def test_flow_log_role_writes_only_to_its_log_group(plan: Plan) -> None:
     log_group_arn = plan.named("network-flow-logs", "aws:cloudwatch/logGroup:LogGroup").outputs[
         "arn"
     ]
-    write, describe = statements(policy(plan.one("aws:iam/rolePolicy:RolePolicy"), "policy"))
+    write, describe = statements(policy(plan.named("network-flow-logs-write"), "policy"))
     assert write["Resource"] == [log_group_arn, f"{log_group_arn}:*"]
     assert "logs:CreateLogGroup" not in write["Action"]
     assert describe["Action"] == "logs:DescribeLogGroups"
@@ -228,7 +228,10 @@ def test_flow_log_role_writes_only_to_its_log_group(plan: Plan) -> None:
 def test_flow_logs_can_be_switched_off_in_dev_only() -> None:
     plan = plan_with("dev", {"genericcorp:network": {"flowLogs": {"enabled": False}}})
     assert plan.of_type("aws:ec2/flowLog:FlowLog") == []
-    assert plan.of_type("aws:cloudwatch/logGroup:LogGroup") == []
+    assert not any(
+        g.inputs["name"].endswith("/vpc/flow-logs")
+        for g in plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+    )
     assert plan.outputs["network"]["flowLogGroupName"] is None
 
 

@@ -41,7 +41,7 @@ def test_no_output_is_secret_or_unknown(plan: Plan) -> None:
 def test_every_kms_key_rotates_and_has_the_environment_deletion_window(plan: Plan) -> None:
     keys = plan.of_type(KEY)
     # Prod adds the DNSSEC signing key: asymmetric, which AWS cannot rotate automatically.
-    assert len(keys) == {"dev": 3, "prod": 4}[plan.stack]
+    assert len(keys) == {"dev": 5, "prod": 6}[plan.stack]
     for key in keys:
         assert key.inputs["deletionWindowInDays"] == {"dev": 7, "prod": 30}[plan.stack]
         if key.inputs["customerMasterKeySpec"] != "SYMMETRIC_DEFAULT":
@@ -58,7 +58,7 @@ def test_every_kms_key_rotates_and_has_the_environment_deletion_window(plan: Pla
 
 def test_every_key_has_an_alias_under_the_stack(plan: Plan) -> None:
     aliases = {a.inputs["name"] for a in plan.of_type("aws:kms/alias:Alias")}
-    purposes = {"alerts", "flow-logs", "cdn-assets"} | (
+    purposes = {"alerts", "flow-logs", "cdn-assets", "postgres", "redis"} | (
         {"dnssec"} if plan.stack == "prod" else set()
     )
     assert aliases == {f"alias/genericcorp/{plan.stack}/{p}" for p in purposes}

@@ -13,6 +13,7 @@ from typing import Any
 
 from components.base import Environment
 from components.network import NatStrategy
+from components.postgres import DEFAULT_PORT as DEFAULT_POSTGRES_PORT
 from infra.config.errors import ConfigProblem
 from infra.config.stack import PROJECT, StackConfig
 
@@ -120,6 +121,69 @@ PROD_GUARDRAILS: tuple[Guardrail, ...] = (
         reason="the 99.9% uptime target needs the public endpoints watched",
         value=lambda c: [check.name for check in c.uptime.checks],
         accepts=lambda v: len(v) >= 1,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:database.multiAz",
+        allowed="true",
+        reason="a single-AZ database is down for the whole of an AZ outage (FSBP RDS.5)",
+        value=lambda c: c.database.multi_az,
+        accepts=lambda v: v is True,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:database.backupRetentionDays",
+        allowed="14 to 35",
+        reason="tenant data needs two weeks of point-in-time recovery (0 turns backups off)",
+        value=lambda c: c.database.backup_retention_days,
+        accepts=lambda v: v >= 14,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:database.deletionProtection",
+        allowed="true",
+        reason="the database holds every tenant's data (FSBP RDS.8)",
+        value=lambda c: c.database.deletion_protection,
+        accepts=lambda v: v is True,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:database.finalSnapshot",
+        allowed="true",
+        reason="deleting the database must leave a snapshot to restore from",
+        value=lambda c: c.database.final_snapshot,
+        accepts=lambda v: v is True,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:database.port",
+        allowed=f"any port but {DEFAULT_POSTGRES_PORT}",
+        reason="FSBP RDS.23 flags databases on the engine's default port",
+        value=lambda c: c.database.port,
+        accepts=lambda v: v != DEFAULT_POSTGRES_PORT,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:cache.nodeCount",
+        allowed="2 or more (replicas in other AZs, automatic failover)",
+        reason="a single cache node has no replica to fail over to (FSBP ElastiCache.3)",
+        value=lambda c: c.cache.node_count,
+        accepts=lambda v: v >= 2,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:cache.authToken",
+        allowed="true (which needs transitEncryption: true)",
+        reason="clients must authenticate over TLS (FSBP ElastiCache.5 and ElastiCache.6)",
+        value=lambda c: c.cache.auth_token,
+        accepts=lambda v: v is True,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:cache.snapshotRetentionDays",
+        allowed="7 or more",
+        reason="a week of daily snapshots to restore analytics state from",
+        value=lambda c: c.cache.snapshot_retention_days,
+        accepts=lambda v: v >= 7,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:cache.finalSnapshot",
+        allowed="true",
+        reason="deleting the cache must leave a snapshot to restore from",
+        value=lambda c: c.cache.final_snapshot,
+        accepts=lambda v: v is True,
     ),
     Guardrail(
         path=f"{PROJECT}:alerts.emails",

@@ -23,6 +23,8 @@ from components.cost import CostModelSettings, UsageSettings
 from components.dns_zone import DnsSettings
 from components.kms_key import KmsSettings
 from components.network import NetworkSettings
+from components.postgres import PostgresSettings
+from components.redis import RedisSettings
 from components.uptime import UptimeSettings
 
 #: The Pulumi project name, which is also the namespace of the project's config keys.
@@ -112,6 +114,8 @@ class StackConfig(BaseModel):
     dns: DnsSettings = Field(alias=f"{PROJECT}:dns")
     cdn: CdnSettings = Field(alias=f"{PROJECT}:cdn")
     uptime: UptimeSettings = Field(alias=f"{PROJECT}:uptime")
+    database: PostgresSettings = Field(alias=f"{PROJECT}:database")
+    cache: RedisSettings = Field(alias=f"{PROJECT}:cache")
 
     _stack: str = PrivateAttr(default="")
     _secret_keys: frozenset[str] = PrivateAttr(default_factory=frozenset)

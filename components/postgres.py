@@ -1,0 +1,496 @@
+"""PostgresDatabase: the platform's PostgreSQL on RDS (every tenant's schema lives here).
+
+Creates:
+- a ``KmsKey`` (rotation on) that encrypts the storage, the snapshots, Performance Insights, the
+  master-password secret and the log groups; CloudWatch Logs may use it only for this
+  instance's log groups;
+- ``aws.rds.SubnetGroup`` over the isolated database subnets (no route to the internet);
+- ``aws.ec2.SecurityGroup`` without rules of its own, and one ``aws.vpc.SecurityGroupIngressRule``
+  per client security group on the database port: no CIDR range is ever admitted;
+- ``aws.rds.ParameterGroup`` for the engine's family: TLS required (``rds.force_ssl``), slow
+  statements, connections and disconnections logged, ``pg_stat_statements`` loaded;
+- the CloudWatch log groups RDS exports to (``postgresql``, ``upgrade``), declared first so they
+  carry a retention period, the KMS key and tags instead of being auto-created without them;
+- the enhanced-monitoring IAM role;
+- ``aws.rds.Instance``: gp3 storage with autoscaling up to a ceiling, a master password that RDS
+  generates, keeps in Secrets Manager under the KMS key and rotates (it never reaches config,
+  code or state), a non-default administrator name, IAM database authentication, automated
+  backups, Performance Insights, CloudWatch log exports, copy tags to snapshots, automatic minor
+  upgrades; Multi-AZ, deletion protection and a final snapshot when the settings ask (prod);
+- CloudWatch alarms to the alerts topic: CPU, free storage, freeable memory, connections.
+
+In prod the instance is also ``protect``-ed, so ``pulumi destroy`` stops before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+from pydantic import Field, ValidationInfo, field_validator
+
+from components.base import PlatformComponent, SettingsModel, StackContext, static_policy_document
+from components.kms_key import KmsKey, KmsSettings, service_statement
+from components.network import LogRetentionDays
+from components.windows import daily_window, instance_class_family, weekly_window
+
+ENGINE = "postgres"
+
+#: Major versions the component supports, each with its parameter-group family. RDS picks the
+#: newest minor version of the major and automatic minor upgrades keep it current; pinning a
+#: minor version would make every minor upgrade show up as drift that Pulumi tries to undo.
+SUPPORTED_VERSIONS: dict[str, str] = {"16": "postgres16", "17": "postgres17"}
+
+#: Instance class families RDS for PostgreSQL offers (current Graviton and Intel generations).
+INSTANCE_FAMILIES = frozenset(
+    {"t3", "t4g", "m5", "m6g", "m6i", "m7g", "m7i", "r5", "r6g", "r6i", "r7g", "r7i"}
+)
+BURSTABLE_FAMILIES = frozenset({"t3", "t4g"})
+
+#: gp3 storage limits of RDS for PostgreSQL, in GiB.
+MIN_STORAGE_GB = 20
+MAX_STORAGE_GB = 65536
+
+#: Names RDS reserves or that FSBP RDS.25 counts as the engine default.
+RESERVED_USERNAMES = frozenset({"postgres", "rdsadmin", "rds_superuser", "admin", "root", "master"})
+DEFAULT_PORT = 5432
+LOG_EXPORTS = ("postgresql", "upgrade")
+_GIB = 1024**3
+_MIB = 1024**2
+
+
+class PostgresAlarmSettings(SettingsModel):
+    """Thresholds of the database alarms (each evaluated over three 5-minute periods)."""
+
+    cpu_percent: int = Field(ge=1, le=100, description="Alarm when average CPU exceeds this %.")
+    free_storage_gb: int = Field(
+        ge=1, description="Alarm when free storage falls below this many GiB."
+    )
+    freeable_memory_mb: int = Field(
+        ge=1, description="Alarm when freeable memory falls below this many MiB."
+    )
+    connections: int = Field(
+        ge=1,
+        description="Alarm when open connections exceed this number (max_connections "
+        "grows with the instance's memory).",
+    )
+
+
+class PostgresSettings(SettingsModel):
+    """RDS for PostgreSQL: size, availability, backups, access and monitoring."""
+
+    engine_version: str = Field(
+        description="PostgreSQL major version (16 or 17); RDS applies minor versions itself.",
+    )
+    instance_class: str = Field(
+        description="RDS instance class, e.g. db.t4g.micro (burstable Graviton) or db.m7g.large.",
+    )
+    allocated_storage_gb: int = Field(
+        ge=MIN_STORAGE_GB,
+        le=MAX_STORAGE_GB,
+        description="Initial gp3 storage in GiB (RDS for PostgreSQL needs at least 20).",
+    )
+    max_allocated_storage_gb: int = Field(
+        le=MAX_STORAGE_GB,
+        description=(
+            "Ceiling for storage autoscaling in GiB; at least 10% above the allocated storage."
+        ),
+    )
+    multi_az: bool = Field(
+        description="A synchronous standby in a second AZ with automatic failover.",
+    )
+    port: int = Field(
+        ge=1150,
+        le=65535,
+        description=(
+            "Database port (RDS allows 1150-65535). A non-default port (FSBP RDS.23) keeps "
+            "untargeted scans for 5432 away; clients must be told the port (it is an output)."
+        ),
+    )
+    master_username: str = Field(
+        description="Administrator login: not the engine default (FSBP RDS.25).",
+    )
+    database_name: str = Field(description="Database created with the instance.")
+    backup_retention_days: int = Field(
+        ge=0, le=35, description="Days of automated backups and point-in-time recovery (0-35)."
+    )
+    backup_window: str = Field(
+        description='Daily backup window, UTC "hh:mm-hh:mm", at least 30 minutes.',
+    )
+    maintenance_window: str = Field(
+        description=(
+            'Weekly maintenance window, UTC "ddd:hh:mm-ddd:hh:mm", at least 30 minutes, not '
+            "overlapping the backup window."
+        ),
+    )
+    performance_insights_retention_days: int = Field(
+        description="Days Performance Insights keeps data: 7 (free), a multiple of 31, or 731.",
+    )
+    monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = Field(
+        description="Enhanced monitoring granularity (FSBP RDS.6).",
+    )
+    log_retention_days: LogRetentionDays = Field(
+        description="Days CloudWatch Logs keeps the exported postgresql and upgrade logs.",
+    )
+    slow_statement_ms: int = Field(
+        ge=0, description="Statements running longer than this are logged with their duration."
+    )
+    deletion_protection: bool = Field(description="RDS refuses to delete the instance.")
+    final_snapshot: bool = Field(
+        description=(
+            "Take a final snapshot (and keep automated backups) when the instance is deleted."
+        ),
+    )
+    alarms: PostgresAlarmSettings = Field(description="Alarm thresholds.")
+
+    @field_validator("engine_version")
+    @classmethod
+    def _supported_version(cls, version: str) -> str:
+        if version not in SUPPORTED_VERSIONS:
+            raise ValueError(
+                "not a supported PostgreSQL major version; supported: "
+                + ", ".join(f'"{v}"' for v in SUPPORTED_VERSIONS)
+            )
+        return version
+
+    @field_validator("instance_class")
+    @classmethod
+    def _known_class(cls, value: str) -> str:
+        instance_class_family(
+            value, prefix="db", families=INSTANCE_FAMILIES, burstable=BURSTABLE_FAMILIES
+        )
+        return value
+
+    @field_validator("max_allocated_storage_gb")
+    @classmethod
+    def _ceiling_above_allocation(cls, ceiling: int, info: ValidationInfo) -> int:
+        allocated = info.data.get("allocated_storage_gb")
+        if isinstance(allocated, int) and ceiling * 10 < allocated * 11:
+            raise ValueError(
+                f"below the allocated storage ({allocated} GiB) plus the 10% RDS needs for "
+                f"autoscaling; use at least {-(-allocated * 11 // 10)}"
+            )
+        return ceiling
+
+    @field_validator("master_username")
+    @classmethod
+    def _username(cls, name: str) -> str:
+        _check_identifier(name)
+        if name.lower() in RESERVED_USERNAMES:
+            raise ValueError(
+                "an engine default or reserved name; choose another (reserved: "
+                + ", ".join(sorted(RESERVED_USERNAMES))
+                + ")"
+            )
+        return name
+
+    @field_validator("database_name")
+    @classmethod
+    def _database_name(cls, name: str) -> str:
+        return _check_identifier(name)
+
+    @field_validator("backup_window")
+    @classmethod
+    def _backup_window(cls, window: str) -> str:
+        daily_window(window, minimum_minutes=30)
+        return window
+
+    @field_validator("maintenance_window")
+    @classmethod
+    def _maintenance_window(cls, window: str, info: ValidationInfo) -> str:
+        maintenance = weekly_window(window, minimum_minutes=30)
+        backup = info.data.get("backup_window")
+        if isinstance(backup, str) and maintenance.overlaps(
+            daily_window(backup, minimum_minutes=30)
+        ):
+            raise ValueError(f"overlaps the backup window {backup!r}; RDS refuses that")
+        return window
+
+    @field_validator("performance_insights_retention_days")
+    @classmethod
+    def _insights_retention(cls, days: int) -> int:
+        if days not in (7, 731) and not (days % 31 == 0 and 31 <= days <= 713):
+            raise ValueError(
+                "Performance Insights keeps 7 days, a multiple of 31 up to 713, or 731"
+            )
+        return days
+
+    @property
+    def parameter_group_family(self) -> str:
+        return SUPPORTED_VERSIONS[self.engine_version]
+
+
+class PostgresDatabase(PlatformComponent):
+    """RDS for PostgreSQL in isolated subnets, reachable only from the given security groups."""
+
+    identifier: pulumi.Output[str]
+    address: pulumi.Output[str]
+    port: pulumi.Output[int]
+    engine: str
+    engine_version: pulumi.Output[str]
+    multi_az: pulumi.Output[bool]
+    master_secret_arn: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    kms_key_arn: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        settings: PostgresSettings,
+        *,
+        vpc_id: pulumi.Input[str],
+        database_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+        client_security_group_ids: Sequence[pulumi.Input[str]],
+        kms: KmsSettings,
+        alarm_topic_arn: pulumi.Input[str],
+        context: StackContext,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            "genericcorp:data:PostgresDatabase",
+            name,
+            context=context,
+            component_tag="database",
+            opts=opts,
+        )
+        identifier = context.physical_name("postgres")
+        log_prefix = f"/aws/rds/instance/{identifier}"
+        key = KmsKey.owned_by(
+            self,
+            f"{name}-key",
+            purpose="postgres",
+            description="encrypts the PostgreSQL storage, snapshots, secret and logs",
+            settings=kms,
+            service_statements=[
+                service_statement(
+                    "CloudWatchLogsEncryptsDatabaseLogs",
+                    f"logs.{context.region}.amazonaws.com",
+                    condition={
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": context.arn(
+                                "logs", f"log-group:{log_prefix}/*"
+                            )
+                        }
+                    },
+                )
+            ],
+        )
+        subnet_group = aws.rds.SubnetGroup(
+            f"{name}-subnets",
+            name=identifier,
+            description=f"{identifier}: isolated database subnets",
+            subnet_ids=database_subnet_ids,
+            tags=self.tags("postgres"),
+            opts=self.child_opts(),
+        )
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            name=identifier,
+            description=f"{identifier}: PostgreSQL clients only",
+            vpc_id=vpc_id,
+            # No inline rules: ingress comes from the rule resources below, one per client
+            # group, and AWS's default allow-all egress is removed (the database calls nobody).
+            tags=self.tags("postgres"),
+            opts=self.child_opts(),
+        )
+        for index, client in enumerate(client_security_group_ids):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-from-client-{index}",
+                security_group_id=security_group.id,
+                description="PostgreSQL from a client security group",
+                ip_protocol="tcp",
+                from_port=settings.port,
+                to_port=settings.port,
+                referenced_security_group_id=client,
+                tags=self.tags("postgres-client"),
+                opts=self.child_opts(),
+            )
+        family = settings.parameter_group_family
+        parameters = aws.rds.ParameterGroup(
+            f"{name}-parameters",
+            # The family is in the name: a major upgrade creates a new group beside the old one.
+            name=f"{identifier}-{family}",
+            family=family,
+            description=f"{identifier}: TLS only, slow statements and connections logged",
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1"),
+                aws.rds.ParameterGroupParameterArgs(
+                    name="log_min_duration_statement", value=str(settings.slow_statement_ms)
+                ),
+                aws.rds.ParameterGroupParameterArgs(name="log_connections", value="1"),
+                aws.rds.ParameterGroupParameterArgs(name="log_disconnections", value="1"),
+                aws.rds.ParameterGroupParameterArgs(name="log_lock_waits", value="1"),
+                aws.rds.ParameterGroupParameterArgs(
+                    name="shared_preload_libraries",
+                    value="pg_stat_statements",
+                    apply_method="pending-reboot",  # static parameter
+                ),
+                aws.rds.ParameterGroupParameterArgs(name="pg_stat_statements.track", value="all"),
+            ],
+            tags=self.tags("postgres"),
+            opts=self.child_opts(),
+        )
+        log_groups = [
+            aws.cloudwatch.LogGroup(
+                f"{name}-log-{export}",
+                name=f"{log_prefix}/{export}",
+                retention_in_days=settings.log_retention_days,
+                kms_key_id=key.arn,
+                tags=self.tags(f"postgres-{export}"),
+                opts=self.child_opts(),
+            )
+            for export in LOG_EXPORTS
+        ]
+        monitoring_role = aws.iam.Role(
+            f"{name}-monitoring-role",
+            description="Lets RDS enhanced monitoring publish OS metrics to CloudWatch Logs.",
+            assume_role_policy=static_policy_document(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": context.account_id}},
+                    }
+                ]
+            ),
+            tags=self.tags("postgres-monitoring"),
+            opts=self.child_opts(),
+        )
+        monitoring_access = aws.iam.RolePolicyAttachment(
+            f"{name}-monitoring-policy",
+            role=monitoring_role.name,
+            policy_arn=(
+                f"arn:{context.partition}:iam::aws:policy/service-role/"
+                "AmazonRDSEnhancedMonitoringRole"
+            ),
+            opts=self.child_opts(),
+        )
+        instance = aws.rds.Instance(
+            f"{name}-instance",
+            identifier=identifier,
+            engine=ENGINE,
+            engine_version=settings.engine_version,
+            auto_minor_version_upgrade=True,
+            allow_major_version_upgrade=False,
+            instance_class=settings.instance_class,
+            storage_type="gp3",
+            allocated_storage=settings.allocated_storage_gb,
+            max_allocated_storage=settings.max_allocated_storage_gb,
+            storage_encrypted=True,
+            kms_key_id=key.arn,
+            db_name=settings.database_name,
+            username=settings.master_username,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=key.arn,
+            iam_database_authentication_enabled=True,
+            port=settings.port,
+            db_subnet_group_name=subnet_group.name,
+            vpc_security_group_ids=[security_group.id],
+            publicly_accessible=False,
+            parameter_group_name=parameters.name,
+            ca_cert_identifier="rds-ca-rsa2048-g1",
+            multi_az=settings.multi_az,
+            backup_retention_period=settings.backup_retention_days,
+            backup_window=settings.backup_window,
+            maintenance_window=settings.maintenance_window,
+            copy_tags_to_snapshot=True,
+            delete_automated_backups=not settings.final_snapshot,
+            skip_final_snapshot=not settings.final_snapshot,
+            final_snapshot_identifier=f"{identifier}-final" if settings.final_snapshot else None,
+            deletion_protection=settings.deletion_protection,
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=key.arn,
+            performance_insights_retention_period=settings.performance_insights_retention_days,
+            monitoring_interval=settings.monitoring_interval_seconds,
+            monitoring_role_arn=monitoring_role.arn,
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
+            tags=self.tags("postgres"),
+            opts=self.child_opts(
+                protect=context.is_prod,
+                # RDS would create the log groups itself (no retention, no key) if they did not
+                # exist yet, and monitoring fails to start without the role's permissions.
+                depends_on=[*log_groups, monitoring_access],
+            ),
+        )
+        self._alarms(name, identifier, settings.alarms, alarm_topic_arn)
+
+        self.identifier = instance.identifier
+        self.address = instance.address
+        self.port = instance.port
+        self.engine = ENGINE
+        self.engine_version = instance.engine_version_actual
+        self.multi_az = instance.multi_az
+        self.master_secret_arn = instance.master_user_secrets.apply(_master_secret_arn)
+        self.security_group_id = security_group.id
+        self.kms_key_arn = key.arn
+        self.register_outputs(
+            {
+                "identifier": self.identifier,
+                "address": self.address,
+                "port": self.port,
+                "engine": self.engine,
+                "engineVersion": self.engine_version,
+                "multiAz": self.multi_az,
+                "masterSecretArn": self.master_secret_arn,
+                "securityGroupId": self.security_group_id,
+            }
+        )
+
+    def _alarms(
+        self,
+        name: str,
+        identifier: str,
+        thresholds: PostgresAlarmSettings,
+        topic_arn: pulumi.Input[str],
+    ) -> None:
+        checks = [
+            ("cpu", "CPUUtilization", thresholds.cpu_percent, "GreaterThanThreshold",
+             f"Database CPU above {thresholds.cpu_percent}% for 15 minutes."),
+            ("free-storage", "FreeStorageSpace", thresholds.free_storage_gb * _GIB,
+             "LessThanThreshold",
+             f"Database free storage below {thresholds.free_storage_gb} GiB: autoscaling has "
+             "reached its ceiling or cannot keep up."),
+            ("freeable-memory", "FreeableMemory", thresholds.freeable_memory_mb * _MIB,
+             "LessThanThreshold",
+             f"Database freeable memory below {thresholds.freeable_memory_mb} MiB."),
+            ("connections", "DatabaseConnections", thresholds.connections, "GreaterThanThreshold",
+             f"More than {thresholds.connections} database connections."),
+        ]  # fmt: skip
+        for suffix, metric, threshold, comparison, description in checks:
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{suffix}",
+                alarm_description=description,
+                namespace="AWS/RDS",
+                metric_name=metric,
+                dimensions={"DBInstanceIdentifier": identifier},
+                statistic="Average",
+                period=300,
+                evaluation_periods=3,
+                threshold=threshold,
+                comparison_operator=comparison,
+                treat_missing_data="missing",
+                alarm_actions=[topic_arn],
+                ok_actions=[topic_arn],
+                tags=self.tags(f"postgres-{suffix}"),
+                opts=self.child_opts(),
+            )
+
+
+def _check_identifier(name: str) -> str:
+    """RDS's rule for the administrator and database names."""
+    if not (1 <= len(name) <= 63 and name.isascii() and name[:1].isalpha()) or not (
+        name.replace("_", "").isalnum()
+    ):
+        raise ValueError("must be 1-63 letters, digits or underscores, starting with a letter")
+    return name
+
+
+def _master_secret_arn(secrets: Sequence[aws.rds.outputs.InstanceMasterUserSecret]) -> str:
+    """The ARN of the secret RDS keeps the master password in (one per instance)."""
+    arns = [secret.secret_arn for secret in secrets if secret.secret_arn]
+    if len(arns) != 1:
+        raise ValueError(f"expected RDS to report one master-password secret, got {arns}")
+    return arns[0]

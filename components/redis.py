@@ -1,0 +1,428 @@
+"""RedisCache: the ElastiCache replication group used beside PostgreSQL for real-time analytics.
+
+Creates:
+- a ``KmsKey`` (rotation on) for the data at rest, the snapshots, the AUTH-token secret and the
+  slow-log group (CloudWatch Logs may use it only for that group);
+- ``aws.elasticache.SubnetGroup`` over the isolated database subnets (never the default group);
+- ``aws.ec2.SecurityGroup`` without rules of its own, and one ``aws.vpc.SecurityGroupIngressRule``
+  per client security group on the Redis port: no CIDR range is ever admitted;
+- ``aws.elasticache.ParameterGroup`` for the engine's family (eviction policy, slow-log
+  threshold);
+- an AUTH token from ``random.RandomPassword`` (64 characters from the set ElastiCache accepts),
+  a secret Output, kept in a KMS-encrypted ``aws.secretsmanager.Secret``; applications read it
+  from there, and only the secret's ARN is an output;
+- the slow-log ``aws.cloudwatch.LogGroup`` the engine delivers to;
+- ``aws.elasticache.ReplicationGroup`` (cluster mode disabled): TLS only, encrypted at rest,
+  automatic minor upgrades, daily snapshots; with two or more nodes (prod), Multi-AZ with
+  automatic failover (one node, as in dev, has nothing to fail over to);
+- CloudWatch alarms per node to the alerts topic: host CPU, engine CPU, memory, evictions,
+  connections.
+
+In prod the replication group and the token's secret are also ``protect``-ed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+from pydantic import Field, ValidationInfo, field_validator
+
+from components.base import PlatformComponent, SettingsModel, StackContext
+from components.kms_key import KmsKey, KmsSettings, service_statement
+from components.network import LogRetentionDays
+from components.windows import daily_window, instance_class_family, weekly_window
+
+PORT = 6379
+
+
+class CacheEngine(StrEnum):
+    """Engines of the replication group. Valkey is the Redis-compatible fork, 20% cheaper."""
+
+    REDIS = "redis"
+    VALKEY = "valkey"
+
+
+#: Versions the component supports per engine, each with its parameter-group family.
+SUPPORTED_VERSIONS: dict[CacheEngine, dict[str, str]] = {
+    CacheEngine.REDIS: {"7.1": "redis7"},
+    CacheEngine.VALKEY: {"7.2": "valkey7", "8.0": "valkey8"},
+}
+
+#: Node type families ElastiCache offers for these engines (current generations).
+NODE_FAMILIES = frozenset({"t3", "t4g", "m5", "m6g", "m7g", "r5", "r6g", "r7g"})
+BURSTABLE_FAMILIES = frozenset({"t3", "t4g"})
+
+#: A primary and up to five replicas (cluster mode disabled).
+MAX_NODES = 6
+
+#: Punctuation ElastiCache accepts in an AUTH token (it refuses spaces, quotes, / and @).
+AUTH_TOKEN_SPECIAL = "!&#$^<>-"  # noqa: S105 - an alphabet, not a password
+AUTH_TOKEN_LENGTH = 64
+
+
+class RedisAlarmSettings(SettingsModel):
+    """Thresholds of the cache alarms (per node, each over three 5-minute periods)."""
+
+    cpu_percent: int = Field(ge=1, le=100, description="Alarm when host CPU exceeds this %.")
+    engine_cpu_percent: int = Field(
+        ge=1, le=100, description="Alarm when the engine thread's CPU exceeds this %."
+    )
+    memory_percent: int = Field(
+        ge=1, le=100, description="Alarm when used memory exceeds this % of maxmemory."
+    )
+    evictions: int = Field(
+        ge=0, description="Alarm when more keys than this are evicted in 5 minutes."
+    )
+    connections: int = Field(ge=1, description="Alarm when client connections exceed this.")
+
+
+class RedisSettings(SettingsModel):
+    """ElastiCache (Redis OSS or Valkey): nodes, availability, encryption, snapshots."""
+
+    engine: CacheEngine = Field(description="redis (Redis OSS) or valkey.")
+    engine_version: str = Field(
+        description='Engine version: "7.1" for redis; "7.2" or "8.0" for valkey.',
+    )
+    node_type: str = Field(description="Node type, e.g. cache.t4g.micro or cache.m7g.large.")
+    node_count: int = Field(
+        ge=1,
+        le=MAX_NODES,
+        description=(
+            "Nodes: one primary plus replicas (1-6). With 2 or more, replicas sit in other AZs "
+            "and one is promoted automatically when the primary fails (Multi-AZ)."
+        ),
+    )
+    auth_token: bool = Field(
+        description="Require a generated AUTH token, kept in Secrets Manager (needs TLS).",
+    )
+    # After authToken, so that turning TLS off while a token is required is reported here.
+    transit_encryption: bool = Field(
+        description="TLS between clients and nodes; only TLS connections are accepted.",
+    )
+    snapshot_retention_days: int = Field(
+        ge=1, le=35, description="Days of daily snapshots (1-35; FSBP ElastiCache.1 needs 1+)."
+    )
+    snapshot_window: str = Field(
+        description='Daily snapshot window, UTC "hh:mm-hh:mm", at least 60 minutes.',
+    )
+    maintenance_window: str = Field(
+        description=(
+            'Weekly maintenance window, UTC "ddd:hh:mm-ddd:hh:mm", at least 60 minutes, not '
+            "overlapping the snapshot window."
+        ),
+    )
+    maxmemory_policy: Literal[
+        "volatile-lru", "allkeys-lru", "volatile-lfu", "allkeys-lfu", "volatile-ttl", "noeviction"
+    ] = Field(description="What the engine evicts when memory is full.")
+    slow_log_microseconds: int = Field(
+        ge=0, description="Commands slower than this go to the slow log."
+    )
+    slow_log_retention_days: LogRetentionDays = Field(
+        description="Days CloudWatch Logs keeps the slow log.",
+    )
+    final_snapshot: bool = Field(
+        description="Take a final snapshot when the replication group is deleted.",
+    )
+    alarms: RedisAlarmSettings = Field(description="Alarm thresholds.")
+
+    @field_validator("engine_version")
+    @classmethod
+    def _supported_version(cls, version: str, info: ValidationInfo) -> str:
+        engine = info.data.get("engine")
+        if isinstance(engine, CacheEngine) and version not in SUPPORTED_VERSIONS[engine]:
+            supported = ", ".join(f'"{v}"' for v in SUPPORTED_VERSIONS[engine])
+            raise ValueError(f"not a supported {engine} version; supported: {supported}")
+        return version
+
+    @field_validator("node_type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        instance_class_family(
+            value, prefix="cache", families=NODE_FAMILIES, burstable=BURSTABLE_FAMILIES
+        )
+        return value
+
+    @field_validator("transit_encryption")
+    @classmethod
+    def _token_needs_tls(cls, enabled: bool, info: ValidationInfo) -> bool:
+        if not enabled and info.data.get("auth_token") is True:
+            raise ValueError(
+                "ElastiCache accepts an AUTH token only over TLS; keep transitEncryption: true "
+                "or also set authToken: false"
+            )
+        return enabled
+
+    @field_validator("snapshot_window")
+    @classmethod
+    def _snapshot_window(cls, window: str) -> str:
+        daily_window(window, minimum_minutes=60)
+        return window
+
+    @field_validator("maintenance_window")
+    @classmethod
+    def _maintenance_window(cls, window: str, info: ValidationInfo) -> str:
+        maintenance = weekly_window(window, minimum_minutes=60)
+        snapshot = info.data.get("snapshot_window")
+        if isinstance(snapshot, str) and maintenance.overlaps(
+            daily_window(snapshot, minimum_minutes=60)
+        ):
+            raise ValueError(f"overlaps the snapshot window {snapshot!r}; ElastiCache refuses that")
+        return window
+
+    @property
+    def parameter_group_family(self) -> str:
+        return SUPPORTED_VERSIONS[self.engine][self.engine_version]
+
+    @property
+    def highly_available(self) -> bool:
+        """Automatic failover and Multi-AZ: on whenever there is a replica to fail over to."""
+        return self.node_count >= 2
+
+
+class RedisCache(PlatformComponent):
+    """ElastiCache replication group in isolated subnets, reachable only from given groups."""
+
+    replication_group_id: pulumi.Output[str]
+    primary_endpoint: pulumi.Output[str]
+    reader_endpoint: pulumi.Output[str]
+    port: int
+    engine: str
+    auth_token_secret_arn: pulumi.Output[str] | None
+    security_group_id: pulumi.Output[str]
+    kms_key_arn: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        settings: RedisSettings,
+        *,
+        vpc_id: pulumi.Input[str],
+        database_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+        client_security_group_ids: Sequence[pulumi.Input[str]],
+        kms: KmsSettings,
+        alarm_topic_arn: pulumi.Input[str],
+        context: StackContext,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            "genericcorp:data:RedisCache",
+            name,
+            context=context,
+            component_tag="cache",
+            opts=opts,
+        )
+        group_id = context.physical_name("redis")
+        slow_log_name = context.path("redis", "slow-log")
+        key = KmsKey.owned_by(
+            self,
+            f"{name}-key",
+            purpose="redis",
+            description="encrypts the cache data, snapshots, AUTH-token secret and slow log",
+            settings=kms,
+            service_statements=[
+                service_statement(
+                    "CloudWatchLogsEncryptsSlowLog",
+                    f"logs.{context.region}.amazonaws.com",
+                    condition={
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": context.arn(
+                                "logs", f"log-group:{slow_log_name}"
+                            )
+                        }
+                    },
+                )
+            ],
+        )
+        subnet_group = aws.elasticache.SubnetGroup(
+            f"{name}-subnets",
+            name=group_id,
+            description=f"{group_id}: isolated database subnets",
+            subnet_ids=database_subnet_ids,
+            tags=self.tags("redis"),
+            opts=self.child_opts(),
+        )
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            name=group_id,
+            description=f"{group_id}: Redis clients only",
+            vpc_id=vpc_id,
+            # No inline rules: ingress comes from the rule resources below, one per client
+            # group, and AWS's default allow-all egress is removed (the cache calls nobody).
+            tags=self.tags("redis"),
+            opts=self.child_opts(),
+        )
+        for index, client in enumerate(client_security_group_ids):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-from-client-{index}",
+                security_group_id=security_group.id,
+                description="Redis from a client security group",
+                ip_protocol="tcp",
+                from_port=PORT,
+                to_port=PORT,
+                referenced_security_group_id=client,
+                tags=self.tags("redis-client"),
+                opts=self.child_opts(),
+            )
+        family = settings.parameter_group_family
+        parameters = aws.elasticache.ParameterGroup(
+            f"{name}-parameters",
+            # The family is in the name: an engine upgrade creates a new group beside the old one.
+            name=f"{group_id}-{family}",
+            family=family,
+            description=f"{group_id}: eviction policy and slow-log threshold",
+            parameters=[
+                aws.elasticache.ParameterGroupParameterArgs(
+                    name="maxmemory-policy", value=settings.maxmemory_policy
+                ),
+                aws.elasticache.ParameterGroupParameterArgs(
+                    name="slowlog-log-slower-than", value=str(settings.slow_log_microseconds)
+                ),
+            ],
+            tags=self.tags("redis"),
+            opts=self.child_opts(),
+        )
+        slow_log = aws.cloudwatch.LogGroup(
+            f"{name}-slow-log",
+            name=slow_log_name,
+            retention_in_days=settings.slow_log_retention_days,
+            kms_key_id=key.arn,
+            tags=self.tags("redis-slow-log"),
+            opts=self.child_opts(),
+        )
+
+        token: pulumi.Output[str] | None = None
+        self.auth_token_secret_arn = None
+        if settings.auth_token:
+            password = random.RandomPassword(
+                f"{name}-auth-token",
+                length=AUTH_TOKEN_LENGTH,
+                special=True,
+                override_special=AUTH_TOKEN_SPECIAL,
+                min_lower=4,
+                min_upper=4,
+                min_numeric=4,
+                min_special=2,
+                opts=self.child_opts(),
+            )
+            token = pulumi.Output.secret(password.result)
+            secret = aws.secretsmanager.Secret(
+                f"{name}-auth-token",
+                name=context.path("redis", "auth-token").lstrip("/"),
+                description=f"AUTH token of the {group_id} ElastiCache replication group",
+                kms_key_id=key.arn,
+                # As long as the KMS keys stay recoverable: a secret deleted by mistake can be
+                # restored for as long as the key that encrypts it.
+                recovery_window_in_days=kms.deletion_window_days,
+                tags=self.tags("redis-auth-token"),
+                opts=self.child_opts(protect=context.is_prod),
+            )
+            aws.secretsmanager.SecretVersion(
+                f"{name}-auth-token",
+                secret_id=secret.id,
+                secret_string=token,
+                opts=self.child_opts(),
+            )
+            self.auth_token_secret_arn = secret.arn
+
+        group = aws.elasticache.ReplicationGroup(
+            f"{name}-group",
+            replication_group_id=group_id,
+            description=f"{context.project} {context.stack} cache",
+            engine=str(settings.engine),
+            engine_version=settings.engine_version,
+            auto_minor_version_upgrade=True,
+            node_type=settings.node_type,
+            num_cache_clusters=settings.node_count,
+            # A replica is only worth having if it takes over by itself, from another AZ.
+            automatic_failover_enabled=settings.highly_available,
+            multi_az_enabled=settings.highly_available,
+            port=PORT,
+            parameter_group_name=parameters.name,
+            subnet_group_name=subnet_group.name,
+            security_group_ids=[security_group.id],
+            at_rest_encryption_enabled=True,
+            kms_key_id=key.arn,
+            transit_encryption_enabled=settings.transit_encryption,
+            transit_encryption_mode="required" if settings.transit_encryption else None,
+            auth_token=token,
+            auth_token_update_strategy="ROTATE" if token is not None else None,
+            snapshot_retention_limit=settings.snapshot_retention_days,
+            snapshot_window=settings.snapshot_window,
+            maintenance_window=settings.maintenance_window,
+            final_snapshot_identifier=f"{group_id}-final" if settings.final_snapshot else None,
+            log_delivery_configurations=[
+                aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
+                    destination=slow_log.name,
+                    destination_type="cloudwatch-logs",
+                    log_format="json",
+                    log_type="slow-log",
+                )
+            ],
+            tags=self.tags("redis"),
+            opts=self.child_opts(protect=context.is_prod),
+        )
+        # Member clusters are named <group>-001, -002, ... so alarms can be declared up front.
+        for number in range(1, settings.node_count + 1):
+            self._alarms(name, f"{group_id}-{number:03d}", settings.alarms, alarm_topic_arn)
+
+        self.replication_group_id = group.replication_group_id
+        self.primary_endpoint = group.primary_endpoint_address
+        self.reader_endpoint = group.reader_endpoint_address
+        self.port = PORT
+        self.engine = str(settings.engine)
+        self.security_group_id = security_group.id
+        self.kms_key_arn = key.arn
+        self.register_outputs(
+            {
+                "replicationGroupId": self.replication_group_id,
+                "primaryEndpoint": self.primary_endpoint,
+                "readerEndpoint": self.reader_endpoint,
+                "port": self.port,
+                "engine": self.engine,
+                "authTokenSecretArn": self.auth_token_secret_arn,
+                "securityGroupId": self.security_group_id,
+            }
+        )
+
+    def _alarms(
+        self,
+        name: str,
+        node_id: str,
+        thresholds: RedisAlarmSettings,
+        topic_arn: pulumi.Input[str],
+    ) -> None:
+        checks = [
+            ("cpu", "CPUUtilization", "Average", thresholds.cpu_percent,
+             f"Cache node {node_id} host CPU above {thresholds.cpu_percent}%."),
+            ("engine-cpu", "EngineCPUUtilization", "Average", thresholds.engine_cpu_percent,
+             f"Cache node {node_id} engine thread above {thresholds.engine_cpu_percent}% CPU."),
+            ("memory", "DatabaseMemoryUsagePercentage", "Average", thresholds.memory_percent,
+             f"Cache node {node_id} uses more than {thresholds.memory_percent}% of its memory."),
+            ("evictions", "Evictions", "Sum", thresholds.evictions,
+             f"Cache node {node_id} evicted more than {thresholds.evictions} keys in 5 minutes."),
+            ("connections", "CurrConnections", "Maximum", thresholds.connections,
+             f"Cache node {node_id} has more than {thresholds.connections} client connections."),
+        ]  # fmt: skip
+        for suffix, metric, statistic, threshold, description in checks:
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{node_id.rsplit('-', 1)[-1]}-{suffix}",
+                alarm_description=description,
+                namespace="AWS/ElastiCache",
+                metric_name=metric,
+                dimensions={"CacheClusterId": node_id},
+                statistic=statistic,
+                period=300,
+                evaluation_periods=3,
+                threshold=threshold,
+                comparison_operator="GreaterThanThreshold",
+                treat_missing_data="missing",
+                alarm_actions=[topic_arn],
+                ok_actions=[topic_arn],
+                tags=self.tags(f"redis-{suffix}"),
+                opts=self.child_opts(),
+            )
