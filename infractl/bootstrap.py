@@ -211,8 +211,8 @@ def _ensure_key(kms: KMSClient, request: BootstrapRequest, report: BootstrapRepo
     key_id = metadata["KeyId"]
     if (
         metadata.get("KeyManager") == "AWS"
-        or metadata.get("KeySpec") != "SYMMETRIC_DEFAULT"
-        or metadata.get("KeyUsage") != "ENCRYPT_DECRYPT"
+        or metadata.get("KeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT"
+        or metadata.get("KeyUsage", "ENCRYPT_DECRYPT") != "ENCRYPT_DECRYPT"
     ):
         raise BootstrapError(
             f"{request.key_alias} points at key {key_id}, which is not a customer-managed "
@@ -684,16 +684,16 @@ def command(  # noqa: PLR0917 - typer maps each option to a parameter
             s3=session.client("s3"),
         )
     except BootstrapError as error:
-        errors.print(f"bootstrap: {error}", markup=False)
+        errors.print(f"bootstrap: {error}", markup=False, soft_wrap=True)
         raise typer.Exit(error.code) from None
     except AwsAccessError as error:
-        errors.print(f"bootstrap: {error}", markup=False)
+        errors.print(f"bootstrap: {error}", markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except Exception as error:
         if not error_code(error):
             raise
         # A refused call (AccessDenied on a put, a service limit): name it, no traceback.
-        errors.print(f"bootstrap: AWS refused a call: {error}", markup=False)
+        errors.print(f"bootstrap: AWS refused a call: {error}", markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
     console = Console(highlight=False)
     if not console.is_terminal:  # CI logs: a wide page instead of rich's 80-column default
