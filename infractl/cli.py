@@ -4,6 +4,7 @@ Commands:
   plan STACK               render the stack offline (mock runtime): tree, counts, outputs
   config-reference         write the stack configuration reference (docs/configuration.md)
   bootstrap                create or check the S3 state bucket and KMS secrets key (boto3)
+  verify                   check a deployed stack's live resources against its outputs (boto3)
 
 Exit status: 0 on success, 2 when a stack or its configuration is invalid, 1 on other errors.
 """
@@ -19,7 +20,7 @@ import typer
 from rich.console import Console
 
 from infra.config import ConfigError
-from infractl import bootstrap
+from infractl import bootstrap, verify
 from infractl.engine import run_stack
 from infractl.mocks import OfflinePlanError
 from infractl.render import render_plan
@@ -35,6 +36,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("bootstrap")(bootstrap.command)
+app.command("verify")(verify.command)
 
 
 def _fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
