@@ -341,7 +341,28 @@ def verify(
 ) -> list[Check]:
     """Every check, in table order. AWS refusing a call fails that section, not the run."""
     account = caller_account(clients.sts)
-    checks = [Check("account", "credentials", Status.PASS, f"account {account}, {outputs.region}")]
+    # ARNs in the outputs name the account the stack was deployed to; other credentials would
+    # make every later check fail as "not found", which hides the real cause.
+    owners = sorted(
+        {
+            arn.split(":")[4]
+            for section in outputs.sections.values()
+            for arn in section.model_dump().values()
+            if isinstance(arn, str) and arn.startswith("arn:") and arn.count(":") >= 5
+        }
+        - {"", account}
+    )
+    checks = [
+        Check("account", "credentials", Status.PASS, f"account {account}, {outputs.region}")
+        if not owners
+        else Check(
+            "account",
+            "credentials",
+            Status.FAIL,
+            f"the credentials are for account {account}; the outputs' resources are in "
+            f"{', '.join(owners)}",
+        )
+    ]
     runners: dict[str, Callable[[_Collector, Any], None]] = {
         "cluster": lambda c, o: _check_cluster(c, o, clients.eks),
         "database": lambda c, o: _check_database(c, o, clients.rds, prod=outputs.prod),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import dns.message
 import dns.rcode
 import dns.rrset
 import pytest
+from botocore.stub import Stubber
 from moto import mock_aws
 from moto.eks.models import eks_backends  # pyright: ignore[reportMissingTypeStubs]
 from typer.testing import CliRunner
@@ -471,6 +473,39 @@ def test_distribution_with_an_old_tls_policy_or_another_certificate_fails() -> N
 def test_a_missing_record_is_named() -> None:
     checks = run(deploy("prod", no_demo_record=True))
     assert status(checks, "dns", "records") == (Status.FAIL, f"missing: demo.{ZONE}")
+
+
+@pytest.mark.usefixtures("aws")
+def test_outputs_of_another_account_fail_the_credentials_check() -> None:
+    outputs = deploy("dev")
+    outputs["cdn"]["webAclArn"] = outputs["cdn"]["webAclArn"].replace(ACCOUNT, "210987654321")
+    result, detail = status(run(outputs), "account", "credentials")
+    assert result is Status.FAIL
+    assert detail == (
+        "the credentials are for account 123456789012; the outputs' resources are in 210987654321"
+    )
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_refused_call_fails_its_section_and_the_others_still_run() -> None:
+    outputs = deploy("prod")
+    denied: Any = boto3.client(
+        "rds", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    with Stubber(denied) as stub:
+        stub.add_client_error(
+            "describe_db_instances",
+            service_error_code="AccessDenied",
+            service_message="not authorized to perform: rds:DescribeDBInstances",
+            http_status_code=403,
+        )
+        parsed = parse_outputs(json.dumps(outputs), "outputs.json")
+        checks = verify(parsed, replace(clients(), rds=denied), None)
+    result, detail = status(checks, "database", "AWS")
+    assert result is Status.FAIL
+    assert "AccessDenied" in detail
+    assert "rds:DescribeDBInstances" in detail
+    assert failures(checks) == {("database", "AWS")}
 
 
 # --- the registrar's delegation ---------------------------------------------------------------
