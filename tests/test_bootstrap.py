@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 from typer.testing import CliRunner
@@ -476,3 +477,21 @@ def test_expired_or_invalid_credentials_are_named(code: str) -> None:
                 kms=boto3.client("kms", region_name=REGION),
                 s3=boto3.client("s3", region_name=REGION),
             )
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_refused_call_is_one_line_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_: object, **__: object) -> None:
+        raise ClientError(
+            {"Error": {"Code": "AccessDenied", "Message": "not authorized: s3:PutBucketPolicy"}},
+            "PutBucketPolicy",
+        )
+
+    monkeypatch.setattr("infractl.bootstrap.bootstrap", refuse)
+    result = runner.invoke(app, ["bootstrap", "--region", REGION])
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "bootstrap: AWS refused a call: An error occurred (AccessDenied)"
+    )
+    assert "s3:PutBucketPolicy" in result.output
+    assert "Traceback" not in result.output

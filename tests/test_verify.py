@@ -336,13 +336,15 @@ def failures(checks: list[Check]) -> set[tuple[str, str]]:
 @pytest.mark.usefixtures("aws")
 @pytest.mark.parametrize("environment", ["dev", "prod"])
 def test_a_stack_that_keeps_its_promises_passes_every_check(environment: str) -> None:
-    outputs = deploy(environment, node_group=True)
+    # moto takes over a second to create a node group; one stack is enough to prove the check.
+    outputs = deploy(environment, node_group=environment == "prod")
     checks = run(outputs, delegation(outputs["dns"]["nameServers"]))
     assert failures(checks) == set()
     assert {c.status for c in checks} == {Status.PASS}
     assert {c.section for c in checks} == {"account", "cluster", "database", "cache", "cdn", "dns"}
     assert status(checks, "dns", "registrar delegation")[0] is Status.PASS
-    assert status(checks, "cluster", "node group system") == (Status.PASS, "ACTIVE")
+    if environment == "prod":
+        assert status(checks, "cluster", "node group system") == (Status.PASS, "ACTIVE")
 
 
 @pytest.mark.usefixtures("aws")
@@ -438,8 +440,8 @@ def test_endpoint_access_must_match_the_outputs() -> None:
 
 @pytest.mark.usefixtures("aws")
 def test_missing_node_group_and_cluster_fail_without_crashing() -> None:
-    outputs = deploy("dev", node_group=True)
-    outputs["cluster"]["nodeGroups"] = ["system", "workers"]
+    outputs = deploy("dev")
+    outputs["cluster"]["nodeGroups"] = ["workers"]
     checks = run(outputs)
     assert status(checks, "cluster", "node group workers") == (Status.FAIL, "not found")
     outputs["cluster"]["name"] = "gone"
