@@ -637,27 +637,32 @@ def render_report(report: BootstrapReport, console: Console) -> None:
 
 
 def command(  # noqa: PLR0917 - typer maps each option to a parameter
-    region: Annotated[str, typer.Option(help="AWS region of the bucket and the key.")],
+    region: Annotated[
+        str, typer.Option(metavar="REGION", help="AWS region of the bucket and the key.")
+    ],
     bucket: Annotated[
         str,
         typer.Option(
-            help="State bucket name. Default: genericcorp-pulumi-state-<account>-<region>."
+            metavar="NAME",
+            help="State bucket name. Default: genericcorp-pulumi-state-<account>-<region>.",
         ),
     ] = "",
     key_alias: Annotated[
-        str, typer.Option(help="Alias of the secrets-provider KMS key.")
+        str, typer.Option(metavar="ALIAS", help="Alias of the secrets-provider KMS key.")
     ] = DEFAULT_KEY_ALIAS,
     account_id: Annotated[
         str | None,
-        typer.Option(help="Refuse to run unless the credentials belong to this account."),
+        typer.Option(
+            metavar="ID", help="Refuse to run unless the credentials belong to this account."
+        ),
     ] = None,
     noncurrent_days: Annotated[
-        int, typer.Option(help="Days a replaced state file version is kept.")
+        int, typer.Option(metavar="DAYS", help="Days a replaced state file version is kept.")
     ] = DEFAULT_NONCURRENT_DAYS,
     fix: Annotated[
         bool, typer.Option("--fix", help="Change existing resources whose settings are weaker.")
     ] = False,
-    profile: Annotated[str | None, typer.Option(help="AWS profile to use.")] = None,
+    profile: Annotated[str | None, typer.Option(metavar="NAME", help="AWS profile to use.")] = None,
 ) -> None:
     """Create (or check) the S3 state bucket and the KMS secrets key for Pulumi.
 

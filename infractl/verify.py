@@ -740,12 +740,14 @@ def command(
     ],
     skip: Annotated[
         list[str] | None,
-        typer.Option(help=f"Leave a section out: {', '.join(SECTIONS)} (repeatable)."),
+        typer.Option(
+            metavar="SECTION", help=f"Leave a section out: {', '.join(SECTIONS)} (repeatable)."
+        ),
     ] = None,
     no_dns: Annotated[
         bool, typer.Option("--no-dns", help="Do not query DNS for the registrar's delegation.")
     ] = False,
-    profile: Annotated[str | None, typer.Option(help="AWS profile to use.")] = None,
+    profile: Annotated[str | None, typer.Option(metavar="NAME", help="AWS profile to use.")] = None,
 ) -> None:
     """Check the live resources of a deployed stack against its outputs.
 
