@@ -118,8 +118,16 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    # moto's EKS builds a new boto3 session to validate each role ARN, re-reading botocore's
+    # endpoint data (over half a second); one session, whose loader caches it, validates the same.
+    monkeypatch.setattr("moto.eks.utils.Session", _session)
     with mock_aws():
         yield
+
+
+@cache
+def _session() -> boto3.Session:
+    return boto3.Session()
 
 
 def deploy(environment: str, **weaken: Any) -> dict[str, Any]:
@@ -193,9 +201,9 @@ def deploy(environment: str, **weaken: Any) -> dict[str, Any]:
     )["ReplicationGroup"]
     primary = group.get("NodeGroups", [{}])[0].get("PrimaryEndpoint", {})
 
-    certificate = client("acm").request_certificate(
-        DomainName=f"cdn.{ZONE}", ValidationMethod="DNS"
-    )["CertificateArn"]
+    certificate = (
+        f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    )
     web_acl = f"arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/genericcorp-prod/abc"
     cloudfront = client("cloudfront")
     distribution = cloudfront.create_distribution(
