@@ -464,6 +464,16 @@ def test_public_or_unencrypted_database_fails() -> None:
 
 
 @pytest.mark.usefixtures("aws")
+def test_engines_must_be_the_ones_the_outputs_name() -> None:
+    outputs = deploy("dev")
+    outputs["cache"]["engine"] = "redis"
+    outputs["database"]["engineVersion"] = "1"
+    checks = run(outputs)
+    assert failures(checks) == {("cache", "engine"), ("database", "engine")}
+    assert status(checks, "cache", "engine")[1] == "valkey, outputs say redis"
+
+
+@pytest.mark.usefixtures("aws")
 def test_cache_without_tls_or_auth_fails() -> None:
     checks = run(deploy("prod", cache_plaintext=True, cache_no_auth=True))
     assert failures(checks) == {("cache", "encrypted in transit"), ("cache", "AUTH")}
