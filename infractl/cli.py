@@ -6,6 +6,8 @@ Commands:
   config-reference         write the stack configuration reference (docs/configuration.md)
   cost ...                 cost estimate, diff, chart and actual spend (infractl/cost_cli.py)
   policy-reference         write the rules table of docs/policies.md
+  bootstrap                create or check the S3 state bucket and KMS secrets key (boto3)
+  verify                   check a deployed stack's live resources against its outputs (boto3)
 
 Exit status: 0 on success, 2 when a stack or its configuration is invalid, 3 when a mandatory
 policy is violated, 1 on other errors.
@@ -23,7 +25,7 @@ from rich.console import Console
 
 from components.cost import CostError
 from infra.config import ConfigError
-from infractl import cost_cli
+from infractl import bootstrap, cost_cli, verify
 from infractl.engine import run_stack
 from infractl.mocks import OfflinePlanError
 from infractl.policy_cli import (
@@ -47,6 +49,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(cost_cli.app, name="cost")
+app.command("bootstrap")(bootstrap.command)
+app.command("verify")(verify.command)
 
 
 def _fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
