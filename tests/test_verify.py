@@ -21,6 +21,7 @@ from moto.eks.models import eks_backends  # pyright: ignore[reportMissingTypeStu
 from typer.testing import CliRunner
 
 from infractl import verify as verify_module
+from tests.conftest import plan_for
 from infractl.cli import app
 from infractl.verify import (
     Check,
@@ -204,7 +205,11 @@ def deploy(environment: str, **weaken: Any) -> dict[str, Any]:
     certificate = (
         f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
     )
-    web_acl = f"arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/genericcorp-prod/abc"
+    web_acl = (
+        None
+        if weaken.get("no_waf")
+        else f"arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/genericcorp-prod/abc"
+    )
     cloudfront = client("cloudfront")
     distribution = cloudfront.create_distribution(
         DistributionConfig={
@@ -233,7 +238,7 @@ def deploy(environment: str, **weaken: Any) -> dict[str, Any]:
                 "SSLSupportMethod": "sni-only",
                 "MinimumProtocolVersion": weaken.get("tls_policy", "TLSv1.2_2021"),
             },
-            "WebACLId": web_acl,
+            "WebACLId": web_acl or "",
         }
     )["Distribution"]
 
@@ -387,6 +392,15 @@ def test_dev_may_run_single_az_without_deletion_protection_or_failover() -> None
     assert status(checks, "database", "Multi-AZ") == (Status.PASS, "off (dev)")
     assert status(checks, "database", "deletion protection") == (Status.PASS, "off (dev)")
     assert status(checks, "cache", "failover")[0] is Status.PASS
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_cdn_without_waf_passes_when_the_outputs_say_so_and_fails_when_they_do_not() -> None:
+    outputs = deploy("dev", no_waf=True)
+    assert outputs["cdn"]["webAclArn"] is None
+    assert status(run(outputs), "cdn", "WAF") == (Status.PASS, "no web ACL, as configured")
+    outputs["cdn"]["webAclArn"] = f"arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/x/y"
+    assert status(run(outputs), "cdn", "WAF")[0] is Status.FAIL
 
 
 @pytest.mark.usefixtures("aws")
@@ -704,3 +718,13 @@ def test_missing_credentials_give_one_clear_line(
     assert result.exit_code == 1
     assert result.output.startswith("verify: no AWS credentials found")
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_program_s_own_outputs_are_what_verify_reads(stack: str) -> None:
+    # The contract between the program's exports and the verifier, checked on a real plan: a
+    # renamed or retyped output fails here, not on the first post-deploy run.
+    plan = plan_for(stack)
+    parsed = parse_outputs(json.dumps(plan.raw_outputs), f"{stack} plan", skip=["cluster"])
+    assert parsed.environment == stack
+    assert set(parsed.sections) == {"database", "cache", "cdn", "dns"}
