@@ -12,7 +12,12 @@ import pulumi_aws as aws
 
 from components.alerts import AlertsTopic
 from components.base import StackContext
-from components.network import Network
+from components.eks_addons import EksAddons
+from components.eks_cluster import EksCluster
+from components.kubernetes_platform import KubernetesPlatform
+from components.network import Network, SubnetTier
+from components.node_group import NodeGroup
+from components.tenants import DataEgress, Tenants
 from infra.config import PROJECT, ConfigError, ConfigProblem, StackConfig, load_stack_config
 
 
@@ -54,6 +59,53 @@ def main() -> None:
         opts=in_region,
     )
 
+    cluster = EksCluster(
+        "eks",
+        config.cluster,
+        private_subnet_ids=network.private_subnet_ids,
+        kms=config.kms,
+        alarm_topic_arn=alerts.topic_arn,
+        context=context,
+        opts=in_region,
+    )
+    addons = EksAddons("eks-addons", config.cluster.addons, cluster=cluster, opts=in_region)
+    node_groups = [
+        NodeGroup(
+            f"eks-nodes-{group.name}",
+            group,
+            cluster_name=cluster.name,
+            kubernetes_version=config.cluster.version,
+            subnet_ids=network.private_subnet_ids,
+            context=context,
+            # Nodes only become Ready once the CNI runs.
+            opts=pulumi.ResourceOptions(provider=provider, depends_on=addons.networking),
+        )
+        for group in config.cluster.node_groups
+    ]
+    addons.after_nodes(node_groups)
+    platform = KubernetesPlatform(
+        "platform",
+        config.platform,
+        cluster=cluster,
+        vpc_id=network.vpc_id,
+        depends_on=[*node_groups, *addons.workloads],
+        opts=in_region,
+    )
+    data_subnets = [str(block) for block in network.layout[SubnetTier.DATABASE]]
+    tenants = Tenants(
+        "tenants",
+        config.tenants,
+        context=context,
+        provider=platform.provider,
+        # The data tier and CDN add DATABASE_HOST/PORT, CACHE_HOST/PORT and CDN_DOMAIN here.
+        endpoints={"AWS_REGION": config.region, "CLUSTER_NAME": cluster.name},
+        data_egress=[
+            DataEgress(5432, data_subnets, "PostgreSQL"),
+            DataEgress(6379, data_subnets, "Redis"),
+        ],
+        load_balancer_cidrs=[str(block) for block in network.layout[SubnetTier.PUBLIC]],
+    )
+
     pulumi.export("environment", str(config.environment))
     pulumi.export("region", config.region)
     pulumi.export(
@@ -70,6 +122,28 @@ def main() -> None:
         },
     )
     pulumi.export("alerts", {"topicArn": alerts.topic_arn, "topicName": alerts.topic_name})
+    pulumi.export(
+        "cluster",
+        {
+            "name": cluster.name,
+            "arn": cluster.arn,
+            "endpoint": cluster.endpoint,
+            "version": cluster.version,
+            "securityGroupId": cluster.cluster_security_group_id,
+            "oidcProviderArn": cluster.oidc_provider_arn,
+            "endpointPublicAccess": config.cluster.endpoint_public_access,
+            "publicAccessCidrs": list(config.cluster.public_access_cidrs),
+            "nodeGroups": [group.node_group_name for group in node_groups],
+        },
+    )
+    pulumi.export("kubeconfig", cluster.kubeconfig)
+    pulumi.export(
+        "tenants",
+        {
+            tenant.name: {"namespace": tenants.namespaces[tenant.name], "tier": str(tenant.tier)}
+            for tenant in config.tenants
+        },
+    )
 
 
 def select_availability_zones(config: StackConfig, invoke: pulumi.InvokeOptions) -> list[str]:

@@ -17,8 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from components.alerts import AlertsSettings
 from components.base import Environment, SettingsModel
+from components.eks_cluster import ClusterSettings
 from components.kms_key import KmsSettings
+from components.kubernetes_platform import PlatformSettings
 from components.network import NetworkSettings
+from components.tenants import TenantList
 
 #: The Pulumi project name, which is also the namespace of the project's config keys.
 PROJECT = "genericcorp"
@@ -101,6 +104,15 @@ class StackConfig(BaseModel):
     kms: KmsSettings = Field(alias=f"{PROJECT}:kms")
     network: NetworkSettings = Field(alias=f"{PROJECT}:network")
     alerts: AlertsSettings = Field(alias=f"{PROJECT}:alerts")
+    cluster: ClusterSettings = Field(alias=f"{PROJECT}:cluster")
+    platform: PlatformSettings = Field(alias=f"{PROJECT}:platform")
+    tenants: TenantList = Field(
+        alias=f"{PROJECT}:tenants",
+        description=(
+            "Customers, each a list item {name, tier}: an isolated namespace sized by its tier "
+            "(starter, standard or enterprise; see docs/architecture.md for the quotas)."
+        ),
+    )
 
     _stack: str = PrivateAttr(default="")
     _secret_keys: frozenset[str] = PrivateAttr(default_factory=frozenset)
