@@ -390,7 +390,7 @@ class EksCluster(PlatformComponent):
             )
             self.access += [access_entry, association]
 
-        issuer_url = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer or "")
+        issuer_url = cluster.identities.apply(_issuer)
         oidc = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc",
             url=issuer_url,
@@ -519,6 +519,12 @@ class EksCluster(PlatformComponent):
                 tags=self.tags(f"eks-{suffix}"),
                 opts=self.child_opts(depends_on=[cluster]),
             )
+
+
+def _issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
+    """The OIDC issuer URL of the cluster (empty while unknown)."""
+    oidcs = (identities[0].oidcs or []) if identities else []
+    return (oidcs[0].issuer or "") if oidcs else ""
 
 
 def kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, region: str) -> str:

@@ -103,7 +103,10 @@ def _resources(cpu: str, memory: str, memory_limit: str | None = None) -> dict[s
 
     No CPU limits: throttling a busy Prometheus hurts more than sharing idle cores does.
     """
-    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit or memory}}
+    return {
+        "requests": {"cpu": cpu, "memory": memory},
+        "limits": {"memory": memory_limit or memory},
+    }
 
 
 class KubernetesPlatform(PlatformComponent):
@@ -189,9 +192,7 @@ class KubernetesPlatform(PlatformComponent):
                     "serviceAccount": {
                         "create": True,
                         "name": "cluster-autoscaler",
-                        "annotations": {
-                            "eks.amazonaws.com/role-arn": cluster_autoscaler_role.arn
-                        },
+                        "annotations": {"eks.amazonaws.com/role-arn": cluster_autoscaler_role.arn},
                     }
                 },
                 "extraArgs": {
@@ -576,9 +577,7 @@ LOAD_BALANCER_CONTROLLER_STATEMENTS: list[dict[str, Any]] = [
             f"arn:aws:{_ELBV2}:*:*:loadbalancer/app/*/*",
         ],
         "Condition": {
-            "StringEquals": {
-                f"{_ELBV2}:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"]
-            },
+            "StringEquals": {f"{_ELBV2}:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"]},
             "Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"},
         },
     },

@@ -48,14 +48,31 @@ INSTANCE_FAMILIES: dict[str, frozenset[str]] = {
         {"t4g", "m6g", "m7g", "m8g", "c6g", "c7g", "c8g", "r6g", "r7g", "r8g", "m6gd", "c6gn"}
     ),
     "x86_64": frozenset(
-        {"t3", "t3a", "m5", "m6i", "m6a", "m7i", "m7a", "c5", "c6i", "c6a", "c7i", "c7a", "r6i",
-         "r7i", "r7a"}  # fmt: skip
+        {
+            "t3",
+            "t3a",
+            "m5",
+            "m6i",
+            "m6a",
+            "m7i",
+            "m7a",
+            "c5",
+            "c6i",
+            "c6a",
+            "c7i",
+            "c7a",
+            "r6i",
+            "r7i",
+            "r7a",
+        }
     ),
 }
 AMI_TYPES = {"arm64": "AL2023_ARM_64_STANDARD", "x86_64": "AL2023_x86_64_STANDARD"}
 
 _INSTANCE_TYPE = re.compile(r"^([a-z][a-z0-9-]*)\.(nano|micro|small|medium|large|\d*xlarge|metal)$")
-_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_LABEL_KEY = re.compile(
+    r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 
 
@@ -102,9 +119,7 @@ class NodeGroupSettings(SettingsModel):
     @classmethod
     def _name(cls, name: str) -> str:
         if not _NAME.match(name):
-            raise ValueError(
-                "2 to 32 lowercase letters, digits or hyphens, starting with a letter"
-            )
+            raise ValueError("2 to 32 lowercase letters, digits or hyphens, starting with a letter")
         return name
 
     @field_validator("instance_types")

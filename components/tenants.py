@@ -23,7 +23,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -212,7 +212,7 @@ class Tenant(PlatformComponent):
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{policy_name}",
                 metadata=meta(policy_name),
-                spec=policy_spec,
+                spec=cast("k8s.networking.v1.NetworkPolicySpecArgsDict", policy_spec),
                 opts=inside,
             )
         k8s.core.v1.ServiceAccount(
@@ -277,7 +277,9 @@ def network_policies(
                 # ALBs in IP target mode send from their own addresses in these subnets.
                 "podSelector": {"matchLabels": {LOAD_BALANCER_TARGET_LABEL: "true"}},
                 "policyTypes": ["Ingress"],
-                "ingress": [{"from": [{"ipBlock": {"cidr": cidr}} for cidr in load_balancer_cidrs]}],
+                "ingress": [
+                    {"from": [{"ipBlock": {"cidr": cidr}} for cidr in load_balancer_cidrs]}
+                ],
             },
         ),
         (

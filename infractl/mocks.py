@@ -289,7 +289,10 @@ def _eks_node_group(r: MockResource) -> dict[str, Any]:
         "status": "ACTIVE",
         "releaseVersion": f"{r.inputs.get('version', '1.35')}.0-20261101",
         "resources": [
-            {"autoscalingGroups": [{"name": f"eks-{name}-{r.uuid()}"}], "remoteAccessSecurityGroupId": ""}
+            {
+                "autoscalingGroups": [{"name": f"eks-{name}-{r.uuid()}"}],
+                "remoteAccessSecurityGroupId": "",
+            }
         ],
     }
 

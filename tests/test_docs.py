@@ -9,6 +9,7 @@ import pytest
 
 from infra.config import ConfigError, parse_stack_config
 from infra.config.reference import render_reference
+from tests.conftest import ADMIN_ENTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,6 +42,7 @@ def test_readme_error_example_is_what_the_loader_prints() -> None:
         "genericcorp:environment": "prod",
         "genericcorp:alerts": {"emails": ["oncall@genericcorp.com"]},
         "genericcorp:network": {"azCount": "3", "natStratgy": "single"},
+        "genericcorp:cluster": {"accessEntries": [ADMIN_ENTRY]},
     }
     with pytest.raises(ConfigError) as caught:
         parse_stack_config("prod", values)

@@ -30,7 +30,7 @@ def test_ids_and_arns_look_like_aws(dev_plan: Plan) -> None:
 
 
 def test_auto_named_resources_get_pulumi_style_names(dev_plan: Plan) -> None:
-    role = dev_plan.one("aws:iam/role:Role")
+    role = dev_plan.named("network-flow-logs-role")
     # Pulumi auto-names in the provider, so the generated name is a computed attribute.
     assert re.match(r"^network-flow-logs-role-[0-9a-f]{7}$", role.outputs["name"])
     assert role.outputs["arn"] == f"arn:aws:iam::123456789012:role/{role.outputs['name']}"

@@ -178,20 +178,20 @@ def test_default_security_group_is_stripped_of_all_rules(plan: Plan) -> None:
 
 def test_flow_logs_record_all_traffic_to_an_encrypted_log_group(plan: Plan) -> None:
     flow_log = plan.one("aws:ec2/flowLog:FlowLog")
-    log_group = plan.one("aws:cloudwatch/logGroup:LogGroup")
+    log_group = plan.named("network-flow-logs", "aws:cloudwatch/logGroup:LogGroup")
     key = plan.named("network-flow-logs-key", "aws:kms/key:Key")
     assert flow_log.inputs["vpcId"] == plan.one("aws:ec2/vpc:Vpc").id
     assert flow_log.inputs["trafficType"] == "ALL"
     assert flow_log.inputs["logDestinationType"] == "cloud-watch-logs"
     assert flow_log.inputs["logDestination"] == log_group.outputs["arn"]
-    assert flow_log.inputs["iamRoleArn"] == plan.one("aws:iam/role:Role").outputs["arn"]
+    assert flow_log.inputs["iamRoleArn"] == plan.named("network-flow-logs-role").outputs["arn"]
     assert log_group.inputs["name"] == f"/genericcorp/{plan.stack}/vpc/flow-logs"
     assert log_group.inputs["kmsKeyId"] == key.outputs["arn"]
     assert log_group.inputs["retentionInDays"] == {"dev": 30, "prod": 365}[plan.stack]
 
 
 def test_flow_log_waits_for_its_role_to_be_allowed_to_write(plan: Plan) -> None:
-    write_access = plan.one("aws:iam/rolePolicy:RolePolicy")
+    write_access = plan.named("network-flow-logs-write")
     assert write_access.urn in plan.one("aws:ec2/flowLog:FlowLog").dependencies
 
 
@@ -207,7 +207,7 @@ def test_flow_log_key_lets_cloudwatch_logs_encrypt_only_this_log_group(plan: Pla
 
 
 def test_flow_log_role_is_assumable_only_by_this_accounts_flow_logs(plan: Plan) -> None:
-    role = plan.one("aws:iam/role:Role")
+    role = plan.named("network-flow-logs-role")
     [trust] = statements(policy(role, "assumeRolePolicy"))
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
@@ -215,8 +215,10 @@ def test_flow_log_role_is_assumable_only_by_this_accounts_flow_logs(plan: Plan) 
 
 
 def test_flow_log_role_writes_only_to_its_log_group(plan: Plan) -> None:
-    log_group_arn = plan.one("aws:cloudwatch/logGroup:LogGroup").outputs["arn"]
-    write, describe = statements(policy(plan.one("aws:iam/rolePolicy:RolePolicy"), "policy"))
+    log_group_arn = plan.named("network-flow-logs", "aws:cloudwatch/logGroup:LogGroup").outputs[
+        "arn"
+    ]
+    write, describe = statements(policy(plan.named("network-flow-logs-write"), "policy"))
     assert write["Resource"] == [log_group_arn, f"{log_group_arn}:*"]
     assert "logs:CreateLogGroup" not in write["Action"]
     assert describe["Action"] == "logs:DescribeLogGroups"
@@ -226,13 +228,19 @@ def test_flow_log_role_writes_only_to_its_log_group(plan: Plan) -> None:
 def test_flow_logs_can_be_switched_off_in_dev_only() -> None:
     plan = plan_with("dev", {"genericcorp:network": {"flowLogs": {"enabled": False}}})
     assert plan.of_type("aws:ec2/flowLog:FlowLog") == []
-    assert plan.of_type("aws:cloudwatch/logGroup:LogGroup") == []
+    assert [g.name for g in plan.of_type("aws:cloudwatch/logGroup:LogGroup")] == [
+        "eks-control-plane-logs"
+    ]
     assert plan.outputs["network"]["flowLogGroupName"] is None
 
 
 def test_every_nat_gateway_alarms_to_the_alerts_topic(plan: Plan) -> None:
     topic_arn = plan.one("aws:sns/topic:Topic").outputs["arn"]
-    alarms = plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    alarms = [
+        alarm
+        for alarm in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if alarm.inputs["namespace"] == "AWS/NATGateway"
+    ]
     nats = {nat.id for nat in plan.of_type(NAT)}
     assert {a.inputs["dimensions"]["NatGatewayId"] for a in alarms} == nats
     for alarm in alarms:

@@ -14,6 +14,10 @@ REQUIRED = {"Project", "Environment", "Component", "ManagedBy", "CostCenter"}
 COMPONENT_TAGS = {
     "genericcorp:network:Network": "network",
     "genericcorp:monitoring:AlertsTopic": "monitoring",
+    "genericcorp:compute:EksCluster": "compute",
+    "genericcorp:compute:NodeGroup": "compute",
+    "genericcorp:compute:EksAddons": "compute",
+    "genericcorp:platform:KubernetesPlatform": "platform",
 }
 
 
@@ -49,10 +53,15 @@ def test_component_tag_names_the_owning_component(plan: Plan) -> None:
         assert resource.tags["Component"] == COMPONENT_TAGS[top.type], resource.urn
 
 
-def test_every_aws_resource_uses_the_explicit_provider(plan: Plan) -> None:
-    provider = plan.one("pulumi:providers:aws")
+def test_every_aws_and_kubernetes_resource_uses_the_explicit_provider(plan: Plan) -> None:
+    providers = {
+        package: plan.one(f"pulumi:providers:{package}").urn for package in ("aws", "kubernetes")
+    }
     for resource in plan.cloud_resources:
-        assert resource.provider == provider.urn, resource.urn
+        package = resource.type.split(":", 1)[0]
+        if package == "random":
+            continue  # no ambient target: its default provider is safe
+        assert resource.provider == providers[package], resource.urn
 
 
 def test_extra_tags_from_config_reach_every_resource() -> None:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.base import Environment
-from components.node_group import CapacityType
 from components.network import NatStrategy
+from components.node_group import CapacityType
 from infra.config.errors import ConfigProblem
 from infra.config.stack import PROJECT, StackConfig
 
@@ -93,7 +93,7 @@ PROD_GUARDRAILS: tuple[Guardrail, ...] = (
         accepts=lambda v: len(v) >= 1,
     ),
     Guardrail(
-        path=f"{PROJECT}:cluster.nodeGroups",
+        path=f"{PROJECT}:cluster.nodeGroups[].capacityType",
         allowed='capacityType "ON_DEMAND" for every node group',
         reason="spot capacity is reclaimed at two minutes' notice, all at once when a pool runs "
         "dry, which the 99.9% uptime target cannot absorb",
@@ -101,7 +101,7 @@ PROD_GUARDRAILS: tuple[Guardrail, ...] = (
         accepts=lambda v: all(t == CapacityType.ON_DEMAND for t in v),
     ),
     Guardrail(
-        path=f"{PROJECT}:cluster.nodeGroups",
+        path=f"{PROJECT}:cluster.nodeGroups[].minSize",
         allowed="a node group with minSize 2 or more",
         reason="with a single node, a node or AZ failure stops every service until a new node "
         "boots",
