@@ -6,10 +6,10 @@ Creates a ``Tenant`` component per configured tenant, each holding:
 - ``ResourceQuota`` and ``LimitRange`` from the tier's row of ``TIERS`` (the one table of tier
   numbers; the cost model prices a tenant by its ``requested_cpu_cores`` and
   ``requested_memory_gib``);
-- ``NetworkPolicy`` objects: deny everything by default, then allow DNS to kube-dns, traffic
-  inside the namespace, ingress from the load balancers' subnets to pods labelled
-  ``genericcorp.com/load-balancer-target: "true"`` and from Prometheus in ``monitoring``, and
-  egress to the data tier's ports and subnets;
+- ``NetworkPolicy`` ``default-deny``: every pod's traffic is refused except traffic inside the
+  namespace, DNS to kube-dns, scrapes from Prometheus in ``monitoring`` and egress to the data
+  tier's ports and subnets; ``allow-load-balancer`` admits the load balancers' subnets to pods
+  labelled ``genericcorp.com/load-balancer-target: "true"``;
 - ``ServiceAccount`` ``app`` (no token mounted unless a pod asks);
 - ``ConfigMap`` ``platform-endpoints``: the endpoints the app reads (database, cache, CDN hosts
   and ports, region, cluster). Never a secret: values are published as plain data.
@@ -234,41 +234,47 @@ class Tenant(PlatformComponent):
 def network_policies(
     data_egress: Sequence[DataEgress], load_balancer_cidrs: Sequence[str]
 ) -> list[tuple[str, dict[str, Any]]]:
-    """The policies of a tenant namespace: deny all, then each allowance by name."""
+    """The policies of a tenant namespace.
+
+    ``default-deny`` selects every pod for ingress and egress, so anything it does not list is
+    refused; what it lists is what the app needs. The load balancer's ingress is a second policy
+    because it admits only pods labelled as load-balancer targets. Two objects rather than one
+    per allowance keep a tenant at eight objects, which matters with hundreds of tenants.
+    """
     everything: dict[str, Any] = {}
-    same_namespace = [{"podSelector": everything}]
+    same_namespace = {"podSelector": everything}
+    kube_dns = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+    }
+    prometheus = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+    }
     return [
-        ("default-deny", {"podSelector": everything, "policyTypes": ["Ingress", "Egress"]}),
         (
-            "allow-dns",
+            "default-deny",
             {
                 "podSelector": everything,
-                "policyTypes": ["Egress"],
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [{"from": [same_namespace]}, {"from": [prometheus]}],
                 "egress": [
+                    {"to": [same_namespace]},
                     {
-                        "to": [
-                            {
-                                "namespaceSelector": {
-                                    "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
-                                },
-                                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-                            }
-                        ],
+                        "to": [kube_dns],
                         "ports": [
                             {"protocol": "UDP", "port": 53},
                             {"protocol": "TCP", "port": 53},
                         ],
-                    }
+                    },
+                    *(
+                        {
+                            "to": [{"ipBlock": {"cidr": cidr}} for cidr in egress.cidr_blocks],
+                            "ports": [{"protocol": "TCP", "port": egress.port}],
+                        }
+                        for egress in data_egress
+                    ),
                 ],
-            },
-        ),
-        (
-            "allow-same-namespace",
-            {
-                "podSelector": everything,
-                "policyTypes": ["Ingress", "Egress"],
-                "ingress": [{"from": same_namespace}],
-                "egress": [{"to": same_namespace}],
             },
         ),
         (
@@ -279,41 +285,6 @@ def network_policies(
                 "policyTypes": ["Ingress"],
                 "ingress": [
                     {"from": [{"ipBlock": {"cidr": cidr}} for cidr in load_balancer_cidrs]}
-                ],
-            },
-        ),
-        (
-            "allow-monitoring",
-            {
-                "podSelector": everything,
-                "policyTypes": ["Ingress"],
-                "ingress": [
-                    {
-                        "from": [
-                            {
-                                "namespaceSelector": {
-                                    "matchLabels": {"kubernetes.io/metadata.name": "monitoring"}
-                                },
-                                "podSelector": {
-                                    "matchLabels": {"app.kubernetes.io/name": "prometheus"}
-                                },
-                            }
-                        ]
-                    }
-                ],
-            },
-        ),
-        (
-            "allow-data-egress",
-            {
-                "podSelector": everything,
-                "policyTypes": ["Egress"],
-                "egress": [
-                    {
-                        "to": [{"ipBlock": {"cidr": cidr}} for cidr in egress.cidr_blocks],
-                        "ports": [{"protocol": "TCP", "port": egress.port}],
-                    }
-                    for egress in data_egress
                 ],
             },
         ),
