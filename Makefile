@@ -51,8 +51,9 @@ snapshots: $(INSTALLED) ## re-record the committed plan snapshots after an inten
 docs: $(INSTALLED) ## regenerate docs/configuration.md from the config models
 	$(BIN)/infractl config-reference --output docs/configuration.md
 
-bench: $(INSTALLED) ## time the offline plan per stack and the whole test command
+bench: $(INSTALLED) ## time the offline plan per stack, with 10/100/500 tenants, and the tests
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/tenants.py
 
 lock: $(INSTALLED) ## re-resolve requirements*.txt from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 --no-header --quiet -o requirements.txt
