@@ -174,6 +174,7 @@ class NodeGroup(PlatformComponent):
         kubernetes_version: pulumi.Input[str],
         subnet_ids: pulumi.Input[Sequence[str]],
         context: StackContext,
+        depends_on: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
@@ -265,7 +266,8 @@ class NodeGroup(PlatformComponent):
             ],
             tags=self.tags(f"nodes-{settings.name}"),
             opts=self.child_opts(
-                depends_on=attachments,
+                # The node role's policies, and whatever nodes need to become Ready (the CNI).
+                depends_on=[*attachments, *depends_on],
                 # The cluster autoscaler owns the desired size once the group exists.
                 ignore_changes=["scalingConfig.desiredSize"],
             ),

@@ -78,7 +78,8 @@ def main() -> None:
             subnet_ids=network.private_subnet_ids,
             context=context,
             # Nodes only become Ready once the CNI runs.
-            opts=pulumi.ResourceOptions(provider=provider, depends_on=addons.networking),
+            depends_on=addons.networking,
+            opts=in_region,
         )
         for group in config.cluster.node_groups
     ]

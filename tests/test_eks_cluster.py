@@ -28,9 +28,7 @@ def cluster_of(plan: Plan) -> PlannedResource:
 
 def cluster_error(environment: str, **changes: Any) -> str:
     """The one problem a cluster setting causes, rendered."""
-    values = minimal_values(
-        environment, {CLUSTER_KEY: {"accessEntries": [ADMIN_ENTRY], **changes}}
-    )
+    values = minimal_values(environment, {CLUSTER_KEY: {"accessEntries": [ADMIN_ENTRY], **changes}})
     with pytest.raises(ConfigError) as caught:
         parse_stack_config(environment, values)
     assert len(caught.value.problems) == 1, caught.value.render()
@@ -94,7 +92,12 @@ def test_cluster_role_may_use_only_the_secrets_key(plan: Plan) -> None:
     assert [s["Principal"] for s in trust] == [{"Service": "eks.amazonaws.com"}]
     [grant] = statements(policy(plan.named("eks-role-secrets-key"), "policy"))
     assert grant["Resource"] == plan.named("eks-secrets-key", "aws:kms/key:Key").outputs["arn"]
-    assert set(grant["Action"]) == {"kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"}
+    assert set(grant["Action"]) == {
+        "kms:Encrypt",
+        "kms:Decrypt",
+        "kms:ListGrants",
+        "kms:DescribeKey",
+    }
     [attachment] = [
         a
         for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
@@ -112,9 +115,9 @@ def test_every_control_plane_log_type_goes_to_an_encrypted_log_group_with_retent
     log_group = plan.named("eks-control-plane-logs")
     assert log_group.inputs["name"] == f"/aws/eks/genericcorp-{plan.stack}-eks/cluster"
     assert log_group.inputs["retentionInDays"] == {"dev": 30, "prod": 365}[plan.stack]
-    assert log_group.inputs["kmsKeyId"] == plan.named("eks-logs-key", "aws:kms/key:Key").outputs[
-        "arn"
-    ]
+    assert (
+        log_group.inputs["kmsKeyId"] == plan.named("eks-logs-key", "aws:kms/key:Key").outputs["arn"]
+    )
 
 
 def test_log_group_is_declared_before_the_cluster(plan: Plan) -> None:
