@@ -112,8 +112,9 @@ def _isolated_runtime(
     )
     runtime_settings.ROOT.set(None)
     runtime_config.set_all_config(stack_file.wire_config(), sorted(stack_file.secret_keys))
-    capture_stack_trace = runtime_resource._get_stack_trace
-    runtime_resource._get_stack_trace = _no_stack_trace
+    # Private SDK hook, like _sync_await above; the tests run every plan through it.
+    capture_stack_trace = runtime_resource._get_stack_trace  # pyright: ignore[reportPrivateUsage]
+    runtime_resource._get_stack_trace = _no_stack_trace  # pyright: ignore[reportPrivateUsage]
     # Every registration leaves futures, tasks and closures in reference cycles; with thousands
     # of resources the cyclic collector rescans them over and over and the run grows faster
     # than linearly (docs/benchmarks.md). A run is short: reclaim once at the end instead.
@@ -124,7 +125,7 @@ def _isolated_runtime(
     finally:
         if collecting:
             gc.enable()
-        runtime_resource._get_stack_trace = capture_stack_trace
+        runtime_resource._get_stack_trace = capture_stack_trace  # pyright: ignore[reportPrivateUsage]
         runtime_config.set_all_config({}, [])
         runtime_settings.ROOT.set(None)
         os.environ.update(saved_env)

@@ -13,7 +13,7 @@ from infra.config import loader
 from infractl.engine import run_stack
 from infractl.plan import Plan
 from infractl.stackfile import read_stack_file
-from tests.conftest import STACKS, plan_for
+from tests.conftest import STACKS, plan_for, plan_with
 
 KEY = "aws:kms/key:Key"
 
@@ -109,3 +109,15 @@ def test_config_arrives_from_the_cli_environment(monkeypatch: pytest.MonkeyPatch
     assert str(config.network.cidr) == "10.20.0.0/16"
     assert config.is_secret("genericcorp:alerts")
     assert not config.is_secret("genericcorp:network")
+
+
+def test_an_offline_run_restores_the_sdk_and_the_garbage_collector() -> None:
+    import gc  # noqa: PLC0415 - only this test needs it
+
+    from pulumi.runtime import resource as runtime_resource  # noqa: PLC0415
+
+    capture = runtime_resource._get_stack_trace  # pyright: ignore[reportPrivateUsage]
+    assert gc.isenabled()
+    plan_with("dev", {})
+    assert runtime_resource._get_stack_trace is capture  # pyright: ignore[reportPrivateUsage]
+    assert gc.isenabled()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 from functools import cache
 from typing import Any
 
@@ -126,7 +127,7 @@ def test_quota_and_limit_range_follow_the_tier_table(tenant_plan: Plan) -> None:
 def test_tiers_grow_and_expose_what_a_cost_model_prices() -> None:
     assert list(TIERS) == [Tier.STARTER, Tier.STANDARD, Tier.ENTERPRISE]
     specs = list(TIERS.values())
-    for smaller, larger in zip(specs, specs[1:], strict=False):
+    for smaller, larger in itertools.pairwise(specs):
         assert larger.requested_cpu_cores > smaller.requested_cpu_cores
         assert larger.requested_memory_gib > smaller.requested_memory_gib
         assert larger.pods > smaller.pods
