@@ -300,7 +300,6 @@ class EksCluster(PlatformComponent):
                         "Effect": "Allow",
                         "Principal": {"Service": "eks.amazonaws.com"},
                         "Action": "sts:AssumeRole",
-                        "Condition": {"StringEquals": {"aws:SourceAccount": context.account_id}},
                     }
                 ]
             ),

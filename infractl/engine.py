@@ -117,12 +117,15 @@ def _isolated_runtime(
     runtime_resource._get_stack_trace = _no_stack_trace  # pyright: ignore[reportPrivateUsage]
     # Every registration leaves futures, tasks and closures in reference cycles; with thousands
     # of resources the cyclic collector rescans them over and over and the run grows faster
-    # than linearly (docs/benchmarks.md). A run is short: reclaim once at the end instead.
+    # than linearly (docs/benchmarks.md). A run is short: reclaim once at the end instead, and
+    # here rather than at a random later point (CPython 3.11 fails an ast.parse that a
+    # collection finalizing the run's coroutines interrupts).
     collecting = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.collect()
         if collecting:
             gc.enable()
         runtime_resource._get_stack_trace = capture_stack_trace  # pyright: ignore[reportPrivateUsage]

@@ -11,8 +11,9 @@ import pytest
 
 from components.eks_cluster import KUBERNETES_VERSIONS
 from components.kubernetes_platform import CHARTS, CLUSTER_AUTOSCALER_IMAGES
+from infra.config import ConfigError, parse_stack_config
 from infractl.plan import Plan, PlannedResource
-from tests.conftest import policy, statements
+from tests.conftest import minimal_values, policy, statements
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
@@ -212,3 +213,26 @@ def test_monitoring_namespace_allows_node_exporter_and_nothing_else_is_privilege
         if labels.get("pod-security.kubernetes.io/enforce") == "privileged"
     }
     assert privileged == {"monitoring"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "path", "fragment"),
+    [
+        ({"prometheus": {"retentionDays": 0}}, "prometheus.retentionDays", "must be at least 1"),
+        ({"prometheus": {"storageGib": 5}}, "prometheus.storageGib", "must be at least 10"),
+        ({"alertmanager": {"replicas": 4}}, "alertmanager.replicas", "must be at most 3"),
+        (
+            {"grafana": {"persistenceEnabled": "yes"}},
+            "grafana.persistenceEnabled",
+            "expected true or false",
+        ),
+    ],
+)
+def test_bad_platform_settings_are_refused(
+    changes: dict[str, Any], path: str, fragment: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config("dev", minimal_values("dev", {"genericcorp:platform": changes}))
+    [problem] = caught.value.problems
+    assert problem.path == f"genericcorp:platform.{path}"
+    assert fragment in problem.render()
