@@ -22,6 +22,7 @@ security group) and their pods use; the data tier admits it (``cluster_security_
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Sequence
@@ -167,8 +168,6 @@ class ClusterSettings(SettingsModel):
     @field_validator("public_access_cidrs")
     @classmethod
     def _cidrs(cls, cidrs: list[str]) -> list[str]:
-        import ipaddress  # noqa: PLC0415 - only needed here
-
         for cidr in cidrs:
             try:
                 network = ipaddress.IPv4Network(cidr)
