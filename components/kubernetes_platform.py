@@ -355,11 +355,12 @@ def monitoring_values(settings: PlatformSettings) -> dict[str, Any]:
         "prometheusOperator": {"resources": _resources("100m", "128Mi", "256Mi")},
         "kube-state-metrics": {"resources": _resources("50m", "128Mi", "256Mi")},
         "prometheus-node-exporter": {"resources": _resources("50m", "32Mi", "64Mi")},
-        # EKS runs these on the managed control plane, where Prometheus cannot scrape them.
+        # EKS runs these on the managed control plane, where Prometheus cannot scrape them, and
+        # its kube-proxy serves metrics on localhost only: each would be an alert firing forever.
         "kubeControllerManager": {"enabled": False},
         "kubeScheduler": {"enabled": False},
         "kubeEtcd": {"enabled": False},
-        "kubeProxy": {"enabled": True},
+        "kubeProxy": {"enabled": False},
     }
 
 

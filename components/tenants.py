@@ -163,7 +163,9 @@ class Tenant(PlatformComponent):
                     "pod-security.kubernetes.io/warn": "restricted",
                 },
             ),
-            opts=self.child_opts(),
+            # A namespace holds the tenant's volumes: in prod, removing a tenant from the config
+            # fails until an operator unprotects it on purpose.
+            opts=self.child_opts(protect=context.is_prod),
         )
         # Every object below lives in the namespace: create it first, delete it last.
         inside = self.child_opts(depends_on=[namespace])

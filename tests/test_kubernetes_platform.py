@@ -180,6 +180,9 @@ def test_monitoring_persistence_and_retention_follow_the_environment(
     assert found["grafana"]["persistence"]["enabled"] is expected["grafana"]
     assert found["alertmanager"]["alertmanagerSpec"]["replicas"] == expected["am"]
     assert release(plan, "kube-prometheus-stack").inputs["namespace"] == "monitoring"
+    # Control-plane parts EKS manages, and localhost-only kube-proxy, are not scraped.
+    for part in ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"):
+        assert found[part] == {"enabled": False}, part
 
 
 def test_grafana_admin_password_is_generated_secret_and_never_in_chart_values(

@@ -101,6 +101,17 @@ def test_namespaces_are_labelled_and_enforce_restricted_pod_security(tenant_plan
             assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
 
 
+def test_prod_tenant_namespaces_are_protected_and_dev_ones_are_not(tenant_plan: Plan) -> None:
+    namespaces = [
+        n
+        for n in tenant_plan.of_type("kubernetes:core/v1:Namespace")
+        if n.inputs["metadata"]["name"].startswith("tenant-")
+    ]
+    assert len(namespaces) == len(EXPECTED[tenant_plan.stack])
+    for namespace in namespaces:
+        assert namespace.protect is (tenant_plan.stack == "prod"), namespace.name
+
+
 def test_quota_and_limit_range_follow_the_tier_table(tenant_plan: Plan) -> None:
     for name, tier in EXPECTED[tenant_plan.stack].items():
         spec = TIERS[Tier(tier)]
