@@ -156,7 +156,7 @@ def test_load_balancer_controller_has_its_own_role_and_needs_no_metadata_service
         }
 
 
-MONITORING = {
+MONITORING: dict[str, dict[str, Any]] = {
     "dev": {"retention": "7d", "size": "20Gi", "replicas": 1, "grafana": False, "am": 1},
     "prod": {"retention": "30d", "size": "100Gi", "replicas": 2, "grafana": True, "am": 2},
 }
