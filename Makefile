@@ -57,8 +57,9 @@ policy-venv: ## create policy/venv, the environment `pulumi preview --policy-pac
 	$(PYTHON) -m venv policy/venv
 	policy/venv/bin/pip install --quiet --disable-pip-version-check -r policy/requirements.txt
 
-bench: $(INSTALLED) ## time the offline plan per stack and the whole test command
+bench: $(INSTALLED) ## time the offline plan per stack, with 10/100/500 tenants, and the tests
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/tenants.py
 
 lock: $(INSTALLED) ## re-resolve requirements*.txt from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 --no-header --quiet -o requirements.txt

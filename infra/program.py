@@ -18,9 +18,14 @@ from components.budget import Budget, budget_json
 from components.cdn import Cdn
 from components.cost import per_customer_json
 from components.dns_zone import DnsZone, ExistingZone
-from components.network import Network
+from components.eks_addons import EksAddons
+from components.eks_cluster import EksCluster
+from components.kubernetes_platform import KubernetesPlatform
+from components.network import Network, SubnetTier
+from components.node_group import NodeGroup
 from components.postgres import PostgresDatabase
 from components.redis import RedisCache
+from components.tenants import DataEgress, Tenants
 from components.uptime import Uptime
 from infra.config import PROJECT, ConfigError, ConfigProblem, StackConfig, load_stack_config
 from infra.cost import check_budget, estimate_stack, per_customer_model
@@ -124,12 +129,22 @@ def main() -> None:
         opts=in_region,
     )
 
+    cluster = EksCluster(
+        "eks",
+        config.cluster,
+        private_subnet_ids=network.private_subnet_ids,
+        kms=config.kms,
+        alarm_topic_arn=alerts.topic_arn,
+        context=context,
+        opts=in_region,
+    )
     database = PostgresDatabase(
         "database",
         config.database,
         vpc_id=network.vpc_id,
         database_subnet_ids=network.database_subnet_ids,
-        client_security_group_ids=(),
+        # Managed nodes, and so every pod, use the cluster security group: the only client.
+        client_security_group_ids=(cluster.cluster_security_group_id,),
         kms=config.kms,
         alarm_topic_arn=alerts.topic_arn,
         context=context,
@@ -140,11 +155,59 @@ def main() -> None:
         config.cache,
         vpc_id=network.vpc_id,
         database_subnet_ids=network.database_subnet_ids,
-        client_security_group_ids=(),
+        client_security_group_ids=(cluster.cluster_security_group_id,),
         kms=config.kms,
         alarm_topic_arn=alerts.topic_arn,
         context=context,
         opts=in_region,
+    )
+
+    addons = EksAddons("eks-addons", config.cluster.addons, cluster=cluster, opts=in_region)
+    node_groups = [
+        NodeGroup(
+            f"eks-nodes-{group.name}",
+            group,
+            cluster_name=cluster.name,
+            kubernetes_version=config.cluster.version,
+            subnet_ids=network.private_subnet_ids,
+            context=context,
+            # Nodes only become Ready once the CNI runs.
+            depends_on=addons.networking,
+            opts=in_region,
+        )
+        for group in config.cluster.node_groups
+    ]
+    addons.after_nodes(node_groups)
+    platform = KubernetesPlatform(
+        "platform",
+        config.platform,
+        cluster=cluster,
+        vpc_id=network.vpc_id,
+        depends_on=[*node_groups, *addons.workloads],
+        opts=in_region,
+    )
+    data_subnets = [str(block) for block in network.layout[SubnetTier.DATABASE]]
+    tenants = Tenants(
+        "tenants",
+        config.tenants,
+        context=context,
+        provider=platform.provider,
+        # What the app reads to find the platform: host names and ports, never credentials
+        # (those stay in Secrets Manager, named by the stack outputs).
+        endpoints={
+            "AWS_REGION": config.region,
+            "CLUSTER_NAME": cluster.name,
+            "DATABASE_HOST": database.address,
+            "DATABASE_PORT": str(config.database.port),
+            "CACHE_HOST": cache.primary_endpoint,
+            "CACHE_PORT": str(cache.port),
+            "CDN_DOMAIN": cdn.alias_domain,
+        },
+        data_egress=[
+            DataEgress(config.database.port, data_subnets, "PostgreSQL"),
+            DataEgress(cache.port, data_subnets, "Redis"),
+        ],
+        load_balancer_cidrs=[str(block) for block in network.layout[SubnetTier.PUBLIC]],
     )
 
     pulumi.export("environment", str(config.environment))
@@ -223,6 +286,29 @@ def main() -> None:
             "engine": cache.engine,
             "authTokenSecretArn": cache.auth_token_secret_arn,
             "securityGroupId": cache.security_group_id,
+        },
+    )
+
+    pulumi.export(
+        "cluster",
+        {
+            "name": cluster.name,
+            "arn": cluster.arn,
+            "endpoint": cluster.endpoint,
+            "version": cluster.version,
+            "securityGroupId": cluster.cluster_security_group_id,
+            "oidcProviderArn": cluster.oidc_provider_arn,
+            "endpointPublicAccess": config.cluster.endpoint_public_access,
+            "publicAccessCidrs": list(config.cluster.public_access_cidrs),
+            "nodeGroups": [group.node_group_name for group in node_groups],
+        },
+    )
+    pulumi.export("kubeconfig", cluster.kubeconfig)
+    pulumi.export(
+        "tenants",
+        {
+            tenant.name: {"namespace": tenants.namespaces[tenant.name], "tier": str(tenant.tier)}
+            for tenant in config.tenants
         },
     )
 

@@ -10,6 +10,7 @@ nothing.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import ipaddress
 import json
@@ -53,6 +54,7 @@ EXISTING_ZONES: dict[str, tuple[str, bool]] = {
 AUTONAMED = frozenset(
     {
         "aws:cloudwatch/logGroup:LogGroup",
+        "aws:ec2/launchTemplate:LaunchTemplate",
         "aws:cloudwatch/metricAlarm:MetricAlarm",
         "aws:iam/role:Role",
         "aws:iam/rolePolicy:RolePolicy",
@@ -476,7 +478,133 @@ def _secret_version(r: MockResource) -> dict[str, Any]:
     }
 
 
+def _eks_cluster(r: MockResource) -> dict[str, Any]:
+    name = r.inputs["name"]
+    endpoint_id = r.hex(32).upper()
+    vpc_config = dict(r.inputs.get("vpcConfig") or {})
+    subnet = r.lookup(str((vpc_config.get("subnetIds") or [""])[0]))
+    vpc_config.update(
+        {
+            "clusterSecurityGroupId": f"sg-{r.hex()}",
+            "vpcId": subnet.get("vpcId", ""),
+            "securityGroupIds": [],
+        }
+    )
+    vpc_config.setdefault("publicAccessCidrs", [])
+    certificate = base64.b64encode(
+        f"-----BEGIN CERTIFICATE-----\n{r.hex(64)}\n-----END CERTIFICATE-----\n".encode()
+    ).decode()
+    return {
+        "id": name,
+        "arn": r.arn("eks", f"cluster/{name}"),
+        "endpoint": f"https://{endpoint_id}.gr7.{r.region}.eks.amazonaws.com",
+        "certificateAuthority": {"data": certificate},
+        "identities": [
+            {"oidcs": [{"issuer": f"https://oidc.eks.{r.region}.amazonaws.com/id/{endpoint_id}"}]}
+        ],
+        "vpcConfig": vpc_config,
+        "platformVersion": "eks.3",
+        "status": "ACTIVE",
+        "createdAt": "2026-01-01T00:00:00Z",
+        "clusterId": r.uuid(),
+    }
+
+
+def _eks_node_group(r: MockResource) -> dict[str, Any]:
+    cluster, name = r.inputs["clusterName"], r.inputs["nodeGroupName"]
+    return {
+        "id": f"{cluster}:{name}",
+        "arn": r.arn("eks", f"nodegroup/{cluster}/{name}/{r.uuid()}"),
+        "status": "ACTIVE",
+        "releaseVersion": f"{r.inputs.get('version', '1.35')}.0-20261101",
+        "resources": [
+            {
+                "autoscalingGroups": [{"name": f"eks-{name}-{r.uuid()}"}],
+                "remoteAccessSecurityGroupId": "",
+            }
+        ],
+    }
+
+
+def _launch_template(r: MockResource) -> dict[str, Any]:
+    rid = r.ec2_id("lt")
+    return {"id": rid, "arn": r.arn("ec2", f"launch-template/{rid}"), "latestVersion": 1,
+            "defaultVersion": 1}  # fmt: skip
+
+
+def _oidc_provider(r: MockResource) -> dict[str, Any]:
+    url = str(r.inputs.get("url", "")).removeprefix("https://")
+    arn = r.arn("iam", f"oidc-provider/{url}", regional=False)
+    return {"id": arn, "arn": arn, "thumbprintLists": ["9e99a48a9960b14926bb7f3b02e22da2b0ab7280"]}
+
+
+def _eks_addon(r: MockResource) -> dict[str, Any]:
+    cluster, addon = r.inputs["clusterName"], r.inputs["addonName"]
+    return {
+        "id": f"{cluster}:{addon}",
+        "arn": r.arn("eks", f"addon/{cluster}/{addon}/{r.uuid()}"),
+        "createdAt": "2026-01-01T00:00:00Z",
+    }
+
+
+def _access_entry(r: MockResource) -> dict[str, Any]:
+    cluster, principal = r.inputs["clusterName"], r.inputs["principalArn"]
+    return {
+        "id": f"{cluster}:{principal}",
+        "accessEntryArn": r.arn("eks", f"access-entry/{cluster}/role/{ACCOUNT_ID}/{r.uuid()}"),
+        "kubernetesGroups": [],
+        "userName": principal,
+    }
+
+
+def _access_policy_association(r: MockResource) -> dict[str, Any]:
+    inputs = r.inputs
+    return {
+        "id": f"{inputs['clusterName']}#{inputs['principalArn']}#{inputs['policyArn']}",
+        "associatedAt": "2026-01-01T00:00:00Z",
+    }
+
+
+def _kubernetes(r: MockResource) -> dict[str, Any]:
+    """A Kubernetes object as the API server returns it: metadata filled in."""
+    metadata = dict(r.inputs.get("metadata") or {})
+    metadata.setdefault("name", f"{r.name}-{r.hex(8)}")
+    metadata.update(
+        {
+            "uid": r.uuid(),
+            "resourceVersion": str(int(r.hex(6), 16)),
+            "creationTimestamp": "2026-01-01T00:00:00Z",
+        }
+    )
+    namespace = metadata.get("namespace")
+    object_id = f"{namespace}/{metadata['name']}" if namespace else str(metadata["name"])
+    return {"id": object_id, "metadata": metadata}
+
+
+def _helm_release(r: MockResource) -> dict[str, Any]:
+    name, namespace = r.inputs.get("name", r.name), r.inputs.get("namespace", "default")
+    return {
+        "id": f"{namespace}/{name}",
+        "status": {
+            "name": name,
+            "namespace": namespace,
+            "chart": r.inputs.get("chart", ""),
+            "version": r.inputs.get("version", ""),
+            "revision": 1,
+            "status": "deployed",
+        },
+    }
+
+
 COMPUTED: dict[str, Callable[[MockResource], dict[str, Any]]] = {
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
+    "aws:eks/addon:Addon": _eks_addon,
+    "aws:eks/accessEntry:AccessEntry": _access_entry,
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": _access_policy_association,
+    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
+    "kubernetes:helm.sh/v3:Release": _helm_release,
     "random:index/randomPassword:RandomPassword": _random_password,
     "aws:ec2/vpc:Vpc": _vpc,
     "aws:ec2/subnet:Subnet": _subnet,
@@ -538,6 +666,12 @@ COMPUTED: dict[str, Callable[[MockResource], dict[str, Any]]] = {
 }
 
 
+def _computer(type_token: str) -> Callable[[MockResource], dict[str, Any]]:
+    if type_token in COMPUTED:
+        return COMPUTED[type_token]
+    return _kubernetes if type_token.startswith("kubernetes:") else _generic
+
+
 def _generic(r: MockResource) -> dict[str, Any]:
     """Fallback for types without a specific entry: an id and an ARN of the right service."""
     service = r.type.split(":")[1].split("/")[0]
@@ -574,7 +708,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if self.preview:
             return "", inputs
         resource = MockResource(args.typ, args.name, inputs, region, self._lookup)
-        computed = COMPUTED.get(args.typ, _generic)(resource)
+        computed = _computer(args.typ)(resource)
         resource_id = str(computed.pop("id"))
         state = {**inputs, **computed}
         self.states[resource_id] = state

@@ -58,9 +58,20 @@ def by_name(resources: list[PlannedResource]) -> dict[str, PlannedResource]:
     return {resource.name: resource for resource in resources}
 
 
+#: The one key every stack file must add to the defaults: who administers the cluster.
+ADMIN_ENTRY = {
+    "principalArn": "arn:aws:iam::123456789012:role/platform-admin",
+    "accessPolicy": "cluster-admin",
+}
+
+
 def minimal_values(environment: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """The smallest valid configuration (full keys) of an environment, with overrides."""
-    values: dict[str, Any] = {"aws:region": "us-east-1", "genericcorp:environment": environment}
+    values: dict[str, Any] = {
+        "aws:region": "us-east-1",
+        "genericcorp:environment": environment,
+        "genericcorp:cluster": {"accessEntries": [ADMIN_ENTRY]},
+    }
     if environment == "prod":
         values["genericcorp:alerts"] = {"emails": ["oncall@genericcorp.com"]}
     values.update(overrides or {})

@@ -13,9 +13,32 @@ from infra.config.guardrails import PROD_GUARDRAILS
 from infractl.engine import RecordingMonitor, run_program, run_stack
 from infractl.mocks import PlatformMocks
 from infractl.stackfile import StackFileError, read_stack_file
-from tests.conftest import minimal_values
+from tests.conftest import ADMIN_ENTRY, minimal_values
 
 NETWORK = "genericcorp:network"
+CLUSTER = "genericcorp:cluster"
+PLATFORM = "genericcorp:platform"
+
+
+def node_group(**changes: Any) -> dict[str, Any]:
+    """A valid node group with some fields changed."""
+    group = {
+        "name": "general",
+        "instanceTypes": ["m7g.large"],
+        "capacityType": "ON_DEMAND",
+        "minSize": 3,
+        "desiredSize": 3,
+        "maxSize": 6,
+        "diskSizeGib": 50,
+        "labels": {},
+        "taints": [],
+    }
+    return group | changes
+
+
+def cluster(**changes: Any) -> dict[str, dict[str, Any]]:
+    """A cluster override that keeps the admin entry every stack needs."""
+    return {CLUSTER: {"accessEntries": [ADMIN_ENTRY], **changes}}
 
 
 def rejected(environment: str, overrides: dict[str, Any], stack: str | None = None) -> ConfigError:
@@ -315,6 +338,18 @@ GUARDRAIL_VIOLATIONS: dict[str, dict[str, Any]] = {
     "genericcorp:cache.authToken": {"genericcorp:cache": {"authToken": False}},
     "genericcorp:cache.snapshotRetentionDays": {"genericcorp:cache": {"snapshotRetentionDays": 1}},
     "genericcorp:cache.finalSnapshot": {"genericcorp:cache": {"finalSnapshot": False}},
+    "genericcorp:cluster.nodeGroups[].capacityType": cluster(
+        nodeGroups=[node_group(), node_group(name="batch", capacityType="SPOT")]
+    ),
+    "genericcorp:cluster.nodeGroups[].minSize": cluster(
+        nodeGroups=[node_group(minSize=1, desiredSize=1)]
+    ),
+    "genericcorp:cluster.logRetentionDays": cluster(logRetentionDays=90),
+    "genericcorp:platform.prometheus.replicas": {PLATFORM: {"prometheus": {"replicas": 1}}},
+    "genericcorp:platform.alertmanager.replicas": {PLATFORM: {"alertmanager": {"replicas": 1}}},
+    "genericcorp:platform.grafana.persistenceEnabled": {
+        PLATFORM: {"grafana": {"persistenceEnabled": False}}
+    },
 }
 
 

@@ -10,7 +10,7 @@ import pytest
 from infra.config import ConfigError, parse_stack_config
 from infra.config.reference import render_reference
 from infractl.cost_report import from_outputs, render_figures, replace_figures
-from tests.conftest import STACKS, plan_for
+from tests.conftest import ADMIN_ENTRY, STACKS, plan_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +43,7 @@ def test_readme_error_example_is_what_the_loader_prints() -> None:
         "genericcorp:environment": "prod",
         "genericcorp:alerts": {"emails": ["oncall@genericcorp.com"]},
         "genericcorp:network": {"azCount": "3", "natStratgy": "single"},
+        "genericcorp:cluster": {"accessEntries": [ADMIN_ENTRY]},
     }
     with pytest.raises(ConfigError) as caught:
         parse_stack_config("prod", values)

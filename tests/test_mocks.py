@@ -114,3 +114,22 @@ def test_an_unknown_existing_zone_fails_loudly() -> None:
 
     with pytest.raises(OfflinePlanError, match="no hosted zone with id Z0NOSUCHZONE"):
         run_stack("dev", program=program)
+
+
+def test_eks_resources_get_aws_shaped_attributes(dev_plan: Plan) -> None:
+    cluster = dev_plan.one("aws:eks/cluster:Cluster")
+    assert re.match(
+        r"^https://[0-9A-F]{32}\.gr7\.us-east-1\.eks\.amazonaws\.com$", cluster.outputs["endpoint"]
+    )
+    issuer = cluster.outputs["identities"][0]["oidcs"][0]["issuer"]
+    assert re.match(r"^https://oidc\.eks\.us-east-1\.amazonaws\.com/id/[0-9A-F]{32}$", issuer)
+    node_group = dev_plan.one("aws:eks/nodeGroup:NodeGroup")
+    assert node_group.outputs["arn"].startswith(
+        "arn:aws:eks:us-east-1:123456789012:nodegroup/genericcorp-dev-eks/genericcorp-dev-general/"
+    )
+    namespace = dev_plan.named("tenants-acme-ns")
+    assert namespace.id == "tenant-acme"
+    assert namespace.outputs["id"] == namespace.inputs["metadata"]["name"]
+    release = dev_plan.named("platform-metrics-server")
+    assert release.id == "kube-system/metrics-server"
+    assert release.outputs["status"]["status"] == "deployed"

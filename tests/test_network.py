@@ -191,7 +191,7 @@ def test_flow_logs_record_all_traffic_to_an_encrypted_log_group(plan: Plan) -> N
 
 
 def test_flow_log_waits_for_its_role_to_be_allowed_to_write(plan: Plan) -> None:
-    write_access = plan.one("aws:iam/rolePolicy:RolePolicy")
+    write_access = plan.named("network-flow-logs-write")
     assert write_access.urn in plan.one("aws:ec2/flowLog:FlowLog").dependencies
 
 

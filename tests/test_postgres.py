@@ -68,9 +68,14 @@ def test_security_group_has_no_inline_rules_and_is_the_only_one(plan: Plan) -> N
     assert not group.inputs.get("egress")
 
 
-def test_without_clients_nothing_may_connect(plan: Plan) -> None:
+def test_only_the_cluster_s_nodes_and_pods_may_connect_on_the_database_port(plan: Plan) -> None:
     database_sg = plan.outputs["database"]["securityGroupId"]
-    assert [r for r in plan.of_type(INGRESS) if r.inputs["securityGroupId"] == database_sg] == []
+    rules = [r for r in plan.of_type(INGRESS) if r.inputs["securityGroupId"] == database_sg]
+    assert [
+        (r.inputs["referencedSecurityGroupId"], r.inputs["fromPort"], r.inputs["toPort"])
+        for r in rules
+    ] == [(plan.outputs["cluster"]["securityGroupId"], 5433, 5433)]
+    assert not any(r.inputs.get("cidrIpv4") or r.inputs.get("cidrIpv6") for r in rules)
 
 
 # --- engine and parameters -------------------------------------------------------------------

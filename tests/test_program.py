@@ -13,7 +13,7 @@ from infra.config import loader
 from infractl.engine import run_stack
 from infractl.plan import Plan
 from infractl.stackfile import read_stack_file
-from tests.conftest import STACKS, plan_for
+from tests.conftest import STACKS, plan_for, plan_with
 
 KEY = "aws:kms/key:Key"
 
@@ -33,7 +33,8 @@ def test_outputs_point_at_the_declared_resources(plan: Plan) -> None:
 
 
 def test_no_output_is_secret_or_unknown(plan: Plan) -> None:
-    text = json.dumps(plan.outputs)
+    # The kubeconfig is secret by design (tests/test_eks_cluster.py); nothing else may be.
+    text = json.dumps({k: v for k, v in plan.outputs.items() if k != "kubeconfig"})
     assert "[secret]" not in text
     assert "[unknown]" not in text
 
@@ -41,7 +42,7 @@ def test_no_output_is_secret_or_unknown(plan: Plan) -> None:
 def test_every_kms_key_rotates_and_has_the_environment_deletion_window(plan: Plan) -> None:
     keys = plan.of_type(KEY)
     # Prod adds the DNSSEC signing key: asymmetric, which AWS cannot rotate automatically.
-    assert len(keys) == {"dev": 5, "prod": 6}[plan.stack]
+    assert len(keys) == {"dev": 7, "prod": 8}[plan.stack]
     for key in keys:
         assert key.inputs["deletionWindowInDays"] == {"dev": 7, "prod": 30}[plan.stack]
         if key.inputs["customerMasterKeySpec"] != "SYMMETRIC_DEFAULT":
@@ -58,9 +59,15 @@ def test_every_kms_key_rotates_and_has_the_environment_deletion_window(plan: Pla
 
 def test_every_key_has_an_alias_under_the_stack(plan: Plan) -> None:
     aliases = {a.inputs["name"] for a in plan.of_type("aws:kms/alias:Alias")}
-    purposes = {"alerts", "flow-logs", "cdn-assets", "postgres", "redis"} | (
-        {"dnssec"} if plan.stack == "prod" else set()
-    )
+    purposes = {
+        "alerts",
+        "flow-logs",
+        "cdn-assets",
+        "postgres",
+        "redis",
+        "eks-secrets",
+        "eks-logs",
+    } | ({"dnssec"} if plan.stack == "prod" else set())
     assert aliases == {f"alias/genericcorp/{plan.stack}/{p}" for p in purposes}
 
 
@@ -111,3 +118,15 @@ def test_config_arrives_from_the_cli_environment(monkeypatch: pytest.MonkeyPatch
     assert str(config.network.cidr) == "10.20.0.0/16"
     assert config.is_secret("genericcorp:alerts")
     assert not config.is_secret("genericcorp:network")
+
+
+def test_an_offline_run_restores_the_sdk_and_the_garbage_collector() -> None:
+    import gc  # noqa: PLC0415 - only this test needs it
+
+    from pulumi.runtime import resource as runtime_resource  # noqa: PLC0415
+
+    capture = runtime_resource._get_stack_trace  # pyright: ignore[reportPrivateUsage]
+    assert gc.isenabled()
+    plan_with("dev", {})
+    assert runtime_resource._get_stack_trace is capture  # pyright: ignore[reportPrivateUsage]
+    assert gc.isenabled()

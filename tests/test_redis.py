@@ -60,12 +60,16 @@ def test_group_uses_its_own_subnet_group_over_the_isolated_subnets(plan: Plan) -
     assert group(plan).inputs["subnetGroupName"] != "default"
 
 
-def test_security_group_has_no_inline_rules_and_no_client_yet(plan: Plan) -> None:
+def test_security_group_admits_only_the_cluster_on_the_cache_port(plan: Plan) -> None:
     sg = plan.named("cache-sg", "aws:ec2/securityGroup:SecurityGroup")
     assert group(plan).inputs["securityGroupIds"] == [sg.id]
     assert not sg.inputs.get("ingress")
     assert not sg.inputs.get("egress")
-    assert [r for r in plan.of_type(INGRESS) if r.inputs["securityGroupId"] == sg.id] == []
+    rules = [r for r in plan.of_type(INGRESS) if r.inputs["securityGroupId"] == sg.id]
+    assert [
+        (r.inputs["referencedSecurityGroupId"], r.inputs["fromPort"], r.inputs["toPort"])
+        for r in rules
+    ] == [(plan.outputs["cluster"]["securityGroupId"], 6379, 6379)]
 
 
 # --- engine ----------------------------------------------------------------------------------
@@ -110,7 +114,7 @@ def test_data_is_encrypted_at_rest_with_the_components_key_and_in_transit(plan: 
 
 
 def test_auth_token_is_generated_long_and_from_characters_elasticache_accepts(plan: Plan) -> None:
-    password = plan.one(PASSWORD)
+    password = plan.named("cache-auth-token", PASSWORD)
     assert password.inputs["length"] == AUTH_TOKEN_LENGTH == 64
     assert password.inputs["special"] is True
     assert password.inputs["overrideSpecial"] == AUTH_TOKEN_SPECIAL
@@ -130,7 +134,7 @@ def test_auth_token_is_secret_wherever_it_goes(plan: Plan) -> None:
     assert version.raw_inputs["secretString"] == token
     assert version.inputs["secretString"] == "[secret]"
     assert "secretString" in version.secret_inputs
-    assert plan.one(PASSWORD).outputs["result"] == "[secret]"
+    assert plan.named("cache-auth-token", PASSWORD).outputs["result"] == "[secret]"
     assert token not in str(plan.raw_outputs)
     assert token not in str([r.to_json() for r in plan.resources])
 
@@ -151,7 +155,7 @@ def test_dev_may_turn_auth_and_tls_off_together() -> None:
     assert "transitEncryptionMode" not in inputs
     assert inputs["transitEncryptionEnabled"] is False
     assert inputs["atRestEncryptionEnabled"] is True
-    assert plan.of_type(PASSWORD) == []
+    assert [p.name for p in plan.of_type(PASSWORD)] == ["platform-grafana-admin-password"]
     assert plan.of_type(SECRET) == []
     assert plan.outputs["cache"]["authTokenSecretArn"] is None
 

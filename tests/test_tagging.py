@@ -20,6 +20,10 @@ COMPONENT_TAGS = {
     "genericcorp:edge:Cdn": "cdn",
     "genericcorp:data:PostgresDatabase": "database",
     "genericcorp:data:RedisCache": "cache",
+    "genericcorp:compute:EksCluster": "compute",
+    "genericcorp:compute:NodeGroup": "compute",
+    "genericcorp:compute:EksAddons": "compute",
+    "genericcorp:platform:KubernetesPlatform": "platform",
 }
 PROVIDER = "pulumi:providers:aws"
 #: The program's two providers: the stack's region, and us-east-1 for what AWS keeps only there.
@@ -59,11 +63,16 @@ def test_component_tag_names_the_owning_component(plan: Plan) -> None:
         assert resource.tags["Component"] == COMPONENT_TAGS[top.type], resource.urn
 
 
-def test_every_aws_resource_uses_an_explicit_provider(plan: Plan) -> None:
-    providers = {provider.urn for provider in plan.of_type(PROVIDER)}
+def test_every_aws_and_kubernetes_resource_uses_an_explicit_provider(plan: Plan) -> None:
+    providers = {
+        package: {p.urn for p in plan.of_type(f"pulumi:providers:{package}")}
+        for package in ("aws", "kubernetes")
+    }
     for resource in plan.cloud_resources:
-        if resource.type.startswith("aws:"):
-            assert resource.provider in providers, resource.urn
+        package = resource.type.split(":", 1)[0]
+        if package == "random":
+            continue  # no ambient target: its default provider is safe
+        assert resource.provider in providers[package], resource.urn
 
 
 def test_extra_tags_from_config_reach_every_resource() -> None:

@@ -21,7 +21,6 @@ from moto.eks.models import eks_backends  # pyright: ignore[reportMissingTypeStu
 from typer.testing import CliRunner
 
 from infractl import verify as verify_module
-from tests.conftest import plan_for
 from infractl.cli import app
 from infractl.verify import (
     Check,
@@ -33,6 +32,7 @@ from infractl.verify import (
     parse_outputs,
     verify,
 )
+from tests.conftest import plan_for
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -725,6 +725,6 @@ def test_the_program_s_own_outputs_are_what_verify_reads(stack: str) -> None:
     # The contract between the program's exports and the verifier, checked on a real plan: a
     # renamed or retyped output fails here, not on the first post-deploy run.
     plan = plan_for(stack)
-    parsed = parse_outputs(json.dumps(plan.raw_outputs), f"{stack} plan", skip=["cluster"])
+    parsed = parse_outputs(json.dumps(plan.raw_outputs), f"{stack} plan")
     assert parsed.environment == stack
-    assert set(parsed.sections) == {"database", "cache", "cdn", "dns"}
+    assert set(parsed.sections) == {"cluster", "database", "cache", "cdn", "dns"}

@@ -80,6 +80,16 @@ _CACHE = {
     },
 }
 
+# Managed add-on versions built for Kubernetes 1.35 (aws eks describe-addon-versions
+# --kubernetes-version 1.35). kube-proxy must carry the cluster's minor version.
+_ADDONS_1_35 = {
+    "vpcCni": "v1.20.4-eksbuild.2",
+    "coredns": "v1.12.4-eksbuild.1",
+    "kubeProxy": "v1.35.0-eksbuild.2",
+    "awsEbsCsiDriver": "v1.53.0-eksbuild.1",
+    "eksPodIdentityAgent": "v1.3.10-eksbuild.1",
+}
+
 ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, Any]] = {
     Environment.DEV: {
         f"{PROJECT}:tagging": {"costCenter": "platform-engineering", "extraTags": {}},
@@ -189,6 +199,43 @@ ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, Any]] = {
             "slowLogRetentionDays": 30,
             "finalSnapshot": False,
         },
+        f"{PROJECT}:cluster": {
+            "version": "1.35",
+            # Private endpoint only: pulumi and kubectl run from inside the VPC unless a stack
+            # file lists its operators' CIDRs.
+            "endpointPublicAccess": False,
+            "publicAccessCidrs": [],
+            # No default admin: the stack file names the account's own roles.
+            "accessEntries": [],
+            "logRetentionDays": 30,
+            "nodeGroups": [
+                {
+                    "name": "general",
+                    # Graviton burstable: 2 vCPU / 4 GiB for $0.0336 an hour, the cheapest size
+                    # that holds the monitoring stack and a few tenants. ON_DEMAND, not SPOT: the
+                    # saving is about $30 a month, and a reclaimed node restarts Prometheus and
+                    # moves its zonal volume's pod, which costs developers more time than that.
+                    "instanceTypes": ["t4g.medium"],
+                    "capacityType": "ON_DEMAND",
+                    "minSize": 2,
+                    "desiredSize": 2,
+                    "maxSize": 4,
+                    "diskSizeGib": 30,
+                    "labels": {"genericcorp.com/workload": "general"},
+                    "taints": [],
+                }
+            ],
+            "addons": _ADDONS_1_35,
+        },
+        f"{PROJECT}:platform": {
+            # A week of metrics on one replica is enough to debug dev; Grafana dashboards live
+            # in code, so losing its state on restart costs nothing.
+            "prometheus": {"retentionDays": 7, "storageGib": 20, "replicas": 1},
+            "grafana": {"persistenceEnabled": False, "storageGib": 5},
+            "alertmanager": {"replicas": 1, "storageGib": 2},
+        },
+        # Dev tenants are listed in Pulumi.dev.yaml.
+        f"{PROJECT}:tenants": [],
     },
     Environment.PROD: {
         f"{PROJECT}:tagging": {"costCenter": "platform-engineering", "extraTags": {}},
@@ -335,5 +382,39 @@ ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, Any]] = {
             "slowLogRetentionDays": 90,
             "finalSnapshot": True,
         },
+        f"{PROJECT}:cluster": {
+            "version": "1.35",
+            "endpointPublicAccess": False,
+            "publicAccessCidrs": [],
+            "accessEntries": [],
+            # Control-plane audit logs are kept a year, like the network's.
+            "logRetentionDays": 365,
+            "nodeGroups": [
+                {
+                    "name": "general",
+                    # Graviton general purpose (2 vCPU / 8 GiB, $0.0816 an hour): no CPU credits
+                    # to run out of under sustained load. One node per AZ at least; the
+                    # autoscaler adds up to three per AZ.
+                    "instanceTypes": ["m7g.large"],
+                    "capacityType": "ON_DEMAND",
+                    "minSize": 3,
+                    "desiredSize": 3,
+                    "maxSize": 9,
+                    "diskSizeGib": 50,
+                    "labels": {"genericcorp.com/workload": "general"},
+                    "taints": [],
+                }
+            ],
+            "addons": _ADDONS_1_35,
+        },
+        f"{PROJECT}:platform": {
+            # Two Prometheus and Alertmanager replicas survive a node or AZ loss; 30 days of
+            # metrics cover a monthly review.
+            "prometheus": {"retentionDays": 30, "storageGib": 100, "replicas": 2},
+            "grafana": {"persistenceEnabled": True, "storageGib": 10},
+            "alertmanager": {"replicas": 2, "storageGib": 5},
+        },
+        # Customers are added by onboarding through the stack file; prod holds no demo tenant.
+        f"{PROJECT}:tenants": [],
     },
 }

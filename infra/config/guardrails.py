@@ -13,6 +13,7 @@ from typing import Any
 
 from components.base import Environment
 from components.network import NatStrategy
+from components.node_group import CapacityType
 from components.postgres import DEFAULT_PORT as DEFAULT_POSTGRES_PORT
 from infra.config.errors import ConfigProblem
 from infra.config.stack import PROJECT, StackConfig
@@ -197,6 +198,50 @@ PROD_GUARDRAILS: tuple[Guardrail, ...] = (
         allowed="true",
         reason="budget warnings must reach the on-call addresses of the alerts topic",
         value=lambda c: c.budget.notify_alerts_topic,
+        accepts=lambda v: v is True,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:cluster.nodeGroups[].capacityType",
+        allowed='capacityType "ON_DEMAND" for every node group',
+        reason="spot capacity is reclaimed at two minutes' notice, all at once when a pool runs "
+        "dry, which the 99.9% uptime target cannot absorb",
+        value=lambda c: [str(g.capacity_type) for g in c.cluster.node_groups],
+        accepts=lambda v: all(t == CapacityType.ON_DEMAND for t in v),
+    ),
+    Guardrail(
+        path=f"{PROJECT}:cluster.nodeGroups[].minSize",
+        allowed="a node group with minSize 2 or more",
+        reason="with a single node, a node or AZ failure stops every service until a new node "
+        "boots",
+        value=lambda c: [g.min_size for g in c.cluster.node_groups],
+        accepts=lambda v: max(v, default=0) >= 2,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:cluster.logRetentionDays",
+        allowed="365 or more",
+        reason="control-plane audit logs are kept for at least a year",
+        value=lambda c: c.cluster.log_retention_days,
+        accepts=lambda v: v >= 365,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:platform.prometheus.replicas",
+        allowed="2 or more",
+        reason="monitoring must survive the loss of the node or AZ it runs in",
+        value=lambda c: c.platform.prometheus.replicas,
+        accepts=lambda v: v >= 2,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:platform.alertmanager.replicas",
+        allowed="2 or more",
+        reason="alerts must still be sent when one node or AZ is lost",
+        value=lambda c: c.platform.alertmanager.replicas,
+        accepts=lambda v: v >= 2,
+    ),
+    Guardrail(
+        path=f"{PROJECT}:platform.grafana.persistenceEnabled",
+        allowed="true",
+        reason="Grafana's users, API keys and alert silences must survive a pod restart",
+        value=lambda c: c.platform.grafana.persistence_enabled,
         accepts=lambda v: v is True,
     ),
 )

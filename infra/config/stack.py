@@ -21,10 +21,13 @@ from components.budget import BudgetSettings
 from components.cdn import CdnSettings
 from components.cost import CostModelSettings, UsageSettings
 from components.dns_zone import DnsSettings
+from components.eks_cluster import ClusterSettings
 from components.kms_key import KmsSettings
+from components.kubernetes_platform import PlatformSettings
 from components.network import NetworkSettings
 from components.postgres import PostgresSettings
 from components.redis import RedisSettings
+from components.tenants import TenantList
 from components.uptime import UptimeSettings
 
 #: The Pulumi project name, which is also the namespace of the project's config keys.
@@ -116,6 +119,15 @@ class StackConfig(BaseModel):
     uptime: UptimeSettings = Field(alias=f"{PROJECT}:uptime")
     database: PostgresSettings = Field(alias=f"{PROJECT}:database")
     cache: RedisSettings = Field(alias=f"{PROJECT}:cache")
+    cluster: ClusterSettings = Field(alias=f"{PROJECT}:cluster")
+    platform: PlatformSettings = Field(alias=f"{PROJECT}:platform")
+    tenants: TenantList = Field(
+        alias=f"{PROJECT}:tenants",
+        description=(
+            "Customers, each a list item {name, tier}: an isolated namespace sized by its tier "
+            "(starter, standard or enterprise; see docs/architecture.md for the quotas)."
+        ),
+    )
 
     _stack: str = PrivateAttr(default="")
     _secret_keys: frozenset[str] = PrivateAttr(default_factory=frozenset)

@@ -1,0 +1,572 @@
+"""EksCluster: the EKS control plane the platform's services run on.
+
+Creates:
+- a ``KmsKey`` that encrypts Kubernetes secrets (envelope encryption, FSBP EKS.3), and a second
+  one for the control-plane log group (CloudWatch Logs may use only the key of its purpose);
+- ``aws.cloudwatch.LogGroup`` ``/aws/eks/<cluster>/cluster`` with a retention period, declared
+  before the cluster: EKS would otherwise create it itself, without retention or encryption;
+- the cluster role (``AmazonEKSClusterPolicy``) and an inline grant on the secrets key only;
+- ``aws.eks.Cluster``: a Kubernetes version from ``KUBERNETES_VERSIONS`` with the upgrade policy
+  ``STANDARD`` (never billed for extended support), every control-plane log type (FSBP EKS.8),
+  private endpoint on, public endpoint off or limited to configured CIDRs (FSBP EKS.1),
+  authentication mode ``API`` without permanent admin rights for whoever created it;
+- one ``aws.eks.AccessEntry`` and ``aws.eks.AccessPolicyAssociation`` per configured admin;
+- ``aws.iam.OpenIdConnectProvider`` for the cluster's issuer, so that service accounts assume
+  IAM roles (IRSA) instead of borrowing the node role (see ``service_account_role``);
+- CloudWatch alarms on the control-plane metrics EKS publishes for free: pods the scheduler
+  cannot place (the node groups are out of capacity) and API server 5XX responses.
+
+The cluster security group EKS creates is what managed nodes (whose launch template names no
+security group) and their pods use; the data tier admits it (``cluster_security_group_id``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any, Self
+
+import pulumi
+import pulumi_aws as aws
+from pydantic import Field, field_validator, model_validator
+
+from components.base import (
+    PlatformComponent,
+    SettingsModel,
+    StackContext,
+    policy_document,
+    static_policy_document,
+)
+from components.eks_addons import AddonVersions
+from components.kms_key import KmsKey, KmsSettings, service_statement
+from components.network import LogRetentionDays
+from components.node_group import NodeGroupSettings
+
+
+@dataclass(frozen=True)
+class VersionSupport:
+    released: date
+    """Day Amazon EKS made the minor version available."""
+    end_of_standard_support: date
+    """Last day of standard support; extended support costs six times as much per hour."""
+
+
+#: Kubernetes minor versions the program accepts: those in EKS standard support on 2026-11-25
+#: (EKS gives 14 months of standard support per minor). 1.34 leaves standard support on
+#: 2026-12-02 and is listed only so that clusters still on it can be upgraded; new clusters get
+#: 1.35. To update: add each new minor with the dates from the EKS "Kubernetes version
+#: lifecycle" page, drop versions past end of standard support, add the add-on and
+#: cluster-autoscaler versions for the new minor (defaults.py, kubernetes_platform.py), then
+#: ``make docs snapshots``. ``tests/test_eks_cluster.py`` fails while a listed version is out of
+#: standard support on the review date below.
+KUBERNETES_VERSIONS: dict[str, VersionSupport] = {
+    "1.34": VersionSupport(date(2025, 10, 2), date(2026, 12, 2)),
+    "1.35": VersionSupport(date(2026, 1, 27), date(2027, 3, 27)),
+}
+VERSIONS_REVIEWED_ON = date(2026, 11, 25)
+
+#: Every control-plane log type EKS can send to CloudWatch Logs.
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+
+
+class AccessPolicy(StrEnum):
+    """EKS access policies an admin access entry may get, cluster-wide."""
+
+    CLUSTER_ADMIN = "cluster-admin"
+    ADMIN = "admin"
+    EDIT = "edit"
+    VIEW = "view"
+
+    @property
+    def arn(self) -> str:
+        name = {
+            AccessPolicy.CLUSTER_ADMIN: "AmazonEKSClusterAdminPolicy",
+            AccessPolicy.ADMIN: "AmazonEKSAdminPolicy",
+            AccessPolicy.EDIT: "AmazonEKSEditPolicy",
+            AccessPolicy.VIEW: "AmazonEKSViewPolicy",
+        }[self]
+        return f"arn:aws:eks::aws:cluster-access-policy/{name}"
+
+
+_PRINCIPAL_ARN = re.compile(r"^arn:aws:iam::\d{12}:(role|user)/[\w+=,.@/-]{1,512}$")
+
+
+class AccessEntrySettings(SettingsModel):
+    """An IAM principal that may use the Kubernetes API, and how much it may do."""
+
+    principal_arn: str = Field(
+        description=(
+            "ARN of an IAM role or user, e.g. arn:aws:iam::123456789012:role/platform-admin "
+            "(not an assumed-role session ARN)."
+        ),
+    )
+    access_policy: AccessPolicy = Field(
+        description="EKS access policy granted cluster-wide: cluster-admin, admin, edit or view.",
+    )
+
+    @field_validator("principal_arn")
+    @classmethod
+    def _iam_principal(cls, arn: str) -> str:
+        if not _PRINCIPAL_ARN.match(arn):
+            raise ValueError(
+                "must be an IAM role or user ARN such as "
+                "arn:aws:iam::123456789012:role/platform-admin (EKS access entries take no "
+                "groups, assumed-role sessions or service principals)"
+            )
+        return arn
+
+
+class ClusterSettings(SettingsModel):
+    """The EKS cluster, its node groups and its managed add-ons."""
+
+    version: str = Field(
+        description=(
+            "Kubernetes minor version; one of "
+            + ", ".join(KUBERNETES_VERSIONS)
+            + " (in EKS standard support)."
+        ),
+    )
+    endpoint_public_access: bool = Field(
+        description=(
+            "Expose the API endpoint to the internet for the CIDRs in publicAccessCidrs. The "
+            "private endpoint is always on; without public access, pulumi and kubectl must run "
+            "inside the VPC (or a network peered with it)."
+        ),
+    )
+    public_access_cidrs: list[str] = Field(
+        description="CIDRs allowed to reach the public endpoint; never 0.0.0.0/0.",
+    )
+    access_entries: list[AccessEntrySettings] = Field(
+        description=(
+            "IAM roles or users given Kubernetes API access. Whoever runs pulumi needs one: "
+            "the creator gets no permanent admin rights."
+        ),
+    )
+    log_retention_days: LogRetentionDays = Field(
+        description="Days CloudWatch Logs keeps control-plane logs (audit trail).",
+    )
+    node_groups: list[NodeGroupSettings] = Field(
+        min_length=1, description="Managed node groups (at least one)."
+    )
+    addons: AddonVersions = Field(description="Versions of the managed EKS add-ons.")
+
+    @field_validator("version")
+    @classmethod
+    def _supported(cls, version: str) -> str:
+        if version not in KUBERNETES_VERSIONS:
+            raise ValueError(
+                f"Kubernetes {version} is not in EKS standard support; allowed: "
+                + ", ".join(KUBERNETES_VERSIONS)
+            )
+        return version
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _cidrs(cls, cidrs: list[str]) -> list[str]:
+        for cidr in cidrs:
+            try:
+                network = ipaddress.IPv4Network(cidr)
+            except ValueError as error:
+                raise ValueError(f"{cidr!r} is not an IPv4 CIDR ({error})") from None
+            if network.prefixlen == 0:
+                raise ValueError(
+                    "0.0.0.0/0 opens the Kubernetes API to the whole internet (FSBP EKS.1); "
+                    "list the operators' and CI's egress CIDRs instead"
+                )
+        if len(set(cidrs)) != len(cidrs):
+            raise ValueError("each CIDR may appear once")
+        return cidrs
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.endpoint_public_access and not self.public_access_cidrs:
+            raise ValueError(
+                "endpointPublicAccess is true but publicAccessCidrs is empty: EKS would open the "
+                "endpoint to 0.0.0.0/0; list the CIDRs that may reach it"
+            )
+        if not self.endpoint_public_access and self.public_access_cidrs:
+            raise ValueError(
+                "publicAccessCidrs is set but endpointPublicAccess is false: the CIDRs would be "
+                "ignored; remove them or turn public access on"
+            )
+        names = [group.name for group in self.node_groups]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"node group names must be unique; repeated: {', '.join(repeated)}")
+        if not any(e.access_policy is AccessPolicy.CLUSTER_ADMIN for e in self.access_entries):
+            raise ValueError(
+                "accessEntries needs a cluster-admin entry for the role that runs pulumi: the "
+                "cluster grants its creator nothing, and the program installs Kubernetes objects"
+            )
+        principals = [entry.principal_arn for entry in self.access_entries]
+        repeated = sorted({p for p in principals if principals.count(p) > 1})
+        if repeated:
+            raise ValueError(f"each principal may have one access entry; repeated: {repeated}")
+        kube_proxy_minor = ".".join(self.addons.kube_proxy.lstrip("v").split(".")[:2])
+        if kube_proxy_minor != self.version:
+            raise ValueError(
+                f"addons.kubeProxy {self.addons.kube_proxy} is for Kubernetes "
+                f"{kube_proxy_minor}, the cluster runs {self.version}: kube-proxy must match "
+                "the cluster's minor version"
+            )
+        return self
+
+
+class EksCluster(PlatformComponent):
+    """An encrypted, audited, private EKS control plane with IRSA."""
+
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    version: pulumi.Output[str]
+    certificate_authority: pulumi.Output[str]
+    cluster_security_group_id: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer: pulumi.Output[str]
+    """Issuer host and path without ``https://``, as IAM condition keys spell it."""
+    kubeconfig: pulumi.Output[str]
+    """A kubeconfig (JSON) whose user gets a token from ``aws eks get-token``; secret."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: ClusterSettings,
+        *,
+        private_subnet_ids: pulumi.Input[Sequence[str]],
+        kms: KmsSettings,
+        alarm_topic_arn: pulumi.Input[str],
+        context: StackContext,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            "genericcorp:compute:EksCluster",
+            name,
+            context=context,
+            component_tag="compute",
+            opts=opts,
+        )
+        self.settings = settings
+        cluster_name = context.physical_name("eks")
+        log_group_name = f"/aws/eks/{cluster_name}/cluster"
+
+        secrets_key = KmsKey.owned_by(
+            self,
+            f"{name}-secrets-key",
+            purpose="eks-secrets",
+            description="encrypts Kubernetes secrets of the EKS cluster",
+            settings=kms,
+        )
+        logs_key = KmsKey.owned_by(
+            self,
+            f"{name}-logs-key",
+            purpose="eks-logs",
+            description="encrypts the EKS control-plane log group",
+            settings=kms,
+            service_statements=[
+                service_statement(
+                    "CloudWatchLogsEncryptsControlPlaneLogs",
+                    f"logs.{context.region}.amazonaws.com",
+                    condition={
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": context.arn(
+                                "logs", f"log-group:{log_group_name}"
+                            )
+                        }
+                    },
+                )
+            ],
+        )
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane-logs",
+            name=log_group_name,
+            retention_in_days=settings.log_retention_days,
+            kms_key_id=logs_key.arn,
+            tags=self.tags("eks-control-plane-logs"),
+            opts=self.child_opts(),
+        )
+
+        role = aws.iam.Role(
+            f"{name}-role",
+            description="Lets the EKS control plane manage the cluster's AWS resources.",
+            assume_role_policy=static_policy_document(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "eks.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ]
+            ),
+            tags=self.tags("eks-cluster"),
+            opts=self.child_opts(),
+        )
+        cluster_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-role-cluster-policy",
+            role=role.name,
+            policy_arn=f"arn:{context.partition}:iam::aws:policy/AmazonEKSClusterPolicy",
+            opts=self.child_opts(),
+        )
+        secrets_access = aws.iam.RolePolicy(
+            f"{name}-role-secrets-key",
+            role=role.id,
+            policy=policy_document(
+                [
+                    {
+                        "Sid": "EnvelopeEncryptionOfSecrets",
+                        "Effect": "Allow",
+                        "Action": [
+                            "kms:Encrypt",
+                            "kms:Decrypt",
+                            "kms:ListGrants",
+                            "kms:DescribeKey",
+                        ],
+                        "Resource": secrets_key.arn,
+                    }
+                ]
+            ),
+            opts=self.child_opts(),
+        )
+
+        cluster = aws.eks.Cluster(
+            f"{name}-cluster",
+            name=cluster_name,
+            version=settings.version,
+            role_arn=role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=private_subnet_ids,
+                endpoint_private_access=True,
+                endpoint_public_access=settings.endpoint_public_access,
+                public_access_cidrs=settings.public_access_cidrs or None,
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                resources=["secrets"],
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=secrets_key.arn),
+            ),
+            enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API",
+                bootstrap_cluster_creator_admin_permissions=False,
+            ),
+            # The managed add-ons (with IRSA roles) replace EKS's self-managed defaults, which
+            # would otherwise run vpc-cni on the node role's permissions.
+            bootstrap_self_managed_addons=False,
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            deletion_protection=context.is_prod,
+            tags=self.tags("eks"),
+            opts=self.child_opts(
+                protect=context.is_prod,
+                # EKS creates the log group itself (no retention, no key) if it does not exist,
+                # and the role must hold its permissions before the cluster uses them.
+                depends_on=[log_group, cluster_policy, secrets_access],
+            ),
+        )
+
+        self.access: list[pulumi.Resource] = []
+        """Access entries and their policies: Kubernetes calls fail until these exist."""
+        for index, entry in enumerate(settings.access_entries):
+            label = f"{name}-admin-{index}"
+            access_entry = aws.eks.AccessEntry(
+                label,
+                cluster_name=cluster.name,
+                principal_arn=entry.principal_arn,
+                type="STANDARD",
+                tags=self.tags(f"eks-admin-{index}"),
+                opts=self.child_opts(),
+            )
+            association = aws.eks.AccessPolicyAssociation(
+                f"{label}-{entry.access_policy}",
+                cluster_name=cluster.name,
+                principal_arn=access_entry.principal_arn,
+                policy_arn=entry.access_policy.arn,
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                opts=self.child_opts(),
+            )
+            self.access += [access_entry, association]
+
+        issuer_url = cluster.identities.apply(_issuer)
+        oidc = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc",
+            url=issuer_url,
+            client_id_lists=["sts.amazonaws.com"],
+            tags=self.tags("eks-oidc"),
+            opts=self.child_opts(),
+        )
+
+        self._alarms(name, cluster_name, alarm_topic_arn, cluster)
+
+        self.name = cluster.name
+        self.arn = cluster.arn
+        self.endpoint = cluster.endpoint
+        self.version = cluster.version
+        self.certificate_authority = cluster.certificate_authority.apply(lambda ca: ca.data or "")
+        self.cluster_security_group_id = cluster.vpc_config.apply(
+            lambda vpc: vpc.cluster_security_group_id or ""
+        )
+        self.oidc_provider_arn = oidc.arn
+        self.oidc_issuer = issuer_url.apply(lambda url: url.removeprefix("https://"))
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(cluster.name, cluster.endpoint, self.certificate_authority).apply(
+                lambda parts: kubeconfig(parts[0], parts[1], parts[2], context.region)
+            )
+        )
+        self.register_outputs(
+            {
+                "name": self.name,
+                "arn": self.arn,
+                "endpoint": self.endpoint,
+                "clusterSecurityGroupId": self.cluster_security_group_id,
+                "oidcProviderArn": self.oidc_provider_arn,
+            }
+        )
+
+    def service_account_role(
+        self,
+        owner: PlatformComponent,
+        name: str,
+        *,
+        namespace: str,
+        service_account: str,
+        description: str,
+        managed_policy_arns: Sequence[str] = (),
+        inline_policy: pulumi.Input[str] | None = None,
+    ) -> aws.iam.Role:
+        """An IAM role only the named Kubernetes service account of this cluster may assume."""
+        trust = pulumi.Output.all(self.oidc_provider_arn, self.oidc_issuer).apply(
+            lambda parts: static_policy_document(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Federated": parts[0]},
+                        "Action": "sts:AssumeRoleWithWebIdentity",
+                        "Condition": {
+                            "StringEquals": {
+                                f"{parts[1]}:sub": (
+                                    f"system:serviceaccount:{namespace}:{service_account}"
+                                ),
+                                f"{parts[1]}:aud": "sts.amazonaws.com",
+                            }
+                        },
+                    }
+                ]
+            )
+        )
+        role = aws.iam.Role(
+            name,
+            description=description,
+            assume_role_policy=trust,
+            tags=owner.tags(name),
+            opts=owner.child_opts(),
+        )
+        for arn in managed_policy_arns:
+            aws.iam.RolePolicyAttachment(
+                f"{name}-{arn.rsplit('/', 1)[-1]}",
+                role=role.name,
+                policy_arn=arn,
+                opts=owner.child_opts(),
+            )
+        if inline_policy is not None:
+            aws.iam.RolePolicy(
+                f"{name}-policy", role=role.id, policy=inline_policy, opts=owner.child_opts()
+            )
+        return role
+
+    def _alarms(
+        self,
+        name: str,
+        cluster_name: str,
+        alarm_topic_arn: pulumi.Input[str],
+        cluster: aws.eks.Cluster,
+    ) -> None:
+        alarms: list[tuple[str, str, str, float, int]] = [
+            (
+                "unschedulable-pods",
+                "scheduler_pending_pods_UNSCHEDULABLE",
+                "Pods have waited 15 minutes for a node: the node groups are at their maximum "
+                "size or no node fits their requests (raise maxSize or instance size).",
+                0,
+                3,
+            ),
+            (
+                "apiserver-5xx",
+                "apiserver_request_total_5XX",
+                "The Kubernetes API server is answering with 5XX errors.",
+                10,
+                3,
+            ),
+        ]
+        for suffix, metric, description, threshold, periods in alarms:
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{suffix}",
+                alarm_description=description,
+                namespace="AWS/EKS",
+                metric_name=metric,
+                dimensions={"ClusterName": cluster_name},
+                statistic="Maximum" if metric.startswith("scheduler") else "Sum",
+                period=300,
+                evaluation_periods=periods,
+                threshold=threshold,
+                comparison_operator="GreaterThanThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=[alarm_topic_arn],
+                ok_actions=[alarm_topic_arn],
+                tags=self.tags(f"eks-{suffix}"),
+                opts=self.child_opts(depends_on=[cluster]),
+            )
+
+
+def _issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
+    """The OIDC issuer URL of the cluster (empty while unknown)."""
+    oidcs = (identities[0].oidcs or []) if identities else []
+    return (oidcs[0].issuer or "") if oidcs else ""
+
+
+def kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, region: str) -> str:
+    """A kubeconfig (JSON is YAML) whose credentials come from ``aws eks get-token``.
+
+    No token is stored: each use runs the AWS CLI with the caller's own credentials, which need
+    an access entry on the cluster.
+    """
+    user = f"{cluster_name}-aws"
+    document: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": cluster_name,
+                "cluster": {
+                    "server": endpoint,
+                    "certificate-authority-data": certificate_authority,
+                },
+            }
+        ],
+        "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": user}}],
+        "current-context": cluster_name,
+        "users": [
+            {
+                "name": user,
+                "user": {
+                    "exec": {
+                        "apiVersion": "client.authentication.k8s.io/v1beta1",
+                        "command": "aws",
+                        "args": [
+                            "eks",
+                            "get-token",
+                            "--cluster-name",
+                            cluster_name,
+                            "--region",
+                            region,
+                            "--output",
+                            "json",
+                        ],
+                        "interactiveMode": "Never",
+                    }
+                },
+            }
+        ],
+    }
+    return json.dumps(document, sort_keys=True)

@@ -1,0 +1,602 @@
+"""KubernetesPlatform: the cluster-wide workloads every tenant relies on.
+
+Creates, through a Kubernetes provider built from the cluster (its kubeconfig gets a token from
+``aws eks get-token``, so no credential is stored):
+- ``gp3``: the default StorageClass, encrypted EBS gp3 volumes bound in the pod's AZ;
+- the ``monitoring`` namespace and a Secret with the Grafana admin password (pulumi-random,
+  secret in state and outputs; the chart reads it from the Secret, never from its values);
+- Helm releases, at the versions of ``CHARTS`` (the one place chart names, repositories and
+  versions are pinned): metrics-server; cluster-autoscaler (IRSA role that may only resize
+  auto-scaling groups tagged for this cluster); the AWS Load Balancer Controller (IRSA role);
+  kube-prometheus-stack (Prometheus, Grafana, Alertmanager) with persistence, retention and
+  resource requests from ``genericcorp:platform``.
+
+IMDSv2 with a hop limit of 1 keeps pods away from the node's metadata service, so every chart
+that would look up its region or VPC there is given them explicitly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+from pydantic import Field
+
+from components.base import PlatformComponent, SettingsModel, policy_document
+from components.eks_cluster import EksCluster
+
+
+@dataclass(frozen=True)
+class Chart:
+    chart: str
+    repository: str
+    version: str
+
+
+#: Every Helm chart the platform installs. Upgrade here (and run ``make snapshots``); check what
+#: a new version changes with ``helm search repo <chart> --versions`` and its release notes.
+CHARTS: dict[str, Chart] = {
+    "metrics-server": Chart(
+        "metrics-server", "https://kubernetes-sigs.github.io/metrics-server/", "3.13.0"
+    ),
+    "cluster-autoscaler": Chart(
+        "cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "9.50.1"
+    ),
+    "aws-load-balancer-controller": Chart(
+        "aws-load-balancer-controller", "https://aws.github.io/eks-charts", "1.14.0"
+    ),
+    "kube-prometheus-stack": Chart(
+        "kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", "79.5.0"
+    ),
+}
+
+#: cluster-autoscaler releases track Kubernetes minors; run the one built for the cluster's.
+CLUSTER_AUTOSCALER_IMAGES: dict[str, str] = {"1.34": "v1.34.0", "1.35": "v1.35.0"}
+
+MONITORING_NAMESPACE = "monitoring"
+STORAGE_CLASS = "gp3"
+
+
+class PrometheusSettings(SettingsModel):
+    """Prometheus of kube-prometheus-stack."""
+
+    retention_days: int = Field(ge=1, le=365, description="Days of metrics Prometheus keeps.")
+    storage_gib: int = Field(
+        ge=10,
+        le=2000,
+        description="Size of each replica's gp3 volume; Prometheus deletes old data at 85%.",
+    )
+    replicas: int = Field(ge=1, le=3, description="Prometheus replicas (2 for high availability).")
+
+
+class GrafanaSettings(SettingsModel):
+    """Grafana of kube-prometheus-stack."""
+
+    persistence_enabled: bool = Field(
+        description="Keep dashboards and users on a gp3 volume (otherwise lost on restart)."
+    )
+    storage_gib: int = Field(ge=1, le=100, description="Size of Grafana's volume when persisted.")
+
+
+class AlertmanagerSettings(SettingsModel):
+    """Alertmanager of kube-prometheus-stack."""
+
+    replicas: int = Field(ge=1, le=3, description="Alertmanager replicas (they deduplicate).")
+    storage_gib: int = Field(ge=1, le=100, description="Size of each replica's gp3 volume.")
+
+
+class PlatformSettings(SettingsModel):
+    """Cluster-wide Kubernetes workloads: monitoring and its storage."""
+
+    prometheus: PrometheusSettings = Field(description="Prometheus.")
+    grafana: GrafanaSettings = Field(description="Grafana.")
+    alertmanager: AlertmanagerSettings = Field(description="Alertmanager.")
+
+
+def _resources(cpu: str, memory: str, memory_limit: str | None = None) -> dict[str, Any]:
+    """Requests let the scheduler and autoscaler plan; memory limits stop a leak starving a node.
+
+    No CPU limits: throttling a busy Prometheus hurts more than sharing idle cores does.
+    """
+    return {
+        "requests": {"cpu": cpu, "memory": memory},
+        "limits": {"memory": memory_limit or memory},
+    }
+
+
+class KubernetesPlatform(PlatformComponent):
+    """The Kubernetes provider of the cluster and the platform's cluster-wide workloads."""
+
+    provider: k8s.Provider
+    grafana_admin_password: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        settings: PlatformSettings,
+        *,
+        cluster: EksCluster,
+        vpc_id: pulumi.Input[str],
+        depends_on: Sequence[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            "genericcorp:platform:KubernetesPlatform",
+            name,
+            context=cluster.context,
+            component_tag="platform",
+            opts=opts,
+        )
+        context = self.context
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=cluster.kubeconfig,
+            # Field ownership per manager, so operators' kubectl edits show up as conflicts.
+            enable_server_side_apply=True,
+            # The cluster answers 401 to the deployer until its access entry is associated.
+            opts=self.child_opts(depends_on=cluster.access),
+        )
+        # Workloads need schedulable nodes and DNS; CRD-using charts need the API up.
+        in_cluster = self.child_opts(provider=self.provider, depends_on=list(depends_on))
+
+        storage_class = k8s.storage.v1.StorageClass(
+            f"{name}-gp3",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=STORAGE_CLASS,
+                annotations={"storageclass.kubernetes.io/is-default-class": "true"},
+            ),
+            provisioner="ebs.csi.aws.com",
+            parameters={"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"},
+            # Bind where the pod lands: an EBS volume lives in one AZ.
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            reclaim_policy="Retain" if context.is_prod else "Delete",
+            opts=in_cluster,
+        )
+        self._release(
+            name,
+            "metrics-server",
+            "kube-system",
+            {
+                "replicas": 2 if context.is_prod else 1,
+                "resources": _resources("50m", "64Mi", "128Mi"),
+            },
+            in_cluster,
+        )
+
+        cluster_autoscaler_role = cluster.service_account_role(
+            self,
+            f"{name}-cluster-autoscaler-irsa",
+            namespace="kube-system",
+            service_account="cluster-autoscaler",
+            description="Lets cluster-autoscaler resize this cluster's node groups only.",
+            inline_policy=cluster.name.apply(
+                lambda cluster_name: json.dumps(cluster_autoscaler_policy(cluster_name))
+            ),
+        )
+        self._release(
+            name,
+            "cluster-autoscaler",
+            "kube-system",
+            {
+                "cloudProvider": "aws",
+                "awsRegion": context.region,
+                "autoDiscovery": {"clusterName": cluster.name},
+                "image": {"tag": CLUSTER_AUTOSCALER_IMAGES[cluster.settings.version]},
+                "rbac": {
+                    "serviceAccount": {
+                        "create": True,
+                        "name": "cluster-autoscaler",
+                        "annotations": {"eks.amazonaws.com/role-arn": cluster_autoscaler_role.arn},
+                    }
+                },
+                "extraArgs": {
+                    "balance-similar-node-groups": True,
+                    "skip-nodes-with-system-pods": False,
+                    "expander": "least-waste",
+                },
+                "resources": _resources("100m", "300Mi", "600Mi"),
+            },
+            in_cluster,
+        )
+
+        load_balancer_role = cluster.service_account_role(
+            self,
+            f"{name}-aws-load-balancer-controller-irsa",
+            namespace="kube-system",
+            service_account="aws-load-balancer-controller",
+            description="Lets the AWS Load Balancer Controller manage ALBs, NLBs and targets.",
+            inline_policy=policy_document(LOAD_BALANCER_CONTROLLER_STATEMENTS),
+        )
+        self._release(
+            name,
+            "aws-load-balancer-controller",
+            "kube-system",
+            {
+                "clusterName": cluster.name,
+                "region": context.region,
+                "vpcId": vpc_id,
+                "replicaCount": 2 if context.is_prod else 1,
+                "serviceAccount": {
+                    "create": True,
+                    "name": "aws-load-balancer-controller",
+                    "annotations": {"eks.amazonaws.com/role-arn": load_balancer_role.arn},
+                },
+                "resources": _resources("100m", "128Mi", "256Mi"),
+            },
+            in_cluster,
+        )
+
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-monitoring",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=MONITORING_NAMESPACE,
+                labels={
+                    # node-exporter reads the host's /proc and network: it needs privileged.
+                    "pod-security.kubernetes.io/enforce": "privileged",
+                    "pod-security.kubernetes.io/warn": "baseline",
+                    "genericcorp.com/purpose": "monitoring",
+                },
+            ),
+            opts=in_cluster,
+        )
+        password = random.RandomPassword(
+            f"{name}-grafana-admin-password",
+            length=32,
+            special=False,
+            opts=self.child_opts(),
+        )
+        self.grafana_admin_password = pulumi.Output.secret(password.result)
+        grafana_secret = k8s.core.v1.Secret(
+            f"{name}-grafana-admin",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="grafana-admin", namespace=namespace.metadata.name
+            ),
+            type="Opaque",
+            string_data={"admin-user": "admin", "admin-password": self.grafana_admin_password},
+            opts=in_cluster,
+        )
+        self._release(
+            name,
+            "kube-prometheus-stack",
+            MONITORING_NAMESPACE,
+            monitoring_values(settings),
+            self.child_opts(
+                provider=self.provider,
+                depends_on=[*depends_on, storage_class, namespace, grafana_secret],
+            ),
+            create_namespace=False,
+        )
+        self.register_outputs({"storageClass": storage_class.metadata.name})
+
+    def _release(
+        self,
+        name: str,
+        key: str,
+        namespace: str,
+        values: Mapping[str, Any],
+        opts: pulumi.ResourceOptions,
+        *,
+        create_namespace: bool = False,
+    ) -> k8s.helm.v3.Release:
+        chart = CHARTS[key]
+        return k8s.helm.v3.Release(
+            f"{name}-{key}",
+            name=key,
+            chart=chart.chart,
+            version=chart.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+            namespace=namespace,
+            create_namespace=create_namespace,
+            values=dict(values),
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=900,
+            max_history=5,
+            opts=opts,
+        )
+
+
+def monitoring_values(settings: PlatformSettings) -> dict[str, Any]:
+    """Values of kube-prometheus-stack for the environment's retention and persistence."""
+    prometheus, grafana, alertmanager = settings.prometheus, settings.grafana, settings.alertmanager
+
+    def claim(size_gib: int) -> dict[str, Any]:
+        return {
+            "volumeClaimTemplate": {
+                "spec": {
+                    "storageClassName": STORAGE_CLASS,
+                    "accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": f"{size_gib}Gi"}},
+                }
+            }
+        }
+
+    return {
+        "prometheus": {
+            "prometheusSpec": {
+                "replicas": prometheus.replicas,
+                "retention": f"{prometheus.retention_days}d",
+                # Old blocks go before the volume fills; a full volume stops ingestion.
+                "retentionSize": f"{int(prometheus.storage_gib * 0.85)}GB",
+                "storageSpec": claim(prometheus.storage_gib),
+                "resources": _resources("250m", "1Gi", "2Gi"),
+                # Pick up ServiceMonitors of every release and tenant, not only this chart's.
+                "serviceMonitorSelectorNilUsesHelmValues": False,
+                "podMonitorSelectorNilUsesHelmValues": False,
+                "ruleSelectorNilUsesHelmValues": False,
+            }
+        },
+        "alertmanager": {
+            "alertmanagerSpec": {
+                "replicas": alertmanager.replicas,
+                "storage": claim(alertmanager.storage_gib),
+                "resources": _resources("50m", "64Mi", "128Mi"),
+            }
+        },
+        "grafana": {
+            "admin": {
+                "existingSecret": "grafana-admin",
+                "userKey": "admin-user",
+                "passwordKey": "admin-password",
+            },
+            "persistence": {
+                "enabled": grafana.persistence_enabled,
+                "storageClassName": STORAGE_CLASS,
+                "size": f"{grafana.storage_gib}Gi",
+            },
+            "resources": _resources("100m", "256Mi", "512Mi"),
+        },
+        "prometheusOperator": {"resources": _resources("100m", "128Mi", "256Mi")},
+        "kube-state-metrics": {"resources": _resources("50m", "128Mi", "256Mi")},
+        "prometheus-node-exporter": {"resources": _resources("50m", "32Mi", "64Mi")},
+        # EKS runs these on the managed control plane, where Prometheus cannot scrape them, and
+        # its kube-proxy serves metrics on localhost only: each would be an alert firing forever.
+        "kubeControllerManager": {"enabled": False},
+        "kubeScheduler": {"enabled": False},
+        "kubeEtcd": {"enabled": False},
+        "kubeProxy": {"enabled": False},
+    }
+
+
+def cluster_autoscaler_policy(cluster_name: str) -> dict[str, Any]:
+    """Read anything it needs; resize only auto-scaling groups EKS tagged for this cluster."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Discover",
+                "Effect": "Allow",
+                "Action": [
+                    "autoscaling:DescribeAutoScalingGroups",
+                    "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeLaunchConfigurations",
+                    "autoscaling:DescribeScalingActivities",
+                    "autoscaling:DescribeTags",
+                    "ec2:DescribeImages",
+                    "ec2:DescribeInstanceTypes",
+                    "ec2:DescribeLaunchTemplateVersions",
+                    "ec2:GetInstanceTypesFromInstanceRequirements",
+                    "eks:DescribeNodegroup",
+                ],
+                "Resource": "*",
+            },
+            {
+                "Sid": "ResizeThisClustersNodeGroups",
+                "Effect": "Allow",
+                "Action": [
+                    "autoscaling:SetDesiredCapacity",
+                    "autoscaling:TerminateInstanceInAutoScalingGroup",
+                ],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned",
+                        "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true",
+                    }
+                },
+            },
+        ],
+    }
+
+
+#: The controller's published IAM policy (install/iam_policy.json of its release), in Python so
+#: that a change shows in review; writes are limited to resources the controller tagged itself.
+_ELBV2 = "elasticloadbalancing"
+_OWNED = {"Null": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "false"}}
+LOAD_BALANCER_CONTROLLER_STATEMENTS: list[dict[str, Any]] = [
+    {
+        "Effect": "Allow",
+        "Action": "iam:CreateServiceLinkedRole",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
+    },
+    {
+        "Effect": "Allow",
+        "Action": [
+            "ec2:DescribeAccountAttributes",
+            "ec2:DescribeAddresses",
+            "ec2:DescribeAvailabilityZones",
+            "ec2:DescribeInternetGateways",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeVpcPeeringConnections",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeSecurityGroups",
+            "ec2:DescribeInstances",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeTags",
+            "ec2:GetCoipPoolUsage",
+            "ec2:DescribeCoipPools",
+            "ec2:GetSecurityGroupsForVpc",
+            "ec2:DescribeIpamPools",
+            "ec2:DescribeRouteTables",
+            f"{_ELBV2}:DescribeLoadBalancers",
+            f"{_ELBV2}:DescribeLoadBalancerAttributes",
+            f"{_ELBV2}:DescribeListeners",
+            f"{_ELBV2}:DescribeListenerCertificates",
+            f"{_ELBV2}:DescribeSSLPolicies",
+            f"{_ELBV2}:DescribeRules",
+            f"{_ELBV2}:DescribeTargetGroups",
+            f"{_ELBV2}:DescribeTargetGroupAttributes",
+            f"{_ELBV2}:DescribeTargetHealth",
+            f"{_ELBV2}:DescribeTags",
+            f"{_ELBV2}:DescribeTrustStores",
+            f"{_ELBV2}:DescribeListenerAttributes",
+            f"{_ELBV2}:DescribeCapacityReservation",
+        ],
+        "Resource": "*",
+    },
+    {
+        "Effect": "Allow",
+        "Action": [
+            "cognito-idp:DescribeUserPoolClient",
+            "acm:ListCertificates",
+            "acm:DescribeCertificate",
+            "iam:ListServerCertificates",
+            "iam:GetServerCertificate",
+            "waf-regional:GetWebACL",
+            "waf-regional:GetWebACLForResource",
+            "waf-regional:AssociateWebACL",
+            "waf-regional:DisassociateWebACL",
+            "wafv2:GetWebACL",
+            "wafv2:GetWebACLForResource",
+            "wafv2:AssociateWebACL",
+            "wafv2:DisassociateWebACL",
+            "shield:GetSubscriptionState",
+            "shield:DescribeProtection",
+            "shield:CreateProtection",
+            "shield:DeleteProtection",
+        ],
+        "Resource": "*",
+    },
+    {
+        "Effect": "Allow",
+        "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+        "Resource": "*",
+    },
+    {"Effect": "Allow", "Action": ["ec2:CreateSecurityGroup"], "Resource": "*"},
+    {
+        "Effect": "Allow",
+        "Action": ["ec2:CreateTags"],
+        "Resource": "arn:aws:ec2:*:*:security-group/*",
+        "Condition": {
+            "StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"},
+            "Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"},
+        },
+    },
+    {
+        "Effect": "Allow",
+        "Action": ["ec2:CreateTags", "ec2:DeleteTags"],
+        "Resource": "arn:aws:ec2:*:*:security-group/*",
+        "Condition": {
+            "Null": {
+                "aws:RequestTag/elbv2.k8s.aws/cluster": "true",
+                "aws:ResourceTag/elbv2.k8s.aws/cluster": "false",
+            }
+        },
+    },
+    {
+        "Effect": "Allow",
+        "Action": [
+            "ec2:AuthorizeSecurityGroupIngress",
+            "ec2:RevokeSecurityGroupIngress",
+            "ec2:DeleteSecurityGroup",
+        ],
+        "Resource": "*",
+        "Condition": _OWNED,
+    },
+    {
+        "Effect": "Allow",
+        "Action": [f"{_ELBV2}:CreateLoadBalancer", f"{_ELBV2}:CreateTargetGroup"],
+        "Resource": "*",
+        "Condition": {"Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}},
+    },
+    {
+        "Effect": "Allow",
+        "Action": [
+            f"{_ELBV2}:CreateListener",
+            f"{_ELBV2}:DeleteListener",
+            f"{_ELBV2}:CreateRule",
+            f"{_ELBV2}:DeleteRule",
+        ],
+        "Resource": "*",
+    },
+    {
+        "Effect": "Allow",
+        "Action": [f"{_ELBV2}:AddTags", f"{_ELBV2}:RemoveTags"],
+        "Resource": [
+            f"arn:aws:{_ELBV2}:*:*:targetgroup/*/*",
+            f"arn:aws:{_ELBV2}:*:*:loadbalancer/net/*/*",
+            f"arn:aws:{_ELBV2}:*:*:loadbalancer/app/*/*",
+        ],
+        "Condition": {
+            "Null": {
+                "aws:RequestTag/elbv2.k8s.aws/cluster": "true",
+                "aws:ResourceTag/elbv2.k8s.aws/cluster": "false",
+            }
+        },
+    },
+    {
+        "Effect": "Allow",
+        "Action": [f"{_ELBV2}:AddTags", f"{_ELBV2}:RemoveTags"],
+        "Resource": [
+            f"arn:aws:{_ELBV2}:*:*:listener/net/*/*/*",
+            f"arn:aws:{_ELBV2}:*:*:listener/app/*/*/*",
+            f"arn:aws:{_ELBV2}:*:*:listener-rule/net/*/*/*",
+            f"arn:aws:{_ELBV2}:*:*:listener-rule/app/*/*/*",
+        ],
+    },
+    {
+        "Effect": "Allow",
+        "Action": [
+            f"{_ELBV2}:ModifyLoadBalancerAttributes",
+            f"{_ELBV2}:SetIpAddressType",
+            f"{_ELBV2}:SetSecurityGroups",
+            f"{_ELBV2}:SetSubnets",
+            f"{_ELBV2}:DeleteLoadBalancer",
+            f"{_ELBV2}:ModifyTargetGroup",
+            f"{_ELBV2}:ModifyTargetGroupAttributes",
+            f"{_ELBV2}:DeleteTargetGroup",
+            f"{_ELBV2}:ModifyListenerAttributes",
+            f"{_ELBV2}:ModifyCapacityReservation",
+            f"{_ELBV2}:ModifyIpPools",
+        ],
+        "Resource": "*",
+        "Condition": _OWNED,
+    },
+    {
+        "Effect": "Allow",
+        "Action": [f"{_ELBV2}:AddTags"],
+        "Resource": [
+            f"arn:aws:{_ELBV2}:*:*:targetgroup/*/*",
+            f"arn:aws:{_ELBV2}:*:*:loadbalancer/net/*/*",
+            f"arn:aws:{_ELBV2}:*:*:loadbalancer/app/*/*",
+        ],
+        "Condition": {
+            "StringEquals": {f"{_ELBV2}:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"]},
+            "Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"},
+        },
+    },
+    {
+        "Effect": "Allow",
+        "Action": [f"{_ELBV2}:RegisterTargets", f"{_ELBV2}:DeregisterTargets"],
+        "Resource": f"arn:aws:{_ELBV2}:*:*:targetgroup/*/*",
+    },
+    {
+        "Effect": "Allow",
+        "Action": [
+            f"{_ELBV2}:SetWebAcl",
+            f"{_ELBV2}:ModifyListener",
+            f"{_ELBV2}:AddListenerCertificates",
+            f"{_ELBV2}:RemoveListenerCertificates",
+            f"{_ELBV2}:ModifyRule",
+            f"{_ELBV2}:SetRulePriorities",
+        ],
+        "Resource": "*",
+    },
+]

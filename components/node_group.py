@@ -1,0 +1,281 @@
+"""NodeGroup: an EKS managed node group in the private subnets, and what its nodes may do.
+
+Creates:
+- a least-privilege node role: ``AmazonEKSWorkerNodePolicy`` and
+  ``AmazonEC2ContainerRegistryPullOnly`` only. The CNI policy is deliberately absent: the
+  vpc-cni add-on gets it through its own IRSA role, so a pod that reaches the instance role
+  cannot rewire the VPC's network interfaces;
+- ``aws.ec2.LaunchTemplate``: IMDSv2 required with a hop limit of 1 (pods cannot reach the
+  node's credentials through the metadata service), an encrypted gp3 root volume, tags on the
+  instances and volumes. It names no network interface and no security group, so EKS attaches
+  the cluster security group (the one the data tier admits), and nodes get no public IP because
+  the private subnets assign none;
+- ``aws.eks.NodeGroup``: instance types, ON_DEMAND or SPOT, sizes, labels and taints from config;
+  the AMI type (Amazon Linux 2023, arm64 for Graviton families or x86_64) follows the instance
+  family. The desired size is left to the cluster autoscaler after creation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Self
+
+import pulumi
+import pulumi_aws as aws
+from pydantic import Field, field_validator, model_validator
+
+from components.base import PlatformComponent, SettingsModel, StackContext, static_policy_document
+
+
+class CapacityType(StrEnum):
+    ON_DEMAND = "ON_DEMAND"
+    SPOT = "SPOT"
+
+
+class TaintEffect(StrEnum):
+    NO_SCHEDULE = "NO_SCHEDULE"
+    NO_EXECUTE = "NO_EXECUTE"
+    PREFER_NO_SCHEDULE = "PREFER_NO_SCHEDULE"
+
+
+#: Instance families a node group may use, by CPU architecture. Graviton (arm64) families cost
+#: about 20% less than their x86 twins; a group's types must share one architecture because a
+#: managed node group has one AMI type.
+INSTANCE_FAMILIES: dict[str, frozenset[str]] = {
+    "arm64": frozenset(
+        {"t4g", "m6g", "m7g", "m8g", "c6g", "c7g", "c8g", "r6g", "r7g", "r8g", "m6gd", "c6gn"}
+    ),
+    "x86_64": frozenset(
+        {
+            "t3",
+            "t3a",
+            "m5",
+            "m6i",
+            "m6a",
+            "m7i",
+            "m7a",
+            "c5",
+            "c6i",
+            "c6a",
+            "c7i",
+            "c7a",
+            "r6i",
+            "r7i",
+            "r7a",
+        }
+    ),
+}
+AMI_TYPES = {"arm64": "AL2023_ARM_64_STANDARD", "x86_64": "AL2023_x86_64_STANDARD"}
+
+_INSTANCE_TYPE = re.compile(r"^([a-z][a-z0-9-]*)\.(nano|micro|small|medium|large|\d*xlarge|metal)$")
+_LABEL_KEY = re.compile(
+    r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+
+
+def architecture_of(instance_type: str) -> str:
+    """``arm64`` or ``x86_64`` for an instance type of a known family (ValueError otherwise)."""
+    match = _INSTANCE_TYPE.match(instance_type)
+    if not match:
+        raise ValueError(
+            f"{instance_type!r} is not an EC2 instance type such as m7g.large or t4g.medium"
+        )
+    family = match.group(1)
+    for architecture, families in INSTANCE_FAMILIES.items():
+        if family in families:
+            return architecture
+    known = ", ".join(sorted(INSTANCE_FAMILIES["arm64"] | INSTANCE_FAMILIES["x86_64"]))
+    raise ValueError(f"unknown instance family {family!r} in {instance_type!r}; known: {known}")
+
+
+class TaintSettings(SettingsModel):
+    """A Kubernetes taint on every node of the group."""
+
+    key: str = Field(description="Taint key, e.g. dedicated.")
+    value: str = Field(description="Taint value.")
+    effect: TaintEffect = Field(description="NO_SCHEDULE, NO_EXECUTE or PREFER_NO_SCHEDULE.")
+
+
+class NodeGroupSettings(SettingsModel):
+    """One managed node group."""
+
+    name: str = Field(description="Short name, unique in the cluster (lowercase, digits, -).")
+    instance_types: list[str] = Field(
+        min_length=1,
+        description="EC2 instance types of one architecture, e.g. [m7g.large].",
+    )
+    capacity_type: CapacityType = Field(description="ON_DEMAND or SPOT.")
+    min_size: int = Field(ge=0, description="Fewest nodes the autoscaler keeps.")
+    desired_size: int = Field(ge=0, description="Nodes at creation (then the autoscaler's).")
+    max_size: int = Field(ge=1, le=100, description="Most nodes the autoscaler may start.")
+    disk_size_gib: int = Field(ge=20, le=1000, description="Encrypted gp3 root volume, GiB.")
+    labels: dict[str, str] = Field(description="Kubernetes labels on every node.")
+    taints: list[TaintSettings] = Field(description="Kubernetes taints on every node.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, name: str) -> str:
+        if not _NAME.match(name):
+            raise ValueError("2 to 32 lowercase letters, digits or hyphens, starting with a letter")
+        return name
+
+    @field_validator("instance_types")
+    @classmethod
+    def _one_architecture(cls, types: list[str]) -> list[str]:
+        architectures = {t: architecture_of(t) for t in types}
+        if len(set(architectures.values())) > 1:
+            raise ValueError(
+                "a node group has one AMI type, so its instance types must share an "
+                f"architecture; got {architectures}"
+            )
+        return types
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        for key in labels:
+            if not _LABEL_KEY.match(key) or len(key.rsplit("/", 1)[-1]) > 63:
+                raise ValueError(f"{key!r} is not a valid Kubernetes label key")
+        return labels
+
+    @model_validator(mode="after")
+    def _sizes(self) -> Self:
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError(
+                f"sizes must satisfy minSize <= desiredSize <= maxSize; got minSize "
+                f"{self.min_size}, desiredSize {self.desired_size}, maxSize {self.max_size}"
+            )
+        return self
+
+    @property
+    def architecture(self) -> str:
+        return architecture_of(self.instance_types[0])
+
+    @property
+    def ami_type(self) -> str:
+        return AMI_TYPES[self.architecture]
+
+
+class NodeGroup(PlatformComponent):
+    """A managed node group with a hardened launch template and a least-privilege role."""
+
+    node_group_name: pulumi.Output[str]
+    role_arn: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        settings: NodeGroupSettings,
+        *,
+        cluster_name: pulumi.Input[str],
+        kubernetes_version: pulumi.Input[str],
+        subnet_ids: pulumi.Input[Sequence[str]],
+        context: StackContext,
+        depends_on: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            "genericcorp:compute:NodeGroup",
+            name,
+            context=context,
+            component_tag="compute",
+            opts=opts,
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            description=f"Instance role of the {settings.name} EKS node group.",
+            assume_role_policy=static_policy_document(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ec2.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ]
+            ),
+            tags=self.tags(f"nodes-{settings.name}"),
+            opts=self.child_opts(),
+        )
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-role-{policy}",
+                role=role.name,
+                policy_arn=f"arn:{context.partition}:iam::aws:policy/{policy}",
+                opts=self.child_opts(),
+            )
+            for policy in NODE_ROLE_POLICIES
+        ]
+        node_tags = {
+            **self.tags(f"nodes-{settings.name}"),
+            "NodeGroup": settings.name,
+        }
+        launch_template = aws.ec2.LaunchTemplate(
+            f"{name}-lt",
+            description=f"Hardened nodes of the {settings.name} EKS node group.",
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=1,
+                instance_metadata_tags="disabled",
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_type="gp3",
+                        volume_size=settings.disk_size_gib,
+                        encrypted="true",
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=node_tags)
+                for kind in ("instance", "volume", "network-interface")
+            ],
+            update_default_version=True,
+            tags=self.tags(f"nodes-{settings.name}"),
+            opts=self.child_opts(),
+        )
+        group = aws.eks.NodeGroup(
+            f"{name}-group",
+            cluster_name=cluster_name,
+            node_group_name=context.physical_name(settings.name),
+            version=kubernetes_version,
+            node_role_arn=role.arn,
+            subnet_ids=subnet_ids,
+            ami_type=settings.ami_type,
+            capacity_type=str(settings.capacity_type),
+            instance_types=settings.instance_types,
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=settings.min_size,
+                desired_size=settings.desired_size,
+                max_size=settings.max_size,
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=33),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=launch_template.id, version=launch_template.latest_version.apply(str)
+            ),
+            labels={**settings.labels, "genericcorp.com/node-group": settings.name},
+            taints=[
+                aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value, effect=str(t.effect))
+                for t in settings.taints
+            ],
+            tags=self.tags(f"nodes-{settings.name}"),
+            opts=self.child_opts(
+                # The node role's policies, and whatever nodes need to become Ready (the CNI).
+                depends_on=[*attachments, *depends_on],
+                # The cluster autoscaler owns the desired size once the group exists.
+                ignore_changes=["scalingConfig.desiredSize"],
+            ),
+        )
+        self.node_group_name = group.node_group_name
+        self.role_arn = role.arn
+        self.register_outputs({"nodeGroupName": self.node_group_name, "roleArn": self.role_arn})
+
+
+#: Managed policies of the node role. No AmazonEKS_CNI_Policy: vpc-cni has its own IRSA role.
+NODE_ROLE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")

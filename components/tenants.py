@@ -1,0 +1,332 @@
+"""Tenants: one isolated Kubernetes namespace per customer, sized by tier.
+
+Creates a ``Tenant`` component per configured tenant, each holding:
+- ``Namespace`` ``tenant-<name>``, labelled with tenant and tier, Pod Security Admission
+  ``restricted`` (enforced, audited and warned);
+- ``ResourceQuota`` and ``LimitRange`` from the tier's row of ``TIERS`` (the one table of tier
+  numbers; the cost model prices a tenant by its ``requested_cpu_cores`` and
+  ``requested_memory_gib``);
+- ``NetworkPolicy`` ``default-deny``: every pod's traffic is refused except traffic inside the
+  namespace, DNS to kube-dns, scrapes from Prometheus in ``monitoring`` and egress to the data
+  tier's ports and subnets; ``allow-load-balancer`` admits the load balancers' subnets to pods
+  labelled ``genericcorp.com/load-balancer-target: "true"``;
+- ``ServiceAccount`` ``app`` (no token mounted unless a pod asks);
+- ``ConfigMap`` ``platform-endpoints``: the endpoints the app reads (database, cache, CDN hosts
+  and ports, region, cluster). Never a secret: values are published as plain data.
+
+Namespaces are enforced by the VPC CNI's network-policy agent (turned on in ``EksAddons``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, cast
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pydantic import AfterValidator, Field, field_validator
+
+from components.base import PlatformComponent, SettingsModel, StackContext
+
+NAMESPACE_PREFIX = "tenant-"
+LOAD_BALANCER_TARGET_LABEL = "genericcorp.com/load-balancer-target"
+#: A namespace name is a DNS label (63 characters) and carries the prefix.
+MAX_TENANT_NAME = 63 - len(NAMESPACE_PREFIX)
+_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+
+
+class Tier(StrEnum):
+    STARTER = "starter"
+    STANDARD = "standard"
+    ENTERPRISE = "enterprise"
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    """What a tenant of a tier may use. Requests are what the platform reserves (and prices)."""
+
+    requested_cpu_cores: float
+    requested_memory_gib: float
+    limit_cpu_cores: float
+    limit_memory_gib: float
+    pods: int
+    persistent_volume_claims: int
+    storage_gib: int
+    container_max_cpu_cores: float
+    container_max_memory_gib: float
+
+
+#: The tier table: quotas, limit ranges and the reservations a cost model prices.
+TIERS: dict[Tier, TierSpec] = {
+    Tier.STARTER: TierSpec(0.5, 1, 1, 2, 10, 2, 10, 0.5, 1),
+    Tier.STANDARD: TierSpec(2, 4, 4, 8, 30, 5, 50, 2, 4),
+    Tier.ENTERPRISE: TierSpec(8, 16, 16, 32, 100, 20, 200, 4, 8),
+}
+
+#: Per-container defaults when a pod sets none (the quota requires every container to have some).
+DEFAULT_REQUEST = {"cpu": "100m", "memory": "128Mi"}
+DEFAULT_LIMIT = {"cpu": "500m", "memory": "256Mi"}
+
+
+def _cpu(cores: float) -> str:
+    return f"{round(cores * 1000)}m"
+
+
+def _memory(gib: float) -> str:
+    return f"{round(gib * 1024)}Mi"
+
+
+class TenantSettings(SettingsModel):
+    """One customer of the platform."""
+
+    name: str = Field(
+        description=(
+            f"DNS label of at most {MAX_TENANT_NAME} characters (lowercase letters, digits, -); "
+            f"the namespace is {NAMESPACE_PREFIX}<name>."
+        ),
+    )
+    tier: Tier = Field(description="Service tier: starter, standard or enterprise.")
+
+    @field_validator("name")
+    @classmethod
+    def _dns_label(cls, name: str) -> str:
+        if len(name) > MAX_TENANT_NAME or not _DNS_LABEL.match(name):
+            raise ValueError(
+                f"must be a DNS label: 1 to {MAX_TENANT_NAME} lowercase letters, digits or "
+                "hyphens, starting with a letter and not ending with a hyphen"
+            )
+        return name
+
+    @property
+    def namespace(self) -> str:
+        return f"{NAMESPACE_PREFIX}{self.name}"
+
+
+def _unique_tenants(tenants: list[TenantSettings]) -> list[TenantSettings]:
+    names = [tenant.name for tenant in tenants]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"each tenant may appear once; repeated: {', '.join(repeated)}")
+    return tenants
+
+
+TenantList = Annotated[list[TenantSettings], AfterValidator(_unique_tenants)]
+
+
+@dataclass(frozen=True)
+class DataEgress:
+    """A port tenants may reach in the data tier, and where."""
+
+    port: int
+    cidr_blocks: Sequence[str]
+    description: str
+
+
+class Tenant(PlatformComponent):
+    """One tenant's namespace and everything that isolates and configures it."""
+
+    namespace: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        settings: TenantSettings,
+        *,
+        context: StackContext,
+        endpoints: Mapping[str, pulumi.Input[str]],
+        data_egress: Sequence[DataEgress],
+        load_balancer_cidrs: Sequence[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            "genericcorp:platform:Tenant",
+            name,
+            context=context,
+            component_tag="tenants",
+            opts=opts,
+        )
+        spec = TIERS[settings.tier]
+        ns_name = settings.namespace
+        labels = {"genericcorp.com/tenant": settings.name, "genericcorp.com/tier": settings.tier}
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-ns",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=ns_name,
+                labels={
+                    **labels,
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                    "pod-security.kubernetes.io/enforce-version": "latest",
+                    "pod-security.kubernetes.io/audit": "restricted",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                },
+            ),
+            # A namespace holds the tenant's volumes: in prod, removing a tenant from the config
+            # fails until an operator unprotects it on purpose.
+            opts=self.child_opts(protect=context.is_prod),
+        )
+        # Every object below lives in the namespace: create it first, delete it last.
+        inside = self.child_opts(depends_on=[namespace])
+
+        def meta(object_name: str) -> k8s.meta.v1.ObjectMetaArgs:
+            return k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=ns_name, labels=labels)
+
+        k8s.core.v1.ResourceQuota(
+            f"{name}-quota",
+            metadata=meta("tier-quota"),
+            spec=k8s.core.v1.ResourceQuotaSpecArgs(
+                hard={
+                    "requests.cpu": _cpu(spec.requested_cpu_cores),
+                    "requests.memory": _memory(spec.requested_memory_gib),
+                    "limits.cpu": _cpu(spec.limit_cpu_cores),
+                    "limits.memory": _memory(spec.limit_memory_gib),
+                    "pods": str(spec.pods),
+                    "persistentvolumeclaims": str(spec.persistent_volume_claims),
+                    "requests.storage": f"{spec.storage_gib}Gi",
+                    # Tenants are reached through the shared ALB, never their own NLB or node port.
+                    "services.loadbalancers": "0",
+                    "services.nodeports": "0",
+                }
+            ),
+            opts=inside,
+        )
+        k8s.core.v1.LimitRange(
+            f"{name}-limits",
+            metadata=meta("tier-limits"),
+            spec=k8s.core.v1.LimitRangeSpecArgs(
+                limits=[
+                    k8s.core.v1.LimitRangeItemArgs(
+                        type="Container",
+                        default_request=DEFAULT_REQUEST,
+                        default=DEFAULT_LIMIT,
+                        max={
+                            "cpu": _cpu(spec.container_max_cpu_cores),
+                            "memory": _memory(spec.container_max_memory_gib),
+                        },
+                    )
+                ]
+            ),
+            opts=inside,
+        )
+        for policy_name, policy_spec in network_policies(data_egress, load_balancer_cidrs):
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy_name}",
+                metadata=meta(policy_name),
+                spec=cast("k8s.networking.v1.NetworkPolicySpecArgsDict", policy_spec),
+                opts=inside,
+            )
+        k8s.core.v1.ServiceAccount(
+            f"{name}-app",
+            metadata=meta("app"),
+            automount_service_account_token=False,
+            opts=inside,
+        )
+        k8s.core.v1.ConfigMap(
+            f"{name}-endpoints",
+            metadata=meta("platform-endpoints"),
+            data={**endpoints, "TENANT_NAME": settings.name, "TENANT_TIER": settings.tier},
+            opts=inside,
+        )
+        self.namespace = namespace.metadata.apply(lambda m: m.name or ns_name)
+        self.register_outputs({"namespace": self.namespace})
+
+
+def network_policies(
+    data_egress: Sequence[DataEgress], load_balancer_cidrs: Sequence[str]
+) -> list[tuple[str, dict[str, Any]]]:
+    """The policies of a tenant namespace.
+
+    ``default-deny`` selects every pod for ingress and egress, so anything it does not list is
+    refused; what it lists is what the app needs. The load balancer's ingress is a second policy
+    because it admits only pods labelled as load-balancer targets. Two objects rather than one
+    per allowance keep a tenant at eight objects, which matters with hundreds of tenants.
+    """
+    everything: dict[str, Any] = {}
+    same_namespace = {"podSelector": everything}
+    kube_dns = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+    }
+    prometheus = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+    }
+    return [
+        (
+            "default-deny",
+            {
+                "podSelector": everything,
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [{"from": [same_namespace]}, {"from": [prometheus]}],
+                "egress": [
+                    {"to": [same_namespace]},
+                    {
+                        "to": [kube_dns],
+                        "ports": [
+                            {"protocol": "UDP", "port": 53},
+                            {"protocol": "TCP", "port": 53},
+                        ],
+                    },
+                    *(
+                        {
+                            "to": [{"ipBlock": {"cidr": cidr}} for cidr in egress.cidr_blocks],
+                            "ports": [{"protocol": "TCP", "port": egress.port}],
+                        }
+                        for egress in data_egress
+                    ),
+                ],
+            },
+        ),
+        (
+            "allow-load-balancer",
+            {
+                # ALBs in IP target mode send from their own addresses in these subnets.
+                "podSelector": {"matchLabels": {LOAD_BALANCER_TARGET_LABEL: "true"}},
+                "policyTypes": ["Ingress"],
+                "ingress": [
+                    {"from": [{"ipBlock": {"cidr": cidr}} for cidr in load_balancer_cidrs]}
+                ],
+            },
+        ),
+    ]
+
+
+class Tenants(PlatformComponent):
+    """Every configured tenant, each an isolated namespace."""
+
+    namespaces: dict[str, pulumi.Output[str]]
+
+    def __init__(
+        self,
+        name: str,
+        tenants: Sequence[TenantSettings],
+        *,
+        context: StackContext,
+        provider: k8s.Provider,
+        endpoints: Mapping[str, pulumi.Input[str]],
+        data_egress: Sequence[DataEgress],
+        load_balancer_cidrs: Sequence[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            "genericcorp:platform:Tenants",
+            name,
+            context=context,
+            component_tag="tenants",
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(provider=provider)),
+        )
+        self.namespaces = {
+            tenant.name: Tenant(
+                f"{name}-{tenant.name}",
+                tenant,
+                context=context,
+                endpoints=endpoints,
+                data_egress=data_egress,
+                load_balancer_cidrs=load_balancer_cidrs,
+                opts=self.child_opts(),
+            ).namespace
+            for tenant in tenants
+        }
+        self.register_outputs({"namespaces": self.namespaces})

@@ -1,0 +1,240 @@
+"""The Kubernetes platform in both stacks: the cluster's own provider, the default encrypted
+StorageClass, pinned charts, IRSA scoped per controller, monitoring sized per environment and a
+Grafana password that never appears in plain text."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.eks_cluster import KUBERNETES_VERSIONS
+from components.kubernetes_platform import CHARTS, CLUSTER_AUTOSCALER_IMAGES
+from infra.config import ConfigError, parse_stack_config
+from infractl.plan import Plan, PlannedResource
+from tests.conftest import minimal_values, policy, statements
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def release(plan: Plan, chart: str) -> PlannedResource:
+    return plan.named(f"platform-{chart}", RELEASE)
+
+
+def values(plan: Plan, chart: str) -> dict[str, Any]:
+    found: dict[str, Any] = release(plan, chart).inputs["values"]
+    return found
+
+
+def irsa_role(plan: Plan, name: str) -> PlannedResource:
+    return plan.named(f"platform-{name}-irsa", "aws:iam/role:Role")
+
+
+def test_kubernetes_provider_is_built_from_the_cluster_and_waits_for_access(plan: Plan) -> None:
+    provider = plan.one("pulumi:providers:kubernetes")
+    assert provider.inputs["kubeconfig"] == "[secret]"
+    kubeconfig = json.loads(provider.raw_inputs["kubeconfig"])
+    assert kubeconfig["users"][0]["user"]["exec"]["args"][:2] == ["eks", "get-token"]
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == plan.outputs["cluster"]["endpoint"]
+    associations = plan.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    assert {a.urn for a in associations} <= set(provider.dependencies)
+
+
+def test_default_storage_class_is_encrypted_gp3_bound_in_the_pods_zone(plan: Plan) -> None:
+    storage_class = plan.one("kubernetes:storage.k8s.io/v1:StorageClass")
+    metadata = storage_class.inputs["metadata"]
+    assert metadata["name"] == "gp3"
+    assert metadata["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true"}
+    assert storage_class.inputs["provisioner"] == "ebs.csi.aws.com"
+    assert storage_class.inputs["parameters"]["type"] == "gp3"
+    assert storage_class.inputs["parameters"]["encrypted"] == "true"
+    assert storage_class.inputs["volumeBindingMode"] == "WaitForFirstConsumer"
+    assert storage_class.inputs["reclaimPolicy"] == {"dev": "Delete", "prod": "Retain"}[plan.stack]
+
+
+def test_every_chart_comes_from_the_pinned_table(plan: Plan) -> None:
+    releases = plan.of_type(RELEASE)
+    assert {r.inputs["chart"] for r in releases} == set(CHARTS)
+    for resource in releases:
+        chart = CHARTS[resource.inputs["chart"]]
+        assert resource.inputs["version"] == chart.version
+        assert resource.inputs["repositoryOpts"] == {"repo": chart.repository}
+        assert chart.repository.startswith("https://")
+        assert resource.inputs["atomic"] is True
+
+
+def test_every_release_waits_for_nodes_and_the_workload_addons(plan: Plan) -> None:
+    node_group = plan.one("aws:eks/nodeGroup:NodeGroup")
+    coredns = plan.named("eks-addons-coredns")
+    for resource in plan.of_type(RELEASE):
+        assert node_group.urn in resource.dependencies, resource.name
+        assert coredns.urn in resource.dependencies, resource.name
+
+
+def test_every_workload_requests_resources_and_limits_memory(plan: Plan) -> None:
+    found = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            if "requests" in node and "limits" in node:
+                found.append(path)
+                assert {"cpu", "memory"} <= set(node["requests"]), path
+                assert "memory" in node["limits"], path
+            for key, child in node.items():
+                walk(child, f"{path}.{key}")
+
+    for resource in plan.of_type(RELEASE):
+        walk(resource.inputs["values"], resource.inputs["chart"])
+    for chart in CHARTS:
+        assert any(path.startswith(chart) for path in found), chart
+    assert len(found) == 9  # one per workload the charts run
+
+
+def test_every_autoscaler_image_matches_an_allowed_kubernetes_version() -> None:
+    assert set(CLUSTER_AUTOSCALER_IMAGES) == set(KUBERNETES_VERSIONS)
+    for version, tag in CLUSTER_AUTOSCALER_IMAGES.items():
+        assert tag.startswith(f"v{version}."), version
+
+
+def test_cluster_autoscaler_discovers_this_cluster_with_its_own_role(plan: Plan) -> None:
+    found = values(plan, "cluster-autoscaler")
+    cluster_name = f"genericcorp-{plan.stack}-eks"
+    assert found["autoDiscovery"] == {"clusterName": cluster_name}
+    assert found["awsRegion"] == "us-east-1"
+    assert found["image"]["tag"] == CLUSTER_AUTOSCALER_IMAGES["1.35"]
+    account = found["rbac"]["serviceAccount"]
+    role = irsa_role(plan, "cluster-autoscaler")
+    assert account["annotations"] == {"eks.amazonaws.com/role-arn": role.outputs["arn"]}
+    [trust] = statements(policy(role, "assumeRolePolicy"))
+    subjects = [v for k, v in trust["Condition"]["StringEquals"].items() if k.endswith(":sub")]
+    assert subjects == ["system:serviceaccount:kube-system:cluster-autoscaler"]
+
+
+def test_cluster_autoscaler_may_resize_only_this_clusters_node_groups(plan: Plan) -> None:
+    role = irsa_role(plan, "cluster-autoscaler")
+    [inline] = [
+        p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id
+    ]
+    discover, resize = statements(policy(inline, "policy"))
+    assert all(a.split(":")[1].startswith(("Describe", "Get")) for a in discover["Action"])
+    assert set(resize["Action"]) == {
+        "autoscaling:SetDesiredCapacity",
+        "autoscaling:TerminateInstanceInAutoScalingGroup",
+    }
+    assert resize["Condition"]["StringEquals"] == {
+        f"aws:ResourceTag/k8s.io/cluster-autoscaler/genericcorp-{plan.stack}-eks": "owned",
+        "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true",
+    }
+
+
+def test_load_balancer_controller_has_its_own_role_and_needs_no_metadata_service(
+    plan: Plan,
+) -> None:
+    found = values(plan, "aws-load-balancer-controller")
+    assert found["clusterName"] == f"genericcorp-{plan.stack}-eks"
+    # IMDS hop limit 1 keeps pods from the metadata service: region and VPC are given.
+    assert found["region"] == "us-east-1"
+    assert found["vpcId"] == plan.outputs["network"]["vpcId"]
+    role = irsa_role(plan, "aws-load-balancer-controller")
+    assert found["serviceAccount"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": role.outputs["arn"]
+    }
+    [inline] = [
+        p for p in plan.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id
+    ]
+    deletes = [
+        s
+        for s in statements(policy(inline, "policy"))
+        if any(a.endswith(("DeleteLoadBalancer", "DeleteSecurityGroup")) for a in s["Action"])
+    ]
+    # It may only delete what it created (tagged with its cluster tag).
+    assert deletes
+    for statement in deletes:
+        assert statement["Condition"] == {
+            "Null": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "false"}
+        }
+
+
+MONITORING: dict[str, dict[str, Any]] = {
+    "dev": {"retention": "7d", "size": "20Gi", "replicas": 1, "grafana": False, "am": 1},
+    "prod": {"retention": "30d", "size": "100Gi", "replicas": 2, "grafana": True, "am": 2},
+}
+
+
+def test_monitoring_persistence_and_retention_follow_the_environment(plan: Plan) -> None:
+    expected = MONITORING[plan.stack]
+    found = values(plan, "kube-prometheus-stack")
+    spec = found["prometheus"]["prometheusSpec"]
+    assert spec["retention"] == expected["retention"]
+    assert spec["replicas"] == expected["replicas"]
+    claim = spec["storageSpec"]["volumeClaimTemplate"]["spec"]
+    assert claim["storageClassName"] == "gp3"
+    assert claim["resources"]["requests"]["storage"] == expected["size"]
+    # Prometheus drops old blocks before the volume fills.
+    assert int(spec["retentionSize"].removesuffix("GB")) < int(expected["size"][:-2])
+    assert found["grafana"]["persistence"]["enabled"] is expected["grafana"]
+    assert found["alertmanager"]["alertmanagerSpec"]["replicas"] == expected["am"]
+    assert release(plan, "kube-prometheus-stack").inputs["namespace"] == "monitoring"
+    # Control-plane parts EKS manages, and localhost-only kube-proxy, are not scraped.
+    for part in ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"):
+        assert found[part] == {"enabled": False}, part
+
+
+def test_grafana_admin_password_is_generated_secret_and_never_in_chart_values(
+    plan: Plan,
+) -> None:
+    password = plan.named(
+        "platform-grafana-admin-password", "random:index/randomPassword:RandomPassword"
+    )
+    assert password.inputs["length"] >= 32
+    secret = plan.named("platform-grafana-admin", "kubernetes:core/v1:Secret")
+    assert secret.inputs["stringData"] == "[secret]"
+    assert "stringData" in secret.secret_inputs
+    assert password.outputs["result"] == "[secret]"
+    generated = secret.raw_inputs["stringData"]["admin-password"]
+    assert len(generated) == password.inputs["length"]
+    grafana = values(plan, "kube-prometheus-stack")["grafana"]
+    assert grafana["admin"]["existingSecret"] == secret.inputs["metadata"]["name"]
+    for resource in plan.resources:
+        if resource is not secret:
+            assert generated not in json.dumps(resource.inputs), resource.urn
+    assert generated not in json.dumps(plan.outputs)
+
+
+def test_monitoring_namespace_allows_node_exporter_and_nothing_else_is_privileged(
+    plan: Plan,
+) -> None:
+    namespaces = {
+        n.inputs["metadata"]["name"]: n.inputs["metadata"]["labels"]
+        for n in plan.of_type("kubernetes:core/v1:Namespace")
+    }
+    privileged = {
+        name
+        for name, labels in namespaces.items()
+        if labels.get("pod-security.kubernetes.io/enforce") == "privileged"
+    }
+    assert privileged == {"monitoring"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "path", "fragment"),
+    [
+        ({"prometheus": {"retentionDays": 0}}, "prometheus.retentionDays", "must be at least 1"),
+        ({"prometheus": {"storageGib": 5}}, "prometheus.storageGib", "must be at least 10"),
+        ({"alertmanager": {"replicas": 4}}, "alertmanager.replicas", "must be at most 3"),
+        (
+            {"grafana": {"persistenceEnabled": "yes"}},
+            "grafana.persistenceEnabled",
+            "expected true or false",
+        ),
+    ],
+)
+def test_bad_platform_settings_are_refused(
+    changes: dict[str, Any], path: str, fragment: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config("dev", minimal_values("dev", {"genericcorp:platform": changes}))
+    [problem] = caught.value.problems
+    assert problem.path == f"genericcorp:platform.{path}"
+    assert fragment in problem.render()
