@@ -31,6 +31,9 @@ def test_todays_stacks_pass_every_policy(plan: Plan) -> None:
     assert checked["required-tags"] > 30
     assert checked["ec2-2-default-sg-closed"] == 1
     assert checked["kms-4-rotation"] == 2
+    # The flow-log group; the flow-log role and its inline policy.
+    assert checked["cloudwatch-log-group-kms-retention"] == 1
+    assert checked["iam-1-no-admin-policy"] == 2
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
