@@ -11,10 +11,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 from genericcorp_policy.kubernetes import looks_secret
+from pulumi.runtime import proto
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from infractl.engine import run_stack
 from infractl.policies import run_policies
+from tests.test_policy_pack import UNKNOWN, servicer
 from tests.test_policy_rules import (
     CONFIG_MAP,
     NAMESPACE,
@@ -267,3 +269,31 @@ def test_the_offline_run_matches_guards_to_namespaces_by_output(preview: bool) -
     assert [(f.policy, f.resource) for f in bad.mandatory] == [
         ("k8s-tenant-isolation", "tenant-acme")
     ]
+
+
+# --- through the pack's gRPC analyzer, as `pulumi preview --policy-pack` runs it ---------------
+
+
+def _analyze_stack(resources: list[tuple[str, str, dict[str, Any]]]) -> list[Any]:
+    request = proto.AnalyzeStackRequest()
+    for type_token, name, props in resources:
+        resource = request.resources.add(
+            type=type_token, urn=f"urn:pulumi:prod::genericcorp::{type_token}::{name}", name=name
+        )
+        resource.properties.update(props)
+    return list(servicer().AnalyzeStack(request, None).diagnostics)
+
+
+def test_the_analyzer_reports_a_tenant_without_guards_and_skips_an_undecidable_preview() -> None:
+    namespace, deny, quota, limits = tenant_stack()
+    assert _analyze_stack([namespace, deny, quota, limits]) == []
+    [missing] = _analyze_stack([namespace, quota, limits])
+    assert (missing.policyName, missing.enforcementLevel) == (
+        "k8s-tenant-isolation",
+        proto.MANDATORY,
+    )
+    assert missing.urn.endswith("::tenant-acme")
+    unknown_deny = (deny[0], deny[1], {**deny[2], "metadata": {"namespace": UNKNOWN}})
+    [note] = _analyze_stack([namespace, unknown_deny, quota, limits])
+    assert (note.policyName, note.enforcementLevel) == ("k8s-tenant-isolation", proto.ADVISORY)
+    assert "can't run policy 'k8s-tenant-isolation'" in note.message
