@@ -24,7 +24,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import pulumi
@@ -32,7 +32,7 @@ import pulumi_aws as aws
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from components.base import PlatformComponent, SettingsModel, StackContext, policy_document
-from components.kms_key import KmsSettings
+from components.kms_key import KmsKey, KmsSettings, service_statement
 from components.network import LogRetentionDays
 
 #: TTL bounds for configured records: at least a minute (lower values multiply query costs and
@@ -470,7 +470,7 @@ class DnsZone(PlatformComponent):
         self.record_fqdns = sorted(set(fqdns))
 
         self.query_log_group_name = (
-            self._query_logging(name, settings.query_logging, us_east_1)
+            self._query_logging(name, settings.query_logging, kms, us_east_1)
             if settings.query_logging.enabled
             else None
         )
@@ -491,14 +491,44 @@ class DnsZone(PlatformComponent):
         )
 
     def _query_logging(
-        self, name: str, settings: QueryLoggingSettings, us_east_1: aws.Provider
+        self,
+        name: str,
+        settings: QueryLoggingSettings,
+        kms: KmsSettings,
+        us_east_1: aws.Provider,
     ) -> pulumi.Output[str]:
         context = self.context
         log_group_name = f"/aws/route53/{self.zone_name}"
+        # Keys are regional and Route53 writes query logs in us-east-1 only: the log group's key
+        # lives there too, usable by CloudWatch Logs for this one log group.
+        edge = replace(context, region="us-east-1")
+        key = KmsKey(
+            f"{name}-query-logs-key",
+            purpose="dns-query-logs",
+            description=f"encrypts the DNS query logs of {self.zone_name}",
+            settings=kms,
+            context=edge,
+            component_tag=self.component_tag,
+            service_statements=[
+                service_statement(
+                    "CloudWatchLogsEncryptsQueryLogs",
+                    "logs.us-east-1.amazonaws.com",
+                    condition={
+                        "ArnEquals": {
+                            "kms:EncryptionContext:aws:logs:arn": edge.arn(
+                                "logs", f"log-group:{log_group_name}"
+                            )
+                        }
+                    },
+                )
+            ],
+            opts=self.child_opts(provider=us_east_1),
+        )
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-query-logs",
             name=log_group_name,
             retention_in_days=settings.retention_days,
+            kms_key_id=key.arn,
             tags=self.tags("dns-query-logs"),
             opts=self.child_opts(provider=us_east_1),
         )

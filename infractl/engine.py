@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -89,7 +89,15 @@ def run_program(
     monitor = monitor or RecordingMonitor(PlatformMocks(preview=preview))
     with _isolated_runtime(stack_file, preview, monitor):
         _sync_await(runtime_stack.run_in_stack(program))
-    return monitor.plan(stack_file.project, stack_file.stack, preview)
+    plan = monitor.plan(stack_file.project, stack_file.stack, preview)
+    # A secret config key is secret as a whole; offline each `secure:` leaf is a placeholder.
+    # A program that reads one with a plain `config.get` and exports it leaks it.
+    plan.secret_config = {
+        f"config {key}{path}": text
+        for key in sorted(stack_file.secret_keys)
+        for path, text in _string_leaves(stack_file.values.get(key), "")
+    }
+    return plan
 
 
 @contextmanager
@@ -160,6 +168,12 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         response = super().RegisterResource(request)
         wire_inputs = json_format.MessageToDict(request.object)
         wire_state = json_format.MessageToDict(response.object) if response.object else {}
+        if request.additionalSecretOutputs and wire_state:
+            # The pulumi engine returns these outputs as secrets (a RandomPassword's `result`,
+            # say); the SDK's mock monitor does not, which would leave them plain offline.
+            wire_state = _as_secrets(wire_state, set(request.additionalSecretOutputs))
+            response.object.Clear()
+            response.object.update(wire_state)
         computed = {
             key: value
             for key, value in wire_state.items()
@@ -190,6 +204,12 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 options=_options(request),
                 raw_inputs=raw_inputs,
                 secret_inputs=frozenset(k for k, v in wire_inputs.items() if _has_secret(v)),
+                secret_values=(
+                    *_secret_leaves(wire_inputs, "inputs"),
+                    *_secret_leaves(
+                        {k: v for k, v in wire_state.items() if k not in wire_inputs}, "outputs"
+                    ),
+                ),
             )
         )
         return response
@@ -226,6 +246,42 @@ def _options(request: Any) -> dict[str, Any]:
     if request.replaceOnChanges:
         options["replaceOnChanges"] = sorted(request.replaceOnChanges)
     return options
+
+
+def _as_secrets(state: dict[str, Any], keys: set[str]) -> dict[str, Any]:
+    return {
+        key: {_SIG_KEY: _SECRET_SIG, "value": value}
+        if key in keys and not _has_secret(value)
+        else value
+        for key, value in state.items()
+    }
+
+
+def _secret_leaves(value: Any, path: str) -> list[tuple[str, str]]:
+    """(path, text) of every string a secret holds, wherever secrets sit in a wire value."""
+    if isinstance(value, dict):
+        if value.get(_SIG_KEY) == _SECRET_SIG:
+            return list(_string_leaves(_decode(value.get("value"), mask=False), path))
+        return [
+            leaf for key, item in value.items() for leaf in _secret_leaves(item, f"{path}.{key}")
+        ]
+    if isinstance(value, list):
+        return [
+            leaf for i, item in enumerate(value) for leaf in _secret_leaves(item, f"{path}[{i}]")
+        ]
+    return []
+
+
+def _string_leaves(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        if value != UNKNOWN_MASK:
+            yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _string_leaves(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _string_leaves(item, f"{path}[{index}]")
 
 
 def _has_secret(value: Any) -> bool:

@@ -464,7 +464,7 @@ def _replication_group(r: MockResource) -> dict[str, Any]:
 
 
 def _secret(r: MockResource) -> dict[str, Any]:
-    arn = r.arn("secretsmanager", f"secret:{r.inputs['name']}-{r.hex(6)}")
+    arn = r.arn("secretsmanager", f"secret:{r.inputs.get('name') or r.name}-{r.hex(6)}")
     return {"id": arn, "arn": arn}
 
 

@@ -37,6 +37,9 @@ class PlannedResource:
     """Inputs with secrets unmasked. Never serialized."""
     secret_inputs: frozenset[str] = frozenset()
     """Top-level input keys whose values are secret."""
+    secret_values: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
+    """(path, text) of every string held in a secret input or output (``inputs.authToken``,
+    ``outputs.result``), unmasked. Never serialized."""
 
     @property
     def id(self) -> str | None:
@@ -78,6 +81,10 @@ class Plan:
     resources: list[PlannedResource]
     outputs: dict[str, Any]
     raw_outputs: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    secret_config: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """Each string of a secret config key, by where it sits
+    (``config genericcorp:alerts.emails[0]``); offline, a ``secure:`` value is a placeholder.
+    Never serialized."""
 
     # --- queries used by the CLI and the tests -------------------------------------------
     def of_type(self, type_token: str) -> list[PlannedResource]:

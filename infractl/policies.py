@@ -38,6 +38,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from infractl.engine import SECRET_MASK, UNKNOWN_MASK
+from infractl.output_secrets import CHECK_NAME, DESCRIPTION, find_leaks
 from infractl.plan import Plan, PlannedResource
 
 MANDATORY = EnforcementLevel.MANDATORY.value
@@ -208,7 +209,29 @@ def run_policies(plan: Plan, pack_config: Mapping[str, Any] | None = None) -> Po
                 outcome=outcome,
                 report=report,
             )
+    _check_outputs(plan, stack_name, report)
     return report
+
+
+def _check_outputs(plan: Plan, stack_name: str, report: PolicyReport) -> None:
+    """The offline-only check of the stack's outputs; mandatory, whatever the pack config."""
+    outcome = PolicyOutcome(CHECK_NAME, "", DESCRIPTION, MANDATORY, checked=1)
+    report.outcomes.append(outcome)
+    for leak in find_leaks(plan):
+        outcome.violations += 1
+        report.findings.append(
+            Finding(
+                policy=CHECK_NAME,
+                level=MANDATORY,
+                resource=stack_name,
+                type="pulumi:pulumi:Stack",
+                urn=None,
+                message=(
+                    f"stack output {leak.output} is plain but holds the secret value of "
+                    f"{leak.source}; export it with pulumi.Output.secret(...) or leave it out"
+                ),
+            )
+        )
 
 
 def _policy_config(value: Any) -> dict[str, Any] | None:
@@ -345,10 +368,11 @@ def _add(
 
 
 def _scrub(message: str, resource: PlannedResource) -> str:
-    """Mask any secret input value a message quotes: the report is printed and posted."""
-    for key in resource.secret_inputs:
-        value = resource.raw_inputs.get(key)
-        if isinstance(value, str) and value and value in message:
+    """Mask any secret value a message quotes: the report is printed and posted."""
+    values = [v for _, v in resource.secret_values]
+    values += [resource.raw_inputs.get(key) for key in resource.secret_inputs]
+    for value in sorted((v for v in values if isinstance(v, str) and v), key=len, reverse=True):
+        if value in message:
             message = message.replace(value, SECRET_MASK)
     return message
 

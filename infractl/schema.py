@@ -22,6 +22,26 @@ def aws_resource_class(type_token: str) -> type | None:
 
 
 @cache
+def kubernetes_resource_class(type_token: str) -> type | None:
+    """The pulumi-kubernetes class for a token such as
+    ``kubernetes:networking.k8s.io/v1:NetworkPolicy`` (None if not a Kubernetes type)."""
+    package, module_path, class_name = type_token.split(":")
+    if package != "kubernetes" or "/" not in module_path:
+        return None
+    group, version = module_path.split("/", 1)
+    target = f"pulumi_kubernetes.{group.split('.')[0]}.{version}"
+    try:
+        return getattr(importlib.import_module(target), class_name, None)
+    except ImportError:
+        return None
+
+
+def resource_class(type_token: str) -> type | None:
+    """The SDK class of an AWS or Kubernetes resource type token."""
+    return aws_resource_class(type_token) or kubernetes_resource_class(type_token)
+
+
+@cache
 def is_taggable(type_token: str) -> bool:
     """Whether the AWS resource type takes ``tags`` (and so receives provider default tags)."""
     cls = aws_resource_class(type_token)

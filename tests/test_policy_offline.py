@@ -40,6 +40,11 @@ def test_todays_stacks_pass_every_policy(plan: Plan) -> None:
     assert checked["required-tags"] > 30
     assert checked["ec2-2-default-sg-closed"] == 1
     assert checked["kms-4-rotation"] == len(plan.of_type("aws:kms/key:Key"))
+    assert checked["cloudwatch-log-group-kms-retention"] == len(
+        plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+    )
+    iam_documents = ("aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy")
+    assert checked["iam-1-no-admin-policy"] == sum(len(plan.of_type(t)) for t in iam_documents)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -21,7 +21,7 @@ from pulumi_policy import EnforcementLevel, Policy
 # call it directly instead of starting a server.
 from pulumi_policy.policy import _PolicyAnalyzerServicer  # pyright: ignore[reportPrivateUsage]
 
-from infractl.schema import aws_resource_class
+from infractl.schema import resource_class
 from infractl.stackfile import PROJECT_DIR
 from tests.test_policy_rules import GOOD_CACHE, GOOD_RDS, tagged
 
@@ -67,7 +67,7 @@ def test_every_rule_names_real_types_and_properties() -> None:
     for rule in RULES:
         if not isinstance(rule, Rule) or not rule.types:
             continue
-        classes = [aws_resource_class(t) for t in rule.types]
+        classes = [resource_class(t) for t in rule.types]
         assert all(classes), (rule.name, rule.types)
         names = {
             getattr(member.fget, "_pulumi_name", None) or attr
@@ -80,18 +80,18 @@ def test_every_rule_names_real_types_and_properties() -> None:
 
 
 def test_stack_rules_name_real_types() -> None:
-    from genericcorp_policy import edge, governance, network  # noqa: PLC0415
+    from genericcorp_policy import edge, governance, kubernetes, network  # noqa: PLC0415
 
     companions = [
         value
-        for module in (edge, governance, network)
+        for module in (edge, governance, network, kubernetes)
         for name, value in vars(module).items()
-        if name.isupper() and isinstance(value, str) and value.startswith("aws:")
+        if name.isupper() and isinstance(value, str) and value.startswith(("aws:", "kubernetes:"))
     ]
     subjects = [t for rule in RULES if isinstance(rule, StackRule) for t in rule.subjects]
     assert len(companions) > 15
     for type_token in {*companions, *subjects}:
-        assert aws_resource_class(type_token) is not None, type_token
+        assert resource_class(type_token) is not None, type_token
 
 
 # --- the analyzer, as the CLI drives it ---------------------------------------------------------

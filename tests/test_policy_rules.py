@@ -24,7 +24,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import unknown_checking_proxy
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 # --- a harness: one policy of the pack on hand-written properties, through pulumi-policy's own
 # argument objects and unknown-checking proxies (the path `pulumi preview --policy-pack` takes).
@@ -122,6 +122,12 @@ CACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
 CF = "aws:cloudfront/distribution:Distribution"
 KEY = "aws:kms/key:Key"
 CERT = "aws:acm/certificate:Certificate"
+SECRET = "aws:secretsmanager/secret:Secret"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+CMK = "arn:aws:kms:us-east-1:1:key/k"
 
 GOOD_EKS: dict[str, Any] = {
     "version": "1.34",
@@ -160,6 +166,7 @@ GOOD_RDS: dict[str, Any] = {
     "port": 5433,
     "username": "gcadmin",
     "manageMasterUserPassword": True,
+    "masterUserSecretKmsKeyId": "arn:aws:kms:us-east-1:1:key/db",
     "skipFinalSnapshot": False,
     "finalSnapshotIdentifier": "genericcorp-prod-db-final",
 }
@@ -199,6 +206,32 @@ GOOD_KEY: dict[str, Any] = {
     "deletionWindowInDays": 30,
     "keyUsage": "ENCRYPT_DECRYPT",
 }
+GOOD_LOG_GROUP: dict[str, Any] = {
+    "name": "/genericcorp/prod/app",
+    "kmsKeyId": CMK,
+    "retentionInDays": 365,
+}
+
+
+def iam_document(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+ADMIN = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+READ_LOGS = {"Effect": "Allow", "Action": ["logs:GetLogEvents"], "Resource": "*"}
+
+
+def tenant_namespace(name: str = "acme", enforce: str | None = "restricted") -> dict[str, Any]:
+    labels = {"genericcorp.com/tenant": name, "genericcorp.com/tier": "standard"}
+    if enforce is not None:
+        labels |= {
+            "pod-security.kubernetes.io/enforce": enforce,
+            "pod-security.kubernetes.io/audit": "restricted",
+            "pod-security.kubernetes.io/warn": "restricted",
+        }
+    return {"metadata": {"name": f"tenant-{name}", "labels": labels}}
+
+
 GOOD_CERT: dict[str, Any] = {
     "domainName": "genericcorp.com",
     "validationMethod": "DNS",
@@ -326,6 +359,51 @@ CASES: list[tuple[str, str, dict[str, Any] | None, dict[str, Any], str]] = [
         GOOD_RDS,
         but(GOOD_RDS, manageMasterUserPassword=..., password="hunter2hunter2"),
         "managed and rotated",
+    ),
+    (
+        "rds-master-secret-cmk",
+        RDS,
+        GOOD_RDS,
+        but(GOOD_RDS, masterUserSecretKmsKeyId=...),
+        "AWS-managed aws/secretsmanager key (set masterUserSecretKmsKeyId)",
+    ),
+    (
+        "secretsmanager-cmk",
+        SECRET,
+        {"name": "genericcorp/prod/app", "kmsKeyId": CMK},
+        {"name": "genericcorp/prod/app"},
+        "AWS-managed aws/secretsmanager key (set kmsKeyId)",
+    ),
+    (
+        "cloudwatch-log-group-kms-retention",
+        LOG_GROUP,
+        GOOD_LOG_GROUP,
+        but(GOOD_LOG_GROUP, retentionInDays=0),
+        "never expire",
+    ),
+    (
+        "iam-1-no-admin-policy",
+        ROLE_POLICY,
+        {"role": "app", "policy": iam_document(READ_LOGS)},
+        {"role": "app", "policy": iam_document(READ_LOGS, ADMIN)},
+        'policy: Statement[1] allows "Action": "*" on "Resource": "*"',
+    ),
+    (
+        "k8s-tenant-pod-security",
+        NAMESPACE,
+        tenant_namespace(),
+        tenant_namespace(enforce="baseline"),
+        "enforces Pod Security Admission 'baseline'",
+    ),
+    (
+        "k8s-configmap-no-credentials",
+        CONFIG_MAP,
+        {"metadata": {"namespace": "tenant-acme"}, "data": {"LOG_LEVEL": "info"}},
+        {
+            "metadata": {"namespace": "tenant-acme"},
+            "data": {"LOG_LEVEL": "info", "DB_PASSWORD": "x"},
+        },
+        "data key(s) DB_PASSWORD look like credentials",
     ),
     (
         "prod-final-snapshot",
@@ -767,6 +845,41 @@ DIST = (
     tagged("prod", {"arn": "arn:aws:cloudfront::1:distribution/E1"}),
 )
 
+
+def tenant_stack(
+    name: str = "acme", *, deny: dict[str, Any] | None = None
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """A tenant namespace with its default-deny NetworkPolicy, ResourceQuota and LimitRange."""
+    namespace = f"tenant-{name}"
+    spec = deny or {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    return [
+        (NAMESPACE, namespace, tenant_namespace(name)),
+        (
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+            f"{namespace}-default-deny",
+            {"metadata": {"name": "default-deny", "namespace": namespace}, "spec": spec},
+        ),
+        (
+            "kubernetes:core/v1:ResourceQuota",
+            f"{namespace}-quota",
+            {
+                "metadata": {"name": "quota", "namespace": namespace},
+                "spec": {"hard": {"requests.cpu": "4", "requests.memory": "8Gi", "pods": "40"}},
+            },
+        ),
+        (
+            "kubernetes:core/v1:LimitRange",
+            f"{namespace}-limits",
+            {
+                "metadata": {"name": "limits", "namespace": namespace},
+                "spec": {
+                    "limits": [{"type": "Container", "default": {"cpu": "500m", "memory": "512Mi"}}]
+                },
+            },
+        ),
+    ]
+
+
 # (policy, compliant stack, violating stack, phrase)
 STACK_CASES: list[
     tuple[str, list[tuple[str, str, dict[str, Any]]], list[tuple[str, str, dict[str, Any]]], str]
@@ -807,6 +920,12 @@ STACK_CASES: list[
         bucket_with_settings("assets"),
         bucket_with_settings("assets")[:1],
         "no public access block (S3.8)",
+    ),
+    (
+        "k8s-tenant-isolation",
+        tenant_stack(),
+        tenant_stack(deny={"podSelector": {}, "policyTypes": ["Ingress"]}),
+        "tenant namespace tenant-acme has no default-deny NetworkPolicy",
     ),
     (
         "s3-9-access-logging",
@@ -1013,3 +1132,81 @@ def test_a_bucket_that_receives_no_logs_gets_no_acl_or_sse_s3_exception() -> Non
     messages = [m for m, _ in stack_violations("s3-bucket-baseline", stack)]
     assert any("(S3.12)" in m for m in messages), messages
     assert any("(S3.17)" in m for m in messages), messages
+
+
+# --- secrets, log groups, IAM ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key", ["alias/aws/secretsmanager", "arn:aws:kms:us-east-1:1:alias/aws/secretsmanager"]
+)
+def test_the_aws_managed_secrets_key_is_not_customer_managed(key: str) -> None:
+    assert violations("secretsmanager-cmk", SECRET, tagged("prod", {"kmsKeyId": key})) == [
+        f"the secret is encrypted with the AWS-managed key {key}; use a customer-managed one"
+    ]
+    own_alias = {"kmsKeyId": "alias/genericcorp-prod-secrets"}
+    assert violations("secretsmanager-cmk", SECRET, tagged("dev", own_alias)) == []
+
+
+def test_a_database_without_a_managed_password_has_no_secret_to_encrypt() -> None:
+    replica = but(GOOD_RDS, manageMasterUserPassword=..., masterUserSecretKmsKeyId=...)
+    assert violations("rds-master-secret-cmk", RDS, tagged("dev", replica)) == []
+
+
+def test_log_groups_need_a_kms_key_and_delivery_class_needs_no_retention() -> None:
+    plain = {"name": "/genericcorp/dev/app"}
+    assert violations("cloudwatch-log-group-kms-retention", LOG_GROUP, tagged("dev", plain)) == [
+        "log data is not encrypted with a KMS key (kmsKeyId)",
+        "log events never expire (set retentionInDays; 0 or unset keeps them forever)",
+    ]
+    # AWS fixes the retention of the DELIVERY class itself.
+    delivery = {**plain, "kmsKeyId": CMK, "logGroupClass": "DELIVERY"}
+    assert violations("cloudwatch-log-group-kms-retention", LOG_GROUP, delivery) == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "*"], "Resource": ["*"]},
+        {"Effect": "Allow", "Action": "*:*", "Resource": "*", "Condition": {"Bool": {"x": "y"}}},
+    ],
+)
+def test_admin_statements_in_any_shape_are_refused(statement: dict[str, Any]) -> None:
+    policy = json.dumps({"Version": "2012-10-17", "Statement": statement})
+    found = violations("iam-1-no-admin-policy", "aws:iam/policy:Policy", {"policy": policy})
+    assert found == [
+        'policy: Statement[0] allows "Action": "*" on "Resource": "*" (full administrator); '
+        "grant the actions and resources the role needs"
+    ]
+
+
+def test_denies_and_service_wildcards_are_not_administrator() -> None:
+    deny_all = {"Effect": "Deny", "Action": "*", "Resource": "*"}
+    s3_everywhere = {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    admin_on_one_bucket = {"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b"}
+    document = iam_document(deny_all, s3_everywhere, admin_on_one_bucket)
+    assert violations("iam-1-no-admin-policy", ROLE_POLICY, {"policy": document}) == []
+
+
+def test_role_inline_policies_and_object_documents_are_checked() -> None:
+    role = {
+        "assumeRolePolicy": iam_document(),
+        "inlinePolicies": [
+            {"name": "ok", "policy": iam_document(READ_LOGS)},
+            {"name": "admin", "policy": iam_document(ADMIN)},
+        ],
+    }
+    assert violations("iam-1-no-admin-policy", "aws:iam/role:Role", tagged("prod", role)) == [
+        'inlinePolicies[1] (admin): Statement[0] allows "Action": "*" on "Resource": "*" '
+        "(full administrator); grant the actions and resources the role needs"
+    ]
+    as_object = {"policy": {"Version": "2012-10-17", "Statement": [ADMIN]}}
+    assert violations("iam-1-no-admin-policy", ROLE_POLICY, as_object)
+    assert violations("iam-1-no-admin-policy", ROLE_POLICY, {"policy": "{not json"}) == [
+        "policy is not a JSON policy document, so it cannot be checked"
+    ]
+
+
+def test_an_unknown_policy_document_skips_the_resource_in_preview() -> None:
+    with pytest.raises(UnknownValueError):
+        violations("iam-1-no-admin-policy", ROLE_POLICY, {"policy": UNKNOWN_STRING_VALUE})

@@ -1,12 +1,12 @@
 """Generic Corp's policy rules: the FSBP controls of docs/policies.md, required tags, prod
-protection and the budget check, shared by the pulumi policy pack (``policy/__main__.py``) and
-the offline plan (``infractl plan``, ``infractl policy``)."""
+protection, the budget check and Kubernetes tenancy, shared by the pulumi policy pack
+(``policy/__main__.py``) and the offline plan (``infractl plan``, ``infractl policy``)."""
 
 from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from genericcorp_policy import compute, data, edge, governance, network
+from genericcorp_policy import audit, compute, data, edge, governance, kubernetes, network
 from genericcorp_policy.framework import (
     PACK_NAME,
     AnyRule,
@@ -27,6 +27,9 @@ RULES: tuple[AnyRule, ...] = (
     *edge.STACK_RULES,
     *network.RULES,
     *network.STACK_RULES,
+    *audit.RULES,
+    *kubernetes.RULES,
+    *kubernetes.STACK_RULES,
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from genericcorp_policy.framework import (
     Config,
@@ -19,6 +20,7 @@ from genericcorp_policy.framework import (
 RDS_INSTANCE = "aws:rds/instance:Instance"
 RDS_CLUSTER = "aws:rds/cluster:Cluster"
 REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
+SECRETS_MANAGER_SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 - a type token
 RDS = (RDS_INSTANCE, RDS_CLUSTER)
 
 #: The port each engine family listens on by default (FSBP RDS.23 wants another).
@@ -140,6 +142,28 @@ def _managed_password(props: Props, _: Config) -> Iterator[str]:
         )
     if get(props, "password") or get(props, "masterPassword"):
         yield "a master password is passed in the program; let RDS manage it"
+
+
+def _aws_managed_key(key: str) -> bool:
+    """``alias/aws/secretsmanager`` (or its ARN): the account's AWS-managed key, whose policy
+    the account cannot narrow and which cannot be shared or disabled."""
+    return key.startswith("alias/aws/") or ":alias/aws/" in key
+
+
+def _key_problem(key: Any, where: str) -> Iterator[str]:
+    if not key:
+        yield f"the secret is encrypted with the AWS-managed aws/secretsmanager key (set {where})"
+    elif _aws_managed_key(str(key)):
+        yield f"the secret is encrypted with the AWS-managed key {key}; use a customer-managed one"
+
+
+def _secret_cmk(props: Props, _: Config) -> Iterator[str]:
+    yield from _key_problem(get(props, "kmsKeyId"), "kmsKeyId")
+
+
+def _master_secret_cmk(props: Props, _: Config) -> Iterator[str]:
+    if is_true(get(props, "manageMasterUserPassword")):
+        yield from _key_problem(get(props, "masterUserSecretKmsKeyId"), "masterUserSecretKmsKeyId")
 
 
 def _final_snapshot(props: Props, _: Config) -> Iterator[str]:
@@ -311,6 +335,22 @@ RULES = (
         RDS,
         _managed_password,
         reads=("manageMasterUserPassword", "password", "masterPassword"),
+    ),
+    Rule(
+        "secretsmanager-cmk",
+        "",
+        "Secrets Manager secrets are encrypted with a customer-managed KMS key.",
+        (SECRETS_MANAGER_SECRET,),
+        _secret_cmk,
+        reads=("kmsKeyId",),
+    ),
+    Rule(
+        "rds-master-secret-cmk",
+        "",
+        "The RDS-managed master password secret is encrypted with a customer-managed KMS key.",
+        RDS,
+        _master_secret_cmk,
+        reads=("manageMasterUserPassword", "masterUserSecretKmsKeyId"),
     ),
     Rule(
         "prod-final-snapshot",

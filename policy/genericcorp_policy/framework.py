@@ -28,6 +28,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 PACK_NAME = "genericcorp-baseline"
 
@@ -122,6 +123,23 @@ def get(props: Any, path: str) -> Any:
             return None
         value = value[key]  # pyright: ignore[reportUnknownVariableType]
     return value
+
+
+def peek(props: Any, path: str) -> Any:
+    """Like ``get``, but a value a preview cannot know comes back as an ``Unknown`` instead of
+    raising, so a stack rule can decide on the values it knows and give up (re-raise) only when
+    the answer depends on an unknown one."""
+    try:
+        return get(props, path)
+    except UnknownValueError as error:
+        return Unknown(error)
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A value unknown during a preview; ``error`` is what reading it raised."""
+
+    error: UnknownValueError
 
 
 def items(value: Any) -> list[Any]:
