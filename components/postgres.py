@@ -479,8 +479,7 @@ class PostgresDatabase(PlatformComponent):
                 "PostgreSQL instance",
                 catalog.price(f"rds.postgres.{settings.instance_class}.{az}", resource=resource),
                 hourly(catalog, 1),
-                note=f"{settings.instance_class}, {az}, {catalog.hours_per_month} h"
-                + insights,
+                note=f"{settings.instance_class}, {az}, {catalog.hours_per_month} h" + insights,
             ),
             CostLine.fixed(
                 component,

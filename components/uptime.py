@@ -23,7 +23,6 @@ from components.base import PlatformComponent, SettingsModel, StackContext
 from components.cost import CostLine, PriceCatalog
 from components.dns_zone import check_hostname
 
-
 #: The request interval Route53 bills as the "fast interval" optional feature.
 FAST_INTERVAL_SECONDS = 10
 
