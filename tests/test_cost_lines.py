@@ -88,13 +88,13 @@ def test_backup_storage_beyond_the_free_allocation_follows_growth_and_retention(
     backup = line(prod, "Backup storage beyond the free allocation")
     assert backup.usage_based
     assert backup.quantity == pytest.approx(5 * 14 / 30)  # 5 GB a month kept 14 days
-    assert backup.monthly_usd == pytest.approx(backup.quantity * 0.095)
+    assert backup.monthly_usd == pytest.approx(5 * 14 / 30 * 0.095)
     longer = PROD.database.model_copy(update={"backup_retention_days": 28})
     doubled = line(
         PostgresDatabase.cost_lines(longer, CATALOG, PROD.usage),
         "Backup storage beyond the free allocation",
     )
-    assert doubled.quantity == pytest.approx(2 * backup.quantity)
+    assert doubled.quantity == pytest.approx(2 * 5 * 14 / 30)
 
 
 def test_enhanced_monitoring_grows_with_its_granularity() -> None:
