@@ -32,6 +32,7 @@ import pulumi_aws as aws
 from pydantic import Field, field_validator
 
 from components.base import PlatformComponent, SettingsModel, StackContext, policy_document
+from components.cost import CostLine, PriceCatalog, UsageSettings
 from components.dns_zone import check_hostname
 from components.kms_key import KmsKey, KmsSettings, service_statement
 
@@ -55,6 +56,15 @@ LOG_BUCKET_EXCEPTIONS = "S3.12 S3.17"
 
 #: HSTS lifetime: two years, the value browsers' preload lists expect.
 HSTS_MAX_AGE_SECONDS = 63_072_000
+
+#: Share of viewer requests CloudFront passes to the S3 origin (cache misses), for pricing S3
+#: GET requests: a planning figure for static assets under CachingOptimized (a day's default
+#: TTL); CloudFront's cache statistics give the real one.
+CACHE_MISS_SHARE = 0.1
+#: Size of one access-log line once CloudFront has gzipped the log file (about 500 bytes
+#: uncompressed): an estimate for pricing the log bucket.
+ACCESS_LOG_BYTES_PER_REQUEST = 100
+_DAYS_PER_MONTH = 365 / 12
 
 
 class PriceClass(StrEnum):
@@ -399,6 +409,83 @@ class Cdn(PlatformComponent):
                 "webAclArn": self.web_acl_arn,
             }
         )
+
+    @classmethod
+    def cost_lines(
+        cls, settings: CdnSettings, catalog: PriceCatalog, usage: UsageSettings
+    ) -> list[CostLine]:
+        """Monthly cost of what ``settings`` declares and the traffic ``usage`` expects. The
+        distribution, origin access control, response-headers policy and the ACM certificate
+        are free; so is transfer from S3 to CloudFront."""
+        component = "cdn"
+        distribution = "aws:cloudfront/distribution:Distribution"
+        requests = usage.cdn_requests_millions
+        log_gb = None if requests is None else requests * 1e6 * ACCESS_LOG_BYTES_PER_REQUEST / 1e9
+        lines = [
+            CostLine.usage(
+                component,
+                "CloudFront data out",
+                catalog.price("cloudfront.transfer-out.us-first-10tb", resource=distribution),
+                usage.cdn_transfer_out_gb,
+                note=f"{settings.price_class} at the US/Europe rate (other edges cost more), "
+                "before CloudFront's free 1 TB a month",
+            ),
+            CostLine.usage(
+                component,
+                "CloudFront HTTPS requests",
+                catalog.price("cloudfront.requests.https", resource=distribution),
+                None if requests is None else requests * 100,
+                note=f"{requests} million, before CloudFront's free 10 million a month",
+            ),
+            CostLine.usage(
+                component,
+                "S3 asset storage",
+                catalog.price("s3.standard-storage", resource="aws:s3/bucket:Bucket"),
+                usage.s3_storage_gb,
+                note=f"including versions kept {settings.noncurrent_version_days} days",
+            ),
+            CostLine.usage(
+                component,
+                "S3 GET requests from CloudFront",
+                catalog.price("s3.requests.get", resource="aws:s3/bucket:Bucket"),
+                None if requests is None else requests * 1000 * CACHE_MISS_SHARE,
+                note=f"{CACHE_MISS_SHARE:.0%} of requests miss the cache (a planning figure)",
+            ),
+            CostLine.usage(
+                component,
+                "Access-log storage",
+                catalog.price("s3.standard-storage", resource="the CDN log bucket"),
+                None if log_gb is None else log_gb * settings.log_retention_days / _DAYS_PER_MONTH,
+                note=f"about {ACCESS_LOG_BYTES_PER_REQUEST} bytes per request gzipped, kept "
+                f"{settings.log_retention_days} days",
+            ),
+            *KmsKey.cost_lines(component, catalog, purposes=["cdn-assets"]),
+        ]
+        waf = settings.waf
+        if waf.enabled:
+            web_acl = "aws:wafv2/webAcl:WebAcl"
+            # The managed groups used here are in WAF's base price (no subscription or extra
+            # per-request fee) and stay below 1,500 WCUs, beyond which requests cost more.
+            lines += [
+                CostLine.fixed(
+                    component, "WAF web ACL", catalog.price("waf.web-acl", resource=web_acl), 1
+                ),
+                CostLine.fixed(
+                    component,
+                    "WAF rules",
+                    catalog.price("waf.rule", resource=web_acl),
+                    len(MANAGED_RULE_GROUPS) + 1,
+                    note=f"{len(MANAGED_RULE_GROUPS)} managed rule groups and the rate limit",
+                ),
+                CostLine.usage(
+                    component,
+                    "WAF requests",
+                    catalog.price("waf.requests", resource=web_acl),
+                    requests,
+                    note="every CloudFront request, in millions",
+                ),
+            ]
+        return lines
 
     def _private(self, name: str, bucket: aws.s3.Bucket) -> None:
         aws.s3.BucketPublicAccessBlock(

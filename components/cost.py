@@ -168,7 +168,9 @@ class UsageSettings(SettingsModel):
         ge=0, description="GB of VPC flow-log records ingested per month."
     )
     logs_ingested_gb: float | None = Field(
-        ge=0, description="GB per month of other CloudWatch Logs (EKS control plane, RDS)."
+        ge=0,
+        description="GB per month of the database's exported CloudWatch Logs (postgresql, "
+        "upgrade).",
     )
     cdn_transfer_out_gb: float | None = Field(
         ge=0, description="GB per month CloudFront serves to the internet."

@@ -32,6 +32,7 @@ import pulumi_aws as aws
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from components.base import PlatformComponent, SettingsModel, StackContext, policy_document
+from components.cost import CostLine, PriceCatalog, UsageSettings
 from components.kms_key import KmsKey, KmsSettings, service_statement
 from components.network import LogRetentionDays
 
@@ -47,6 +48,13 @@ _CAA = re.compile(r'^(?P<flags>\d{1,3}) (?P<tag>issue|issuewild|iodef) "(?P<valu
 _MX = re.compile(r"^(?P<priority>\d{1,5}) (?P<host>\S+)$")
 #: Route53 accepts at most 255 characters in one TXT string; longer values are split.
 _TXT_CHUNK = 255
+
+#: Size of one query-log entry in CloudWatch Logs (about 100 characters of log line plus the
+#: 26 bytes CloudWatch counts per event): an estimate for pricing query-log ingestion.
+QUERY_LOG_BYTES = 150
+#: Alarms ``DnsZone._dnssec`` declares (internal failure, key-signing key needing action).
+DNSSEC_ALARM_COUNT = 2
+_DAYS_PER_MONTH = 365 / 12
 
 
 def hostname_problem(value: str, *, owner: bool = False) -> str | None:
@@ -489,6 +497,80 @@ class DnsZone(PlatformComponent):
                 "registrarInstruction": self.registrar_instruction,
             }
         )
+
+    @classmethod
+    def cost_lines(
+        cls, settings: DnsSettings, catalog: PriceCatalog, usage: UsageSettings
+    ) -> list[CostLine]:
+        """Monthly cost of what ``settings`` declares. Records are free (part of the zone), as
+        are alias queries to CloudFront; an existing zone is paid for by whoever owns it."""
+        component = "dns"
+        queries = usage.dns_queries_millions
+        lines: list[CostLine] = []
+        if settings.existing_zone_id is None:
+            lines.append(
+                CostLine.fixed(
+                    component,
+                    "Hosted zone",
+                    catalog.price("route53.hosted-zone", resource="aws:route53/zone:Zone"),
+                    1,
+                    note=settings.zone_name,
+                )
+            )
+        lines.append(
+            CostLine.usage(
+                component,
+                "DNS queries",
+                catalog.price("route53.standard-queries", resource="aws:route53/zone:Zone"),
+                queries,
+                note="standard queries, in millions",
+            )
+        )
+        logging = settings.query_logging
+        if logging.enabled:
+            ingested = None if queries is None else queries * 1e6 * QUERY_LOG_BYTES / 1024**3
+            lines += [
+                CostLine.usage(
+                    component,
+                    "Query-log ingestion",
+                    catalog.price(
+                        "cloudwatch.logs.ingestion", resource="aws:route53/queryLog:QueryLog"
+                    ),
+                    ingested,
+                    note=f"every query, about {QUERY_LOG_BYTES} bytes each (an estimate)",
+                ),
+                CostLine.usage(
+                    component,
+                    "Query-log storage",
+                    catalog.price("cloudwatch.logs.storage", resource="Route53 query-log group"),
+                    None
+                    if ingested is None
+                    else ingested * logging.retention_days / _DAYS_PER_MONTH,
+                    note=f"kept {logging.retention_days} days (upper bound: stored uncompressed)",
+                ),
+                *KmsKey.cost_lines(component, catalog, purposes=["dns-query-logs"]),
+            ]
+        if settings.dnssec:
+            # The key-signing key is an asymmetric KMS key: $1 a month like any other. Route53
+            # signs with it only when it rotates the zone-signing key, so requests are nil.
+            lines += [
+                CostLine.fixed(
+                    component,
+                    "KMS key (dnssec)",
+                    catalog.price("kms.customer-managed-key", resource="aws:kms/key:Key"),
+                    1,
+                    note="ECC_NIST_P256, asymmetric",
+                ),
+                CostLine.fixed(
+                    component,
+                    "DNSSEC alarms",
+                    catalog.price(
+                        "cloudwatch.standard-alarm", resource="aws:cloudwatch/metricAlarm"
+                    ),
+                    DNSSEC_ALARM_COUNT,
+                ),
+            ]
+        return lines
 
     def _query_logging(
         self,

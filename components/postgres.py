@@ -32,6 +32,7 @@ import pulumi_aws as aws
 from pydantic import Field, ValidationInfo, field_validator
 
 from components.base import PlatformComponent, SettingsModel, StackContext, static_policy_document
+from components.cost import CostLine, PriceCatalog, UsageSettings, hourly
 from components.kms_key import KmsKey, KmsSettings, service_statement
 from components.network import LogRetentionDays
 from components.windows import daily_window, instance_class_family, weekly_window
@@ -59,6 +60,19 @@ DEFAULT_PORT = 5432
 LOG_EXPORTS = ("postgresql", "upgrade")
 _GIB = 1024**3
 _MIB = 1024**2
+
+#: Alarms ``PostgresDatabase._alarms`` declares (CPU, free storage, freeable memory, connections).
+ALARM_COUNT = 4
+#: Size of one enhanced-monitoring sample in CloudWatch Logs (the OS metrics JSON document with
+#: its process list): an estimate, since the size grows with the number of processes. AWS bills
+#: these samples as CloudWatch Logs ingestion in the RDSOSMetrics log group.
+ENHANCED_MONITORING_KB_PER_SAMPLE = 10
+#: How long RDS keeps enhanced-monitoring samples in RDSOSMetrics unless changed (days).
+ENHANCED_MONITORING_RETENTION_DAYS = 30
+#: Performance Insights keeps this many days free of charge.
+FREE_INSIGHTS_DAYS = 7
+_DAYS_PER_MONTH = 365 / 12
+_KB_PER_GB = 1024**2
 
 
 class PostgresAlarmSettings(SettingsModel):
@@ -438,6 +452,118 @@ class PostgresDatabase(PlatformComponent):
                 "securityGroupId": self.security_group_id,
             }
         )
+
+    @classmethod
+    def cost_lines(
+        cls, settings: PostgresSettings, catalog: PriceCatalog, usage: UsageSettings
+    ) -> list[CostLine]:
+        """Monthly cost of what ``settings`` declares. The subnet group, parameter group,
+        security group and IAM role are free and have no line."""
+        component = "database"
+        resource = "aws:rds/instance:Instance"
+        az = "multi-az" if settings.multi_az else "single-az"
+        storage = catalog.price(f"rds.storage.gp3.{az}", resource=resource)
+        growth = usage.storage_growth_gb_per_month
+        exported = usage.logs_ingested_gb
+        logs_kept = settings.log_retention_days / _DAYS_PER_MONTH
+        samples = catalog.hours_per_month * 3600 / settings.monitoring_interval_seconds
+        monitoring_gb = samples * ENHANCED_MONITORING_KB_PER_SAMPLE / _KB_PER_GB
+        insights = (
+            f"; Performance Insights {FREE_INSIGHTS_DAYS} days is free"
+            if settings.performance_insights_retention_days == FREE_INSIGHTS_DAYS
+            else ""
+        )
+        lines = [
+            CostLine.fixed(
+                component,
+                "PostgreSQL instance",
+                catalog.price(f"rds.postgres.{settings.instance_class}.{az}", resource=resource),
+                hourly(catalog, 1),
+                note=f"{settings.instance_class}, {az}, {catalog.hours_per_month} h" + insights,
+            ),
+            CostLine.fixed(
+                component,
+                "gp3 storage",
+                storage,
+                settings.allocated_storage_gb,
+                note=f"{settings.allocated_storage_gb} GiB allocated, {az}",
+            ),
+            CostLine.usage(
+                component,
+                "Storage growth",
+                storage,
+                growth,
+                note="one month's growth; autoscaling adds it to the allocated storage",
+            ),
+            # RDS keeps backups up to 100% of the allocated storage free. Beyond that: the
+            # data written during the retention period, assuming the database already fills
+            # its allocation (an upper bound for a database that does not).
+            CostLine.usage(
+                component,
+                "Backup storage beyond the free allocation",
+                catalog.price("rds.backup-storage", resource=resource),
+                None if growth is None else growth * settings.backup_retention_days / 30,
+                note=f"{growth} GB/month written, kept {settings.backup_retention_days} days "
+                "(upper bound)",
+            ),
+            CostLine.fixed(
+                component,
+                "Enhanced monitoring (CloudWatch Logs ingestion)",
+                catalog.price("cloudwatch.logs.ingestion", resource="RDS enhanced monitoring"),
+                monitoring_gb,
+                note=f"one sample every {settings.monitoring_interval_seconds} s of about "
+                f"{ENHANCED_MONITORING_KB_PER_SAMPLE} KB (an estimate)",
+            ),
+            CostLine.fixed(
+                component,
+                "Enhanced monitoring (CloudWatch Logs storage)",
+                catalog.price("cloudwatch.logs.storage", resource="RDS enhanced monitoring"),
+                monitoring_gb * ENHANCED_MONITORING_RETENTION_DAYS / _DAYS_PER_MONTH,
+                note=f"kept {ENHANCED_MONITORING_RETENTION_DAYS} days in RDSOSMetrics",
+            ),
+            CostLine.usage(
+                component,
+                "Exported log ingestion",
+                catalog.price("cloudwatch.logs.ingestion", resource="RDS log exports"),
+                exported,
+                note=f"{', '.join(LOG_EXPORTS)} logs",
+            ),
+            CostLine.usage(
+                component,
+                "Exported log storage",
+                catalog.price("cloudwatch.logs.storage", resource="RDS log groups"),
+                None if exported is None else exported * logs_kept,
+                note=f"{exported} GB/month kept {settings.log_retention_days} days (upper bound)",
+            ),
+            CostLine.fixed(
+                component,
+                "Master-password secret",
+                catalog.price("secretsmanager.secret", resource="RDS-managed master secret"),
+                1,
+                note="kept and rotated by RDS in Secrets Manager",
+            ),
+            *KmsKey.cost_lines(component, catalog, purposes=["postgres"]),
+            CostLine.fixed(
+                component,
+                "Alarms",
+                catalog.price("cloudwatch.standard-alarm", resource="aws:cloudwatch/metricAlarm"),
+                ALARM_COUNT,
+            ),
+        ]
+        if settings.performance_insights_retention_days > FREE_INSIGHTS_DAYS:
+            # Longer retention is billed per vCPU-month; the catalog has no such price yet,
+            # so the lookup fails and names the key rather than pricing it at zero.
+            lines.append(
+                CostLine.fixed(
+                    component,
+                    "Performance Insights retention",
+                    catalog.price(
+                        "rds.performance-insights.long-term-retention", resource=resource
+                    ),
+                    1,
+                )
+            )
+        return lines
 
     def _alarms(
         self,

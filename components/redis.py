@@ -33,6 +33,7 @@ import pulumi_random as random
 from pydantic import Field, ValidationInfo, field_validator
 
 from components.base import PlatformComponent, SettingsModel, StackContext
+from components.cost import CostError, CostLine, PriceCatalog, hourly
 from components.kms_key import KmsKey, KmsSettings, service_statement
 from components.network import LogRetentionDays
 from components.windows import daily_window, instance_class_family, weekly_window
@@ -63,6 +64,10 @@ MAX_NODES = 6
 #: Punctuation ElastiCache accepts in an AUTH token (it refuses spaces, quotes, / and @).
 AUTH_TOKEN_SPECIAL = "!&#$^<>-"  # noqa: S105 - an alphabet, not a password
 AUTH_TOKEN_LENGTH = 64
+
+#: Alarms ``RedisCache._alarms`` declares per node (host CPU, engine CPU, memory, evictions,
+#: connections).
+ALARMS_PER_NODE = 5
 
 
 class RedisAlarmSettings(SettingsModel):
@@ -388,6 +393,68 @@ class RedisCache(PlatformComponent):
                 "securityGroupId": self.security_group_id,
             }
         )
+
+    @classmethod
+    def cost_lines(cls, settings: RedisSettings, catalog: PriceCatalog) -> list[CostLine]:
+        """Monthly cost of what ``settings`` declares. The subnet group, parameter group and
+        security group are free; the slow log (commands slower than the threshold, a few
+        entries a day) stays far below a cent of CloudWatch Logs and has no line."""
+        component = "cache"
+        resource = "aws:elasticache/replicationGroup:ReplicationGroup"
+        node = catalog.price(f"elasticache.redis.{settings.node_type}", resource=resource)
+        engine_note = "Redis OSS"
+        if settings.engine is CacheEngine.VALKEY:
+            factor = catalog.factor("elasticache.valkey-factor", resource=resource)
+            node = node.model_copy(
+                update={"usd": node.usd * factor.value, "key": f"{node.key} x {factor.key}"}
+            )
+            engine_note = f"Valkey, {factor.value} x the Redis OSS price"
+        lines = [
+            CostLine.fixed(
+                component,
+                "Cache nodes",
+                node,
+                hourly(catalog, settings.node_count),
+                note=f"{settings.node_count} x {settings.node_type} x "
+                f"{catalog.hours_per_month} h, {engine_note}",
+            ),
+        ]
+        if node.memory_gib is None:
+            raise CostError(f"price {node.key} lacks memoryGib: cannot bound the snapshot size")
+        # One snapshot as large as the cache is free; each further day kept is billed. A
+        # snapshot holds at most the node's memory, so this is an upper bound.
+        extra_snapshots = settings.snapshot_retention_days - 1
+        lines.append(
+            CostLine.fixed(
+                component,
+                "Snapshot storage beyond the free one",
+                catalog.price("elasticache.backup-storage", resource=resource),
+                extra_snapshots * node.memory_gib,
+                note=f"{extra_snapshots} x {node.memory_gib} GiB (upper bound: full memory)",
+            )
+        )
+        if settings.auth_token:
+            lines.append(
+                CostLine.fixed(
+                    component,
+                    "AUTH-token secret",
+                    catalog.price(
+                        "secretsmanager.secret", resource="aws:secretsmanager/secret:Secret"
+                    ),
+                    1,
+                )
+            )
+        lines += [
+            *KmsKey.cost_lines(component, catalog, purposes=["redis"]),
+            CostLine.fixed(
+                component,
+                "Alarms",
+                catalog.price("cloudwatch.standard-alarm", resource="aws:cloudwatch/metricAlarm"),
+                ALARMS_PER_NODE * settings.node_count,
+                note=f"{ALARMS_PER_NODE} per node",
+            ),
+        ]
+        return lines
 
     def _alarms(
         self,

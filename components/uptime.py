@@ -20,7 +20,11 @@ import pulumi_aws as aws
 from pydantic import Field, field_validator
 
 from components.base import PlatformComponent, SettingsModel, StackContext
+from components.cost import CostLine, PriceCatalog
 from components.dns_zone import check_hostname
+
+#: The request interval Route53 bills as the "fast interval" optional feature.
+FAST_INTERVAL_SECONDS = 10
 
 
 class UptimeCheck(SettingsModel):
@@ -46,8 +50,8 @@ class UptimeSettings(SettingsModel):
 
     checks: list[UptimeCheck] = Field(description="Endpoints to watch.")
     request_interval_seconds: Literal[10, 30] = Field(
-        description="Seconds between requests from each checker: 30, or 10 (fast, $1 more per "
-        "check-month)."
+        description="Seconds between requests from each checker: 30, or 10 (fast, $2 more per "
+        "check-month for an endpoint outside AWS)."
     )
     failure_threshold: int = Field(
         ge=1,
@@ -124,3 +128,50 @@ class Uptime(PlatformComponent):
             )
             self.health_check_ids[check.name] = health_check.id
         self.register_outputs({"healthChecks": self.health_check_ids})
+
+    @classmethod
+    def cost_lines(cls, settings: UptimeSettings, catalog: PriceCatalog) -> list[CostLine]:
+        """Monthly cost of the checks and their alarms. Each check is priced at the non-AWS
+        endpoint rate: Route53 charges the lower AWS rate only for resources of the same
+        account it recognises (EC2 instances, load balancers), not Vercel's hosts; for the
+        CDN check it is an upper bound. HTTPS is an optional feature, billed per check."""
+        component = "monitoring"
+        checks = len(settings.checks)
+        feature = catalog.price(
+            "route53.health-check.optional-feature.non-aws",
+            resource="aws:route53/healthCheck:HealthCheck",
+        )
+        names = ", ".join(check.name for check in settings.checks)
+        lines = [
+            CostLine.fixed(
+                component,
+                "Route53 health checks",
+                catalog.price(
+                    "route53.health-check.non-aws-endpoint",
+                    resource="aws:route53/healthCheck:HealthCheck",
+                ),
+                checks,
+                note=names,
+            ),
+            CostLine.fixed(component, "Health-check HTTPS feature", feature, checks),
+        ]
+        if settings.request_interval_seconds == FAST_INTERVAL_SECONDS:
+            lines.append(
+                CostLine.fixed(
+                    component,
+                    "Health-check fast interval feature",
+                    feature,
+                    checks,
+                    note=f"every {FAST_INTERVAL_SECONDS} s",
+                )
+            )
+        lines.append(
+            CostLine.fixed(
+                component,
+                "Health-check alarms",
+                catalog.price("cloudwatch.standard-alarm", resource="aws:cloudwatch/metricAlarm"),
+                checks,
+                note="one per check",
+            )
+        )
+        return lines

@@ -10,8 +10,12 @@ before declaring any resource.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from components.alerts import AlertsTopic
 from components.budget import Budget
+from components.cdn import Cdn
 from components.cost import (
     CostError,
     Estimate,
@@ -20,10 +24,19 @@ from components.cost import (
     load_catalog,
     marginal_cost_per_tenant,
 )
+from components.dns_zone import DnsZone
 from components.network import Network
+from components.postgres import PostgresDatabase
+from components.redis import RedisCache
+from components.uptime import Uptime
 from infra.config import StackConfig
 
-#: Resource types that cost money by existing, with the catalog key of their price. The
+#: The region of the CloudFront certificate, the web ACL, the DNSSEC key and Route53's metrics;
+#: a stack elsewhere gets a second alerts topic (with its own key) there (infra/program.py).
+_EDGE_REGION = "us-east-1"
+
+#: Resource types that cost money by existing, with the catalog key of their price (a
+#: ``fnmatch`` pattern where the key depends on the resource's size, as for RDS classes). The
 #: reconciliation test counts them in each plan and compares with the estimate's lines, so a
 #: component that declares a priced resource without a cost line fails the suite.
 PRICED_RESOURCE_TYPES: dict[str, str] = {
@@ -32,16 +45,45 @@ PRICED_RESOURCE_TYPES: dict[str, str] = {
     "aws:kms/key:Key": "kms.customer-managed-key",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "cloudwatch.standard-alarm",
     "aws:budgets/budget:Budget": "budgets.budget",
+    "aws:rds/instance:Instance": "rds.postgres.*",
+    "aws:secretsmanager/secret:Secret": "secretsmanager.secret",
+    "aws:route53/zone:Zone": "route53.hosted-zone",
+    "aws:route53/healthCheck:HealthCheck": "route53.health-check.*-endpoint",
+    "aws:wafv2/webAcl:WebAcl": "waf.web-acl",
 }
+
+#: Priced units a resource stands for beyond "one per resource", read from its inputs: the
+#: nodes of a replication group (billed per node) and the master-password secret RDS keeps in
+#: Secrets Manager for an instance (billed like any secret, though no resource declares it).
+#: Each entry: resource type, price-key pattern, units from the resource's inputs.
+PRICED_UNITS_FROM_INPUTS: tuple[tuple[str, str, Callable[[Mapping[str, Any]], float]], ...] = (
+    (
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        "elasticache.redis.cache.*",
+        lambda inputs: float(inputs["numCacheClusters"]),
+    ),
+    (
+        "aws:rds/instance:Instance",
+        "secretsmanager.secret",
+        lambda inputs: 1.0 if inputs.get("manageMasterUserPassword") else 0.0,
+    ),
+)
 
 
 def estimate_stack(config: StackConfig) -> Estimate:
     """The monthly estimate of everything ``config`` declares, plus external services."""
     catalog = load_catalog(config.region, config.cost_model.price_fallback_region)
     usage = config.usage
+    edge_alerts = [] if config.region == _EDGE_REGION else AlertsTopic.cost_lines(catalog)
     lines = [
         *AlertsTopic.cost_lines(catalog),
+        *edge_alerts,
         *Network.cost_lines(config.network, catalog, usage),
+        *PostgresDatabase.cost_lines(config.database, catalog, usage),
+        *RedisCache.cost_lines(config.cache, catalog),
+        *DnsZone.cost_lines(config.dns, catalog, usage),
+        *Cdn.cost_lines(config.cdn, catalog, usage),
+        *Uptime.cost_lines(config.uptime, catalog),
         *Budget.cost_lines(catalog),
         *external_lines(config.cost_model),
     ]

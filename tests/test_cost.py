@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import math
 from typing import Any
 
@@ -21,7 +22,12 @@ from components.cost import (
 )
 from components.network import NatStrategy, Network
 from infra.config import ConfigError, parse_stack_config
-from infra.cost import PRICED_RESOURCE_TYPES, BudgetExceededError, estimate_stack
+from infra.cost import (
+    PRICED_RESOURCE_TYPES,
+    PRICED_UNITS_FROM_INPUTS,
+    BudgetExceededError,
+    estimate_stack,
+)
 from infractl.engine import run_stack
 from infractl.plan import Plan
 from tests.conftest import minimal_values, plan_with
@@ -227,18 +233,28 @@ def test_external_services_are_config_lines_and_optional_ones_are_left_out() -> 
 # --- the estimate against the plan -----------------------------------------------------------
 
 
-def test_every_priced_resource_in_the_plan_has_a_matching_cost_line(plan: Plan) -> None:
+def assert_every_priced_resource_is_priced(plan: Plan) -> None:
+    """Each priced resource type's count in ``plan`` equals the quantity its fixed lines price."""
     lines = plan.outputs["monthlyCost"]["lines"]
-    for type_token, key in PRICED_RESOURCE_TYPES.items():
-        declared = len(plan.of_type(type_token))
-        price = CATALOG.price(key, resource=type_token)
-        per_resource = CATALOG.hours_per_month if price.unit.endswith("-hour") else 1
-        priced = sum(
-            entry["quantity"] / per_resource
-            for entry in lines
-            if entry["priceKey"] == key and not entry["usageBased"]
-        )
-        assert priced == declared, f"{type_token}: {declared} declared, {priced} priced"
+    declared: dict[str, float] = {}
+    for type_token, pattern in PRICED_RESOURCE_TYPES.items():
+        declared[pattern] = declared.get(pattern, 0) + len(plan.of_type(type_token))
+    for type_token, pattern, units in PRICED_UNITS_FROM_INPUTS:
+        extra = sum(units(resource.inputs) for resource in plan.of_type(type_token))
+        declared[pattern] = declared.get(pattern, 0) + extra
+    for pattern, count in declared.items():
+        priced = 0.0
+        for entry in lines:
+            if entry["usageBased"] or not fnmatch.fnmatchcase(entry["priceKey"], pattern):
+                continue
+            per_resource = CATALOG.hours_per_month if entry["unit"].endswith("-hour") else 1
+            priced += entry["quantity"] / per_resource
+        assert priced == pytest.approx(count), f"{pattern}: {count} declared, {priced} priced"
+
+
+def test_every_priced_resource_in_the_plan_has_a_matching_cost_line(plan: Plan) -> None:
+    assert len(plan.of_type("aws:kms/key:Key")) >= 5  # alerts, flow logs, data tier, CDN
+    assert_every_priced_resource_is_priced(plan)
 
 
 def test_monthly_cost_output_adds_up(plan: Plan) -> None:

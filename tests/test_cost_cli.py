@@ -112,7 +112,8 @@ def test_diff_shows_total_component_and_line_deltas(tmp_path: Path) -> None:
         }
     )
     monthly["byComponent"]["network"] = round(monthly["byComponent"]["network"] + 32.85, 2)
-    monthly["byComponent"]["database"] = 47.45
+    database = monthly["byComponent"]["database"]
+    monthly["byComponent"]["database"] = round(database + 47.45, 2)
     monthly["totalUsd"] = round(monthly["totalUsd"] + 32.85 + 47.45, 2)
     head = tmp_path / "head.json"
     head.write_text(json.dumps(head_outputs))
@@ -122,7 +123,7 @@ def test_diff_shows_total_component_and_line_deltas(tmp_path: Path) -> None:
     out = result.output
     assert out.startswith("### Cost estimate change")
     assert "(**+$80.30** (+" in out
-    assert "| database | $0.00 | $47.45 | +$47.45 |" in out
+    assert f"| database | ${database:,.2f} | ${database + 47.45:,.2f} | +$47.45 |" in out
     assert "| network | NAT gateways | changed | $98.55 | $131.40 | +$32.85 |" in out
     assert "| database | RDS instance | added | - | $47.45 | +$47.45 |" in out
     assert "| monitoring | KMS key (alerts) |" not in out  # unchanged lines are left out
