@@ -33,7 +33,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from components.base import PlatformComponent, SettingsModel, StackContext, policy_document
 from components.cost import CostLine, PriceCatalog, UsageSettings
-from components.kms_key import KmsKey, KmsSettings, service_statement
+from components.kms_key import KmsKey, KmsSettings, logs_statement
 from components.network import LogRetentionDays
 
 #: TTL bounds for configured records: at least a minute (lower values multiply query costs and
@@ -592,17 +592,7 @@ class DnsZone(PlatformComponent):
             context=edge,
             component_tag=self.component_tag,
             service_statements=[
-                service_statement(
-                    "CloudWatchLogsEncryptsQueryLogs",
-                    "logs.us-east-1.amazonaws.com",
-                    condition={
-                        "ArnEquals": {
-                            "kms:EncryptionContext:aws:logs:arn": edge.arn(
-                                "logs", f"log-group:{log_group_name}"
-                            )
-                        }
-                    },
-                )
+                logs_statement("CloudWatchLogsEncryptsQueryLogs", edge, log_group_name)
             ],
             opts=self.child_opts(provider=us_east_1),
         )

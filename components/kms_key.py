@@ -64,6 +64,21 @@ def service_statement(
     return statement
 
 
+def logs_statement(sid: str, context: StackContext, log_groups: str) -> dict[str, Any]:
+    """A key-policy statement that lets CloudWatch Logs in ``context``'s region use the key,
+    for the log groups ``log_groups`` names (a name, or a pattern ending in ``*``) and no other:
+    the encryption context of every request names the log group."""
+    return service_statement(
+        sid,
+        f"logs.{context.region}.amazonaws.com",
+        condition={
+            "ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": context.arn("logs", f"log-group:{log_groups}")
+            }
+        },
+    )
+
+
 class KmsKey(PlatformComponent):
     """A customer-managed symmetric key with rotation and an alias."""
 

@@ -39,7 +39,7 @@ from components.base import (
     static_policy_document,
 )
 from components.cost import CostLine, PriceCatalog, UsageSettings, hourly
-from components.kms_key import KmsKey, KmsSettings, service_statement
+from components.kms_key import KmsKey, KmsSettings, logs_statement
 
 #: Subnets are laid out for at least this many AZs, so that growing from 2 or 3 AZs up to 4
 #: adds subnets without renumbering (and so replacing) any existing one.
@@ -500,17 +500,7 @@ class Network(PlatformComponent):
             description="encrypts the VPC flow-log group",
             settings=kms,
             service_statements=[
-                service_statement(
-                    "CloudWatchLogsEncryptsFlowLogs",
-                    f"logs.{context.region}.amazonaws.com",
-                    condition={
-                        "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": context.arn(
-                                "logs", f"log-group:{log_group_name}"
-                            )
-                        }
-                    },
-                )
+                logs_statement("CloudWatchLogsEncryptsFlowLogs", context, log_group_name)
             ],
         )
         log_group = aws.cloudwatch.LogGroup(

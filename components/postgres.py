@@ -33,7 +33,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from components.base import PlatformComponent, SettingsModel, StackContext, static_policy_document
 from components.cost import CostLine, PriceCatalog, UsageSettings, hourly
-from components.kms_key import KmsKey, KmsSettings, service_statement
+from components.kms_key import KmsKey, KmsSettings, logs_statement
 from components.network import LogRetentionDays
 from components.windows import daily_window, instance_class_family, weekly_window
 
@@ -278,17 +278,7 @@ class PostgresDatabase(PlatformComponent):
             description="encrypts the PostgreSQL storage, snapshots, secret and logs",
             settings=kms,
             service_statements=[
-                service_statement(
-                    "CloudWatchLogsEncryptsDatabaseLogs",
-                    f"logs.{context.region}.amazonaws.com",
-                    condition={
-                        "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": context.arn(
-                                "logs", f"log-group:{log_prefix}/*"
-                            )
-                        }
-                    },
-                )
+                logs_statement("CloudWatchLogsEncryptsDatabaseLogs", context, f"{log_prefix}/*")
             ],
         )
         subnet_group = aws.rds.SubnetGroup(

@@ -34,7 +34,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from components.base import PlatformComponent, SettingsModel, StackContext
 from components.cost import CostError, CostLine, PriceCatalog, hourly
-from components.kms_key import KmsKey, KmsSettings, service_statement
+from components.kms_key import KmsKey, KmsSettings, logs_statement
 from components.network import LogRetentionDays
 from components.windows import daily_window, instance_class_family, weekly_window
 
@@ -230,17 +230,7 @@ class RedisCache(PlatformComponent):
             description="encrypts the cache data, snapshots, AUTH-token secret and slow log",
             settings=kms,
             service_statements=[
-                service_statement(
-                    "CloudWatchLogsEncryptsSlowLog",
-                    f"logs.{context.region}.amazonaws.com",
-                    condition={
-                        "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": context.arn(
-                                "logs", f"log-group:{slow_log_name}"
-                            )
-                        }
-                    },
-                )
+                logs_statement("CloudWatchLogsEncryptsSlowLog", context, slow_log_name)
             ],
         )
         subnet_group = aws.elasticache.SubnetGroup(

@@ -102,6 +102,24 @@ def test_prod_logs_queries_to_a_us_east_1_log_group(prod_plan: Plan) -> None:
     assert query_log.inputs["zoneId"] == prod_plan.one(ZONE).outputs["zoneId"]
 
 
+def test_query_logs_are_encrypted_with_a_us_east_1_key_only_that_log_group_may_use(
+    prod_plan: Plan,
+) -> None:
+    log_group = prod_plan.named("dns-query-logs")
+    key = prod_plan.named("dns-query-logs-key", "aws:kms/key:Key")
+    assert log_group.inputs["kmsKeyId"] == key.outputs["arn"]
+    assert region_of(prod_plan, key) == "us-east-1"
+    assert key.inputs["enableKeyRotation"] is True
+    logs = next(s for s in statements(policy(key, "policy")) if s["Sid"].startswith("CloudWatch"))
+    assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    assert logs["Condition"] == {
+        "ArnLike": {
+            "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:123456789012:"
+            "log-group:/aws/route53/genericcorp.com"
+        }
+    }
+
+
 def test_only_this_accounts_zones_may_write_query_logs(prod_plan: Plan) -> None:
     resource_policy = prod_plan.one("aws:cloudwatch/logResourcePolicy:LogResourcePolicy")
     assert region_of(prod_plan, resource_policy) == "us-east-1"
