@@ -277,7 +277,6 @@ class NodeGroup(PlatformComponent):
         self.role_arn = role.arn
         self.register_outputs({"nodeGroupName": self.node_group_name, "roleArn": self.role_arn})
 
-
     @classmethod
     def cost_lines(
         cls, settings: NodeGroupSettings, catalog: PriceCatalog, *, spot_discount_percent: float
@@ -311,9 +310,7 @@ class NodeGroup(PlatformComponent):
                 price,
                 hourly(catalog, count),
                 note=f"desiredSize {count} (min {settings.min_size}, max {settings.max_size}) "
-                f"x {first}"
-                + (f" (also {', '.join(others)})" if others else "")
-                + f", {capacity}",
+                f"x {first}" + (f" (also {', '.join(others)})" if others else "") + f", {capacity}",
             ),
             # gp3's baseline 3,000 IOPS and 125 MB/s are included in the GB price.
             CostLine.fixed(

@@ -140,7 +140,8 @@ def _node_pricing(config: StackConfig) -> tuple[str, float, str]:
     instance_type = group.instance_types[0]
     if group.capacity_type is CapacityType.SPOT:
         discount = config.cost_model.spot_discount_percent
-        return instance_type, 1 - discount / 100, f"{instance_type} SPOT ({discount:g}% below on-demand)"
+        described = f"{instance_type} SPOT ({discount:g}% below on-demand)"
+        return instance_type, 1 - discount / 100, described
     return instance_type, 1.0, f"{instance_type} ON_DEMAND"
 
 

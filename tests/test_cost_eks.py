@@ -3,6 +3,8 @@ ALB) and the tenant-based cost per customer."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -264,9 +266,7 @@ def test_prod_without_tenants_reports_the_first_customer_on_the_standard_tier() 
     assert output["pricedOn"] == "m7g.large ON_DEMAND"
     standard = marginal(0.0816, 2, 8, Tier.STANDARD)  # 2 vCPU, 4 GiB requested: $44.68
     assert output["marginalPerTenantUsd"] == pytest.approx(standard, abs=0.01)
-    assert output["atTenantCount"] == pytest.approx(
-        output["fixedMonthlyUsd"] + standard, abs=0.01
-    )
+    assert output["atTenantCount"] == pytest.approx(output["fixedMonthlyUsd"] + standard, abs=0.01)
     # A standard tenant's reservation alone costs more than $25: no count reaches the targets.
     assert [t["customersNeeded"] for t in output["targets"]] == [None, None]
 
@@ -317,3 +317,37 @@ def test_the_committed_stacks_report_their_tenants(dev_plan: Plan, prod_plan: Pl
     assert dev["tenants"] == 2  # Pulumi.dev.yaml: acme (starter), globex (standard)
     assert dev["tierMix"] == {"starter": 1, "standard": 1}
     assert prod_plan.outputs["costPerCustomer"]["tenants"] == 0
+
+
+# --- the hand-written line-item table in docs/cost.md -------------------------------------------
+
+
+def _usd_cell(cell: str) -> float:
+    cell = cell.strip().strip("*")
+    return 0.0 if cell == "-" else float(cell.removeprefix("$").replace(",", ""))
+
+
+def test_the_line_item_table_in_the_docs_matches_the_estimates(
+    dev_plan: Plan, prod_plan: Plan
+) -> None:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "cost.md").read_text()
+    table = text[text.index("<!-- line-items:begin") : text.index("<!-- line-items:end")]
+    rows = [row.split("|")[1:-1] for row in table.splitlines() if row.startswith("| ")][1:]
+    plans = {"dev": dev_plan, "prod": prod_plan}
+    named: set[str] = set()
+    for item, _plan, components, dev, prod, _why in rows:
+        cells = {"dev": _usd_cell(dev), "prod": _usd_cell(prod)}
+        names = re.findall(r"`(\w+)`", components)
+        named.update(names)
+        for stack, stack_plan in plans.items():
+            monthly = stack_plan.outputs["monthlyCost"]
+            if item.strip() == "**total**":
+                assert cells[stack] == pytest.approx(monthly["totalUsd"]), stack
+            else:
+                expected = sum(monthly["byComponent"].get(name, 0.0) for name in names)
+                assert cells[stack] == pytest.approx(expected, abs=0.015), (item, stack)
+    # Every component of either estimate is on exactly one row.
+    components = set(dev_plan.outputs["monthlyCost"]["byComponent"]) | set(
+        prod_plan.outputs["monthlyCost"]["byComponent"]
+    )
+    assert named == components
