@@ -23,7 +23,7 @@ is reported as "usage not given" and left out of the total, never counted as zer
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -185,6 +185,17 @@ class UsageSettings(SettingsModel):
     storage_growth_gb_per_month: float | None = Field(
         ge=0, description="GB by which database storage grows per month (priced for one month)."
     )
+    cluster_logs_ingested_gb: float | None = Field(
+        ge=0,
+        description="GB per month of EKS control-plane logs (api, audit, authenticator, "
+        "controllerManager, scheduler) sent to CloudWatch Logs.",
+    )
+    alb_average_lcus: float | None = Field(
+        ge=0,
+        description="Average Load Balancer Capacity Units per hour of the shared ingress ALB "
+        "(the largest of new connections, active connections, GB processed and rule "
+        "evaluations, each over its LCU allowance).",
+    )
 
 
 class ExternalService(SettingsModel):
@@ -208,21 +219,15 @@ def _positive_integers(values: list[int]) -> list[int]:
 class CostModelSettings(SettingsModel):
     """How the estimate is turned into cost per customer, and what else it counts."""
 
-    tenant_count: int = Field(ge=0, description="Customers (tenants) the stack serves now.")
     scale_points: list[int] = Field(
         min_length=1,
         description="Customer counts at which cost per customer is reported (positive, rising).",
     )
-    tenant_cpu_cores: float = Field(
-        gt=0, description="CPU cores a tenant's workloads request (its tier's quota)."
-    )
-    tenant_memory_gib: float = Field(
-        gt=0, description="Memory (GiB) a tenant's workloads request (its tier's quota)."
-    )
-    node_instance_type: str = Field(
-        min_length=1,
-        description="EC2 type of the nodes tenants run on; its price is split half per vCPU, "
-        "half per GiB to price a tenant's requests.",
+    spot_discount_percent: float = Field(
+        ge=0,
+        lt=100,
+        description="How far below the on-demand price SPOT node groups are priced, in percent "
+        "(a planning figure: spot prices vary by pool and hour).",
     )
     per_customer_targets_usd: list[float] = Field(
         description="Cost-per-customer targets (USD) whose crossing customer counts are reported."
@@ -306,6 +311,21 @@ class CostLine:
 def hourly(catalog: PriceCatalog, count: float) -> float:
     """Hours per month that ``count`` always-on resources run."""
     return count * catalog.hours_per_month
+
+
+def spot_price(price: Price, discount_percent: float) -> Price:
+    """``price`` less the stack's spot discount (``costModel.spotDiscountPercent``).
+
+    Spot prices vary by capacity pool and hour, so the result is low confidence whatever the
+    on-demand price's confidence; the key says how it was derived.
+    """
+    return price.model_copy(
+        update={
+            "usd": price.usd * (1 - discount_percent / 100),
+            "key": f"{price.key} x costModel.spotDiscountPercent",
+            "confidence": "low",
+        }
+    )
 
 
 # --- the estimate --------------------------------------------------------------------------
@@ -414,13 +434,29 @@ def per_customer_json(
     tenants: int,
     scale_points: Sequence[int],
     targets: Iterable[float],
+    *,
+    tier_mix: Mapping[str, int],
+    mix_basis: str,
+    priced_on: str,
+    marginal_by_tier_usd: Mapping[str, float],
 ) -> dict[str, Any]:
-    """The ``costPerCustomer`` stack output."""
+    """The ``costPerCustomer`` stack output.
+
+    ``tenants`` is the number of configured tenants. With none (a new prod stack), the figure
+    ``atTenantCount`` is the first customer's (``atCustomers`` 1): what the platform costs the
+    customer who arrives first, rather than no figure at all.
+    """
+    at_customers = max(1, tenants)
     return {
         "tenants": tenants,
+        "tierMix": dict(tier_mix),
+        "tierMixBasis": mix_basis,
+        "pricedOn": priced_on,
         "fixedMonthlyUsd": round(model.fixed_usd, 2),
         "marginalPerTenantUsd": round(model.marginal_usd, 2),
-        "atTenantCount": round(model.at(tenants), 2) if tenants else None,
+        "marginalByTierUsd": {tier: round(usd, 2) for tier, usd in marginal_by_tier_usd.items()},
+        "atCustomers": at_customers,
+        "atTenantCount": round(model.at(at_customers), 2),
         "scalePoints": [{"customers": n, "usd": round(model.at(n), 2)} for n in scale_points],
         "targets": [
             {"targetUsd": target, "customersNeeded": model.customers_for(target)}

@@ -42,6 +42,7 @@ from components.base import (
     policy_document,
     static_policy_document,
 )
+from components.cost import CostLine, PriceCatalog, UsageSettings, hourly
 from components.eks_addons import AddonVersions
 from components.kms_key import KmsKey, KmsSettings, service_statement
 from components.network import LogRetentionDays
@@ -72,6 +73,10 @@ VERSIONS_REVIEWED_ON = date(2026, 11, 25)
 
 #: Every control-plane log type EKS can send to CloudWatch Logs.
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+
+#: The control-plane alarms ``_alarms`` declares (unschedulable pods, API server 5XX).
+ALARM_COUNT = 2
+_DAYS_PER_MONTH = 365 / 12
 
 
 class AccessPolicy(StrEnum):
@@ -423,6 +428,51 @@ class EksCluster(PlatformComponent):
                 "oidcProviderArn": self.oidc_provider_arn,
             }
         )
+
+    @classmethod
+    def cost_lines(
+        cls, settings: ClusterSettings, catalog: PriceCatalog, usage: UsageSettings
+    ) -> list[CostLine]:
+        """Monthly cost of the control plane ``settings`` declares (its node groups price
+        themselves). Access entries, the OIDC provider, the IAM role and the control-plane
+        metrics the alarms watch are free."""
+        component = "compute"
+        resource = "aws:eks/cluster:Cluster"
+        ingested = usage.cluster_logs_ingested_gb
+        months_kept = settings.log_retention_days / _DAYS_PER_MONTH
+        return [
+            # The upgrade policy is STANDARD and only versions in standard support are
+            # accepted, so the cluster is never billed the extended-support rate.
+            CostLine.fixed(
+                component,
+                "EKS control plane",
+                catalog.price("eks.cluster.standard-support", resource=resource),
+                hourly(catalog, 1),
+                note=f"Kubernetes {settings.version}, standard support, "
+                f"{catalog.hours_per_month} h",
+            ),
+            *KmsKey.cost_lines(component, catalog, purposes=["eks-secrets", "eks-logs"]),
+            CostLine.usage(
+                component,
+                "Control-plane log ingestion",
+                catalog.price("cloudwatch.logs.ingestion", resource="EKS control-plane logs"),
+                ingested,
+                note=f"{', '.join(CONTROL_PLANE_LOG_TYPES)}; the audit log dominates",
+            ),
+            CostLine.usage(
+                component,
+                "Control-plane log storage",
+                catalog.price("cloudwatch.logs.storage", resource="EKS control-plane log group"),
+                None if ingested is None else ingested * months_kept,
+                note=f"{ingested} GB/month kept {settings.log_retention_days} days (upper bound)",
+            ),
+            CostLine.fixed(
+                component,
+                "Control-plane alarms",
+                catalog.price("cloudwatch.standard-alarm", resource="aws:cloudwatch/metricAlarm"),
+                ALARM_COUNT,
+            ),
+        ]
 
     def service_account_role(
         self,

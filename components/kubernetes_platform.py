@@ -28,6 +28,7 @@ import pulumi_random as random
 from pydantic import Field
 
 from components.base import PlatformComponent, SettingsModel, policy_document
+from components.cost import CostLine, PriceCatalog, UsageSettings, hourly
 from components.eks_cluster import EksCluster
 
 
@@ -273,6 +274,80 @@ class KubernetesPlatform(PlatformComponent):
             create_namespace=False,
         )
         self.register_outputs({"storageClass": storage_class.metadata.name})
+
+    @classmethod
+    def cost_lines(
+        cls,
+        settings: PlatformSettings,
+        catalog: PriceCatalog,
+        usage: UsageSettings,
+        *,
+        availability_zones: int,
+    ) -> list[CostLine]:
+        """Monthly cost of the volumes the monitoring stack claims and of the ingress ALB.
+
+        The IRSA roles, the charts and the StorageClass are free. The AWS Load Balancer
+        Controller creates ALBs from Ingresses at run time, so no ALB is declared here; the
+        platform plans ONE internet-facing ALB shared by the tenants' Ingresses (one Ingress
+        group) and prices it, its public IPv4 addresses (one per AZ of the public subnets it
+        spans, at least) and its LCUs (usage).
+        """
+        component = "platform"
+        gp3 = catalog.price("ec2.ebs.gp3-storage", resource="gp3 PersistentVolumes")
+        prometheus, alertmanager = settings.prometheus, settings.alertmanager
+        lines = [
+            CostLine.fixed(
+                component,
+                "Prometheus volumes",
+                gp3,
+                prometheus.replicas * prometheus.storage_gib,
+                note=f"{prometheus.replicas} x {prometheus.storage_gib} GiB gp3",
+            ),
+            CostLine.fixed(
+                component,
+                "Alertmanager volumes",
+                gp3,
+                alertmanager.replicas * alertmanager.storage_gib,
+                note=f"{alertmanager.replicas} x {alertmanager.storage_gib} GiB gp3",
+            ),
+        ]
+        if settings.grafana.persistence_enabled:
+            lines.append(
+                CostLine.fixed(
+                    component,
+                    "Grafana volume",
+                    gp3,
+                    settings.grafana.storage_gib,
+                    note=f"{settings.grafana.storage_gib} GiB gp3",
+                )
+            )
+        alb = "the ingress ALB (created by the AWS Load Balancer Controller)"
+        lcus = usage.alb_average_lcus
+        lines += [
+            CostLine.fixed(
+                component,
+                "Ingress load balancer (ALB)",
+                catalog.price("elb.application-load-balancer", resource=alb),
+                hourly(catalog, 1),
+                note="one ALB shared by the Ingresses of one Ingress group; each further "
+                "Ingress group (or Ingress without a group) adds another ALB",
+            ),
+            CostLine.fixed(
+                component,
+                "Ingress load balancer public IPv4",
+                catalog.price("vpc.public-ipv4-address", resource=alb),
+                hourly(catalog, availability_zones),
+                note=f"internet-facing: one address per AZ ({availability_zones}) at least",
+            ),
+            CostLine.usage(
+                component,
+                "Ingress load balancer LCUs",
+                catalog.price("elb.application-load-balancer.lcu", resource=alb),
+                None if lcus is None else lcus * catalog.hours_per_month,
+                note=f"{lcus} LCU on average x {catalog.hours_per_month} h",
+            ),
+        ]
+        return lines
 
     def _release(
         self,

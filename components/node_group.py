@@ -27,6 +27,7 @@ import pulumi_aws as aws
 from pydantic import Field, field_validator, model_validator
 
 from components.base import PlatformComponent, SettingsModel, StackContext, static_policy_document
+from components.cost import CostLine, PriceCatalog, hourly, spot_price
 
 
 class CapacityType(StrEnum):
@@ -275,6 +276,51 @@ class NodeGroup(PlatformComponent):
         self.node_group_name = group.node_group_name
         self.role_arn = role.arn
         self.register_outputs({"nodeGroupName": self.node_group_name, "roleArn": self.role_arn})
+
+    @classmethod
+    def cost_lines(
+        cls, settings: NodeGroupSettings, catalog: PriceCatalog, *, spot_discount_percent: float
+    ) -> list[CostLine]:
+        """Monthly cost of the group's nodes and their root volumes, at ``desiredSize``.
+
+        desiredSize, not minSize or maxSize: it is the number of nodes the stack file says the
+        group runs, what EKS starts, and where the cluster autoscaler begins. minSize is a
+        floor and maxSize a ceiling the autoscaler reaches only under load, so pricing either
+        would misstate a normal month; the autoscaler's later changes show in
+        ``infractl cost actual``. Nodes are priced at the first instance type (the one the
+        autoscaler plans with); the role, launch template and group are free.
+        """
+        component = "compute"
+        resource = "aws:eks/nodeGroup:NodeGroup"
+        first = settings.instance_types[0]
+        price = catalog.price(f"ec2.instance.{first}", resource=resource)
+        count = settings.desired_size
+        capacity = f"{settings.capacity_type}"
+        if settings.capacity_type is CapacityType.SPOT:
+            price = spot_price(price, spot_discount_percent)
+            capacity = (
+                f"SPOT at {spot_discount_percent:g}% below on-demand (low confidence: spot "
+                "prices vary by pool and hour)"
+            )
+        others = settings.instance_types[1:]
+        return [
+            CostLine.fixed(
+                component,
+                f"Nodes ({settings.name})",
+                price,
+                hourly(catalog, count),
+                note=f"desiredSize {count} (min {settings.min_size}, max {settings.max_size}) "
+                f"x {first}" + (f" (also {', '.join(others)})" if others else "") + f", {capacity}",
+            ),
+            # gp3's baseline 3,000 IOPS and 125 MB/s are included in the GB price.
+            CostLine.fixed(
+                component,
+                f"Root volumes ({settings.name})",
+                catalog.price("ec2.ebs.gp3-storage", resource="aws:ec2/launchTemplate"),
+                count * settings.disk_size_gib,
+                note=f"{count} x {settings.disk_size_gib} GiB gp3",
+            ),
+        ]
 
 
 #: Managed policies of the node role. No AmazonEKS_CNI_Policy: vpc-cni has its own IRSA role.

@@ -10,6 +10,7 @@ before declaring any resource.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,14 +21,20 @@ from components.cost import (
     CostError,
     Estimate,
     PerCustomerModel,
+    average_marginal_cost,
     external_lines,
     load_catalog,
     marginal_cost_per_tenant,
+    per_customer_json,
 )
 from components.dns_zone import DnsZone
+from components.eks_cluster import EksCluster
+from components.kubernetes_platform import KubernetesPlatform
 from components.network import Network
+from components.node_group import CapacityType, NodeGroup
 from components.postgres import PostgresDatabase
 from components.redis import RedisCache
+from components.tenants import TIERS, Tier
 from components.uptime import Uptime
 from infra.config import StackConfig
 
@@ -50,6 +57,7 @@ PRICED_RESOURCE_TYPES: dict[str, str] = {
     "aws:route53/zone:Zone": "route53.hosted-zone",
     "aws:route53/healthCheck:HealthCheck": "route53.health-check.*-endpoint",
     "aws:wafv2/webAcl:WebAcl": "waf.web-acl",
+    "aws:eks/cluster:Cluster": "eks.cluster.standard-support",
 }
 
 #: Priced units a resource stands for beyond "one per resource", read from its inputs: the
@@ -66,6 +74,25 @@ PRICED_UNITS_FROM_INPUTS: tuple[tuple[str, str, Callable[[Mapping[str, Any]], fl
         "aws:rds/instance:Instance",
         "secretsmanager.secret",
         lambda inputs: 1.0 if inputs.get("manageMasterUserPassword") else 0.0,
+    ),
+    # A node group's instances: desiredSize of them (see NodeGroup.cost_lines).
+    (
+        "aws:eks/nodeGroup:NodeGroup",
+        "ec2.instance.*",
+        lambda inputs: float(inputs["scalingConfig"]["desiredSize"]),
+    ),
+    # The AWS Load Balancer Controller stands for the one shared ingress ALB it creates at run
+    # time, which takes a public IPv4 address in each subnet tagged for internet-facing
+    # load balancers.
+    (
+        "kubernetes:helm.sh/v3:Release",
+        "elb.application-load-balancer",
+        lambda inputs: 1.0 if inputs["chart"] == "aws-load-balancer-controller" else 0.0,
+    ),
+    (
+        "aws:ec2/subnet:Subnet",
+        "vpc.public-ipv4-address",
+        lambda inputs: 1.0 if (inputs.get("tags") or {}).get("kubernetes.io/role/elb") else 0.0,
     ),
 )
 
@@ -84,19 +111,83 @@ def estimate_stack(config: StackConfig) -> Estimate:
         *DnsZone.cost_lines(config.dns, catalog, usage),
         *Cdn.cost_lines(config.cdn, catalog, usage),
         *Uptime.cost_lines(config.uptime, catalog),
+        *EksCluster.cost_lines(config.cluster, catalog, usage),
+        *(
+            line
+            for group in config.cluster.node_groups
+            for line in NodeGroup.cost_lines(
+                group, catalog, spot_discount_percent=config.cost_model.spot_discount_percent
+            )
+        ),
+        *KubernetesPlatform.cost_lines(
+            config.platform, catalog, usage, availability_zones=config.network.az_count
+        ),
         *Budget.cost_lines(catalog),
         *external_lines(config.cost_model),
     ]
     return Estimate(lines=tuple(lines), catalog=catalog, region=config.region, usage=usage)
 
 
+#: The tier the per-customer model assumes while a stack has no tenants yet: the middle tier,
+#: neither the cheapest customer nor the largest.
+DEFAULT_TIER = Tier.STANDARD
+
+
+def _node_pricing(config: StackConfig) -> tuple[str, float, str]:
+    """The instance type tenants are priced on (first node group, first type), the share of
+    its on-demand price paid (less the spot discount for a SPOT group) and a description."""
+    group = config.cluster.node_groups[0]
+    instance_type = group.instance_types[0]
+    if group.capacity_type is CapacityType.SPOT:
+        discount = config.cost_model.spot_discount_percent
+        described = f"{instance_type} SPOT ({discount:g}% below on-demand)"
+        return instance_type, 1 - discount / 100, described
+    return instance_type, 1.0, f"{instance_type} ON_DEMAND"
+
+
+def tier_mix(config: StackConfig) -> tuple[dict[str, int], str]:
+    """Tenants per tier, and what the mix is based on: the configured tenants, or one tenant
+    of ``DEFAULT_TIER`` when the stack has none."""
+    if not config.tenants:
+        return {str(DEFAULT_TIER): 1}, f"no tenants configured: the {DEFAULT_TIER} tier"
+    counts = Counter(str(tenant.tier) for tenant in config.tenants)
+    mix = {str(tier): counts[str(tier)] for tier in Tier if counts[str(tier)]}
+    return mix, f"the {len(config.tenants)} configured tenants"
+
+
 def per_customer_model(config: StackConfig, estimate: Estimate) -> PerCustomerModel:
-    """Fixed cost = the whole estimate; marginal = one tenant's requested CPU and memory."""
-    model = config.cost_model
-    marginal = marginal_cost_per_tenant(
-        estimate.catalog, model.node_instance_type, model.tenant_cpu_cores, model.tenant_memory_gib
-    )
+    """Fixed cost = the whole estimate; marginal = the average of the tenants' tier quotas
+    (requested CPU and memory) priced on the node type (the standard tier when none)."""
+    instance_type, share, _ = _node_pricing(config)
+    tiers = [tenant.tier for tenant in config.tenants] or [DEFAULT_TIER]
+    quotas = [(TIERS[t].requested_cpu_cores, TIERS[t].requested_memory_gib) for t in tiers]
+    marginal = share * average_marginal_cost(estimate.catalog, instance_type, quotas)
     return PerCustomerModel(fixed_usd=estimate.total_usd, marginal_usd=marginal)
+
+
+def per_customer_output(config: StackConfig, estimate: Estimate) -> dict[str, Any]:
+    """The ``costPerCustomer`` stack output: at the tenant count, at the scale points (same
+    tier mix), the crossing points of the targets, and each tier's marginal cost."""
+    instance_type, share, priced_on = _node_pricing(config)
+    mix, basis = tier_mix(config)
+    by_tier = {
+        str(tier): share
+        * marginal_cost_per_tenant(
+            estimate.catalog, instance_type, spec.requested_cpu_cores, spec.requested_memory_gib
+        )
+        for tier, spec in TIERS.items()
+    }
+    model = config.cost_model
+    return per_customer_json(
+        per_customer_model(config, estimate),
+        len(config.tenants),
+        model.scale_points,
+        model.per_customer_targets_usd,
+        tier_mix=mix,
+        mix_basis=basis,
+        priced_on=priced_on,
+        marginal_by_tier_usd=by_tier,
+    )
 
 
 class BudgetExceededError(CostError):

@@ -16,7 +16,6 @@ from components.alerts import AlertsTopic
 from components.base import StackContext
 from components.budget import Budget, budget_json
 from components.cdn import Cdn
-from components.cost import per_customer_json
 from components.dns_zone import DnsZone, ExistingZone
 from components.eks_addons import EksAddons
 from components.eks_cluster import EksCluster
@@ -28,7 +27,7 @@ from components.redis import RedisCache
 from components.tenants import DataEgress, Tenants
 from components.uptime import Uptime
 from infra.config import PROJECT, ConfigError, ConfigProblem, StackConfig, load_stack_config
-from infra.cost import check_budget, estimate_stack, per_customer_model
+from infra.cost import check_budget, estimate_stack, per_customer_output
 
 
 def main() -> None:
@@ -227,16 +226,7 @@ def main() -> None:
     )
     pulumi.export("alerts", {"topicArn": alerts.topic_arn, "topicName": alerts.topic_name})
     pulumi.export("monthlyCost", estimate.to_json())
-    model = config.cost_model
-    pulumi.export(
-        "costPerCustomer",
-        per_customer_json(
-            per_customer_model(config, estimate),
-            model.tenant_count,
-            model.scale_points,
-            model.per_customer_targets_usd,
-        ),
-    )
+    pulumi.export("costPerCustomer", per_customer_output(config, estimate))
     pulumi.export("budget", budget_json(config.budget, estimate.total_usd, budget.budget_name))
     pulumi.export(
         "dns",

@@ -119,14 +119,21 @@ def summary_lines(doc: CostDocument) -> list[str]:
     if doc.per_customer:
         pc = doc.per_customer
         at = pc.get("atTenantCount")
+        customers = pc.get("atCustomers", pc["tenants"])
         out.append(
-            f"Cost per customer: {_usd(at)} at {pc['tenants']} customers "
+            f"Cost per customer: {_usd(at)} at {customers} customer(s) "
             f"(fixed ${float(pc['fixedMonthlyUsd']):,.2f} shared + "
             f"${float(pc['marginalPerTenantUsd']):,.2f} each)"
             if at is not None
             else f"Cost per customer: no customers yet (marginal "
             f"${float(pc['marginalPerTenantUsd']):,.2f} each)"
         )
+        if "tierMix" in pc:
+            mix = ", ".join(f"{tier} {count}" for tier, count in pc["tierMix"].items())
+            out.append(
+                f"  tenants: {pc['tenants']}; tier mix: {mix} ({pc['tierMixBasis']}); "
+                f"priced on {pc['pricedOn']}"
+            )
         for target in pc.get("targets", []):
             needed = target["customersNeeded"]
             out.append(
@@ -392,12 +399,18 @@ def render_figures(docs: Mapping[str, CostDocument]) -> str:
         pc = doc.per_customer
         points = ", ".join(f"{p['customers']}: {_usd(float(p['usd']))}" for p in pc["scalePoints"])
         crossings = "; ".join(
-            f"at or below ${t['targetUsd']} from {t['customersNeeded'] or 'no'} customers"
+            f"at or below ${t['targetUsd']} from {t['customersNeeded']} customers"
+            if t["customersNeeded"]
+            else f"never at or below ${t['targetUsd']} (the marginal cost is above it)"
             for t in pc.get("targets", [])
         )
+        mix = ""
+        if "tierMix" in pc:
+            tiers = ", ".join(f"{tier} {count}" for tier, count in pc["tierMix"].items())
+            mix = f" (tier mix {tiers}: {pc['tierMixBasis']}; nodes {pc['pricedOn']})"
         out.append(
             f"- **{stack}**: cost per customer = {_usd(float(pc['fixedMonthlyUsd']))} shared + "
-            f"{_usd(float(pc['marginalPerTenantUsd']))} per customer; {crossings}. "
+            f"{_usd(float(pc['marginalPerTenantUsd']))} per customer{mix}; {crossings}. "
             f"By customer count: {points}."
         )
     return "\n".join([FIGURES_BEGIN, *out, FIGURES_END])

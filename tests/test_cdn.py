@@ -11,7 +11,7 @@ import pytest
 from components.cdn import CACHING_OPTIMIZED_POLICY_ID, MANAGED_RULE_GROUPS
 from infra.config import ConfigError, parse_stack_config
 from infractl.plan import Plan, PlannedResource
-from tests.conftest import minimal_values, plan_with, policy, statements
+from tests.conftest import LIFTED_BUDGET, minimal_values, plan_with, policy, statements
 
 BUCKET = "aws:s3/bucket:Bucket"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
@@ -301,7 +301,7 @@ def test_dev_has_no_waf_unless_asked(dev_plan: Plan) -> None:
     assert dev_plan.of_type(WEB_ACL) == []
     assert "webAclId" not in dev_plan.one(DISTRIBUTION).inputs
     assert dev_plan.outputs["cdn"]["webAclArn"] is None
-    plan = plan_with("dev", {CDN: {"waf": {"enabled": True}}})
+    plan = plan_with("dev", {CDN: {"waf": {"enabled": True}}, **LIFTED_BUDGET})
     assert plan.one(DISTRIBUTION).inputs["webAclId"] == plan.one(WEB_ACL).outputs["arn"]
 
 

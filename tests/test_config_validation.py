@@ -13,7 +13,7 @@ from infra.config.guardrails import PROD_GUARDRAILS
 from infractl.engine import RecordingMonitor, run_program, run_stack
 from infractl.mocks import PlatformMocks
 from infractl.stackfile import StackFileError, read_stack_file
-from tests.conftest import ADMIN_ENTRY, minimal_values
+from tests.conftest import ADMIN_ENTRY, LIFTED_BUDGET, minimal_values
 
 NETWORK = "genericcorp:network"
 CLUSTER = "genericcorp:cluster"
@@ -389,7 +389,7 @@ def test_more_azs_than_the_region_has_is_refused_by_the_program() -> None:
 
 def test_az_count_above_the_largest_region_is_refused() -> None:
     with pytest.raises(ConfigError) as caught:
-        run_stack("dev", config_overrides={NETWORK: {"azCount": 7}})
+        run_stack("dev", config_overrides={NETWORK: {"azCount": 7}, **LIFTED_BUDGET})
     assert "region us-east-1 has 6 availability zones available" in only_line(caught.value)
 
 

@@ -336,17 +336,14 @@ def test_cost_per_customer_output(plan: Plan) -> None:
         assert point["usd"] == pytest.approx(fixed / point["customers"] + marginal, abs=0.02)
     for target in per_customer["targets"]:
         needed = target["customersNeeded"]
+        if needed is None:  # the marginal cost alone is at or above the target
+            assert marginal >= target["targetUsd"] - 0.01
+            continue
         assert fixed / needed + marginal <= target["targetUsd"] + 0.01
         assert needed == 1 or fixed / (needed - 1) + marginal > target["targetUsd"] - 0.01
+    assert per_customer["atCustomers"] == max(1, per_customer["tenants"])
     assert per_customer["atTenantCount"] == pytest.approx(
-        fixed / per_customer["tenants"] + marginal, abs=0.02
-    )
-
-
-def test_tenant_quota_from_config_sets_the_marginal_cost() -> None:
-    plan = plan_with("dev", {"genericcorp:costModel": {"tenantCpuCores": 1, "tenantMemoryGib": 4}})
-    assert plan.outputs["costPerCustomer"]["marginalPerTenantUsd"] == pytest.approx(
-        730 * (0.0208 + 4 * 0.0052), abs=0.01
+        fixed / per_customer["atCustomers"] + marginal, abs=0.02
     )
 
 
@@ -433,8 +430,30 @@ def only_problem(environment: str, overrides: dict[str, Any]) -> str:
             "increasing order",
         ),
         (
-            {"genericcorp:costModel": {"tenantCount": -1}},
-            "genericcorp:costModel.tenantCount = -1: must be at least 0",
+            {"genericcorp:costModel": {"spotDiscountPercent": -5}},
+            "genericcorp:costModel.spotDiscountPercent = -5: must be at least 0",
+        ),
+        (
+            {"genericcorp:costModel": {"spotDiscountPercent": 100}},
+            "genericcorp:costModel.spotDiscountPercent = 100: must be less than 100",
+        ),
+        (
+            {"genericcorp:costModel": {"spotDiscountPercent": "most"}},
+            'genericcorp:costModel.spotDiscountPercent = "most": expected a number, got a string',
+        ),
+        (
+            {"genericcorp:usage": {"clusterLogsIngestedGb": -1}},
+            "genericcorp:usage.clusterLogsIngestedGb = -1: must be at least 0",
+        ),
+        (
+            {"genericcorp:usage": {"albAverageLcus": "busy"}},
+            'genericcorp:usage.albAverageLcus = "busy": expected a number, got a string',
+        ),
+        (
+            {"genericcorp:costModel": {"tenantCount": 3}},
+            "genericcorp:costModel.tenantCount = 3: unknown key. Allowed keys here: "
+            "externalServices, perCustomerTargetsUsd, priceFallbackRegion, scalePoints, "
+            "spotDiscountPercent",
         ),
     ],
 )

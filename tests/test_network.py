@@ -18,7 +18,7 @@ from components.network import (
     plan_subnets,
 )
 from infractl.plan import Plan, PlannedResource
-from tests.conftest import plan_with, policy, statements
+from tests.conftest import LIFTED_BUDGET, plan_with, policy, statements
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE = "aws:ec2/route:Route"
@@ -148,7 +148,7 @@ def test_no_nat_strategy_leaves_private_subnets_without_egress() -> None:
 
 
 def test_single_strategy_shares_one_gateway_across_all_azs() -> None:
-    plan = plan_with("dev", {"genericcorp:network": {"azCount": 3}})
+    plan = plan_with("dev", {"genericcorp:network": {"azCount": 3}, **LIFTED_BUDGET})
     assert len(plan.of_type(NAT)) == 1
     targets = {r.inputs["natGatewayId"] for r in plan.of_type(ROUTE) if "natGatewayId" in r.inputs}
     assert len(targets) == 1

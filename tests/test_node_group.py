@@ -12,7 +12,7 @@ import pytest
 from components.node_group import NODE_ROLE_POLICIES, architecture_of
 from infra.config import ConfigError, parse_stack_config
 from infractl.plan import Plan, PlannedResource
-from tests.conftest import ADMIN_ENTRY, minimal_values, plan_with, policy, statements
+from tests.conftest import ADMIN_ENTRY, LIFTED_BUDGET, minimal_values, plan_with, policy, statements
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -71,7 +71,7 @@ def test_root_volume_is_encrypted_gp3(plan: Plan) -> None:
     assert mapping["deviceName"] == "/dev/xvda"
     assert mapping["ebs"]["volumeType"] == "gp3"
     assert mapping["ebs"]["encrypted"] == "true"
-    assert mapping["ebs"]["volumeSize"] == {"dev": 30, "prod": 50}[plan.stack]
+    assert mapping["ebs"]["volumeSize"] == {"dev": 20, "prod": 50}[plan.stack]
 
 
 def test_nodes_get_no_public_ip_and_keep_the_cluster_security_group(plan: Plan) -> None:
@@ -122,13 +122,18 @@ def test_dev_runs_small_graviton_nodes_and_prod_general_purpose_across_three_azs
 ) -> None:
     node_group = plan.one(NODE_GROUP)
     expected = {
-        "dev": (["t4g.medium"], {"minSize": 2, "desiredSize": 2, "maxSize": 4}, 2),
-        "prod": (["m7g.large"], {"minSize": 3, "desiredSize": 3, "maxSize": 9}, 3),
+        "dev": (
+            ["t4g.medium", "c7g.large", "c6g.large"],
+            {"minSize": 2, "desiredSize": 2, "maxSize": 4},
+            2,
+            "SPOT",
+        ),
+        "prod": (["m7g.large"], {"minSize": 3, "desiredSize": 3, "maxSize": 9}, 3, "ON_DEMAND"),
     }[plan.stack]
     assert node_group.inputs["instanceTypes"] == expected[0]
     assert node_group.inputs["scalingConfig"] == expected[1]
     assert len(node_group.inputs["subnetIds"]) == expected[2]
-    assert node_group.inputs["capacityType"] == "ON_DEMAND"
+    assert node_group.inputs["capacityType"] == expected[3]
     assert node_group.inputs["amiType"] == "AL2023_ARM_64_STANDARD"
     assert node_group.inputs["version"] == "1.35"
     assert node_group.inputs["nodeGroupName"] == f"genericcorp-{plan.stack}-general"
@@ -150,7 +155,10 @@ def test_x86_families_get_the_x86_ami_and_labels_and_taints_reach_the_nodes() ->
     )
     plan = plan_with(
         "dev",
-        {"genericcorp:cluster": {"accessEntries": [ADMIN_ENTRY], "nodeGroups": [group(), batch]}},
+        {
+            "genericcorp:cluster": {"accessEntries": [ADMIN_ENTRY], "nodeGroups": [group(), batch]},
+            **LIFTED_BUDGET,
+        },
     )
     groups = {g.inputs["nodeGroupName"]: g for g in plan.of_type(NODE_GROUP)}
     assert groups["genericcorp-dev-general"].inputs["amiType"] == "AL2023_ARM_64_STANDARD"

@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 from infractl.plan import Plan, PlannedResource
-from tests.conftest import plan_for, plan_with, policy, statements
+from tests.conftest import LIFTED_BUDGET, plan_for, plan_with, policy, statements
 
 INSTANCE = "aws:rds/instance:Instance"
 KEY = "aws:kms/key:Key"
@@ -31,7 +31,7 @@ DEV_VARIANT = {
 
 @cache
 def dev_variant() -> Plan:
-    return plan_with("dev", DEV_VARIANT)
+    return plan_with("dev", {**DEV_VARIANT, **LIFTED_BUDGET})
 
 
 def instance(plan: Plan) -> PlannedResource:

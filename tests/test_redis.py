@@ -7,7 +7,7 @@ from typing import Any
 
 from components.redis import AUTH_TOKEN_LENGTH, AUTH_TOKEN_SPECIAL
 from infractl.plan import Plan, PlannedResource
-from tests.conftest import plan_with, policy, statements
+from tests.conftest import LIFTED_BUDGET, plan_with, policy, statements
 
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 KEY = "aws:kms/key:Key"
@@ -28,7 +28,7 @@ def dev_variant() -> Plan:
         "nodeCount": 2,
         "alarms": {"memoryPercent": 70, "evictions": 25},
     }
-    return plan_with("dev", {CACHE: overrides})
+    return plan_with("dev", {CACHE: overrides, **LIFTED_BUDGET})
 
 
 def group(plan: Plan) -> PlannedResource:

@@ -27,9 +27,10 @@ _BUDGET_NOTIFICATIONS = [
 _SCALE_POINTS = [1, 5, 10, 25, 50, 100, 250, 500, 1000]
 _PER_CUSTOMER_TARGETS = [25, 7]
 
-# A tenant's tier quota until the tenant tiers are configured: a small share of a node
-# (requests, not limits), priced on the node type the cluster uses.
-_TENANT_QUOTA = {"tenantCpuCores": 0.25, "tenantMemoryGib": 0.5, "nodeInstanceType": "t3.large"}
+# Spot capacity is "often 60-70% below on-demand" (the price reference, low confidence: it varies
+# by pool and hour); t4g, the dev nodes' family, sits at the top of that range in us-east-1.
+# Only SPOT node groups use it (prod refuses SPOT). Each 5 points move dev by $2.45 a month.
+_SPOT_DISCOUNT_PERCENT = 70
 
 # The only certificate authorities in use: Amazon (ACM, for the CDN) and Let's Encrypt (Vercel,
 # for the landing page and the demo). Nobody may issue wildcard certificates.
@@ -114,6 +115,12 @@ ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, Any]] = {
             "s3StorageGb": 5,
             "dnsQueriesMillions": 1,
             "storageGrowthGbPerMonth": 1,
+            # EKS control-plane logs: the audit log runs even when the cluster is idle
+            # (controllers renew leases every few seconds). A planning figure; check it against
+            # the log group's IncomingBytes after a month.
+            "clusterLogsIngestedGb": 3,
+            # The ingress ALB serves the team's own requests: a tenth of an LCU on average.
+            "albAverageLcus": 0.1,
         },
         # The brief's dev target; the plan fails when the estimate exceeds it.
         f"{PROJECT}:budget": {
@@ -125,9 +132,8 @@ ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, Any]] = {
             "activateCostAllocationTags": False,
         },
         f"{PROJECT}:costModel": {
-            "tenantCount": 3,
             "scalePoints": _SCALE_POINTS,
-            **_TENANT_QUOTA,
+            "spotDiscountPercent": _SPOT_DISCOUNT_PERCENT,
             "perCustomerTargetsUsd": _PER_CUSTOMER_TARGETS,
             # External services are company-wide and counted once, in prod.
             "externalServices": [],
@@ -211,16 +217,21 @@ ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, Any]] = {
             "nodeGroups": [
                 {
                     "name": "general",
-                    # Graviton burstable: 2 vCPU / 4 GiB for $0.0336 an hour, the cheapest size
-                    # that holds the monitoring stack and a few tenants. ON_DEMAND, not SPOT: the
-                    # saving is about $30 a month, and a reclaimed node restarts Prometheus and
-                    # moves its zonal volume's pod, which costs developers more time than that.
-                    "instanceTypes": ["t4g.medium"],
-                    "capacityType": "ON_DEMAND",
+                    # Graviton, 2 vCPU / 4 GiB: the cheapest size that holds the monitoring stack
+                    # and a few tenants. SPOT, so dev fits its $200 budget: two on-demand
+                    # t4g.medium cost $49.06 a month, two spot ones about $14.72 (priced from
+                    # the first type at costModel.spotDiscountPercent). A reclaimed node restarts
+                    # its pods on the other one within minutes, which dev tolerates (prod refuses
+                    # SPOT). Two more types of the same size (2 vCPU / 4 GiB, arm64) give EC2
+                    # six spot pools across the two AZs, so one pool running dry does not take
+                    # both nodes, and the autoscaler's plans hold for whichever type starts.
+                    "instanceTypes": ["t4g.medium", "c7g.large", "c6g.large"],
+                    "capacityType": "SPOT",
                     "minSize": 2,
                     "desiredSize": 2,
                     "maxSize": 4,
-                    "diskSizeGib": 30,
+                    # The AMI's own 20 GiB: dev pulls few images, and each GiB is $0.08 a month.
+                    "diskSizeGib": 20,
                     "labels": {"genericcorp.com/workload": "general"},
                     "taints": [],
                 }
@@ -260,6 +271,11 @@ ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, Any]] = {
             "s3StorageGb": 20,
             "dnsQueriesMillions": 5,
             "storageGrowthGbPerMonth": 5,
+            # Three nodes, twice the controllers and tenant deployments: more audit events.
+            "clusterLogsIngestedGb": 20,
+            # Early production traffic through the ingress ALB: one LCU on average (25 new
+            # connections a second, or 1 GB an hour, or 3,000 active connections a minute).
+            "albAverageLcus": 1,
         },
         # The brief's prod target, well inside the company's $2,000-3,000 for everything.
         f"{PROJECT}:budget": {
@@ -270,9 +286,8 @@ ENVIRONMENT_DEFAULTS: dict[Environment, dict[str, Any]] = {
             "activateCostAllocationTags": True,
         },
         f"{PROJECT}:costModel": {
-            "tenantCount": 10,
             "scalePoints": _SCALE_POINTS,
-            **_TENANT_QUOTA,
+            "spotDiscountPercent": _SPOT_DISCOUNT_PERCENT,
             "perCustomerTargetsUsd": _PER_CUSTOMER_TARGETS,
             "externalServices": [
                 {

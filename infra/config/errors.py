@@ -134,6 +134,8 @@ def _describe(detail: ErrorDetails, model: type[BaseModel]) -> str:
         return f"must be at most {_number(ctx['le'])}"
     if kind == "greater_than":
         return f"must be greater than {_number(ctx['gt'])}"
+    if kind == "less_than":
+        return f"must be less than {_number(ctx['lt'])}"
     if kind == "too_short":
         return f"must hold at least {ctx['min_length']} item(s)"
     if kind == "too_long":

@@ -137,6 +137,8 @@ def _type_name(field: FieldInfo) -> str:
             bounds.append(f"> {meta.gt}")
         elif isinstance(meta, annotated_types.Le):
             bounds.append(f"≤ {meta.le}")
+        elif isinstance(meta, annotated_types.Lt):
+            bounds.append(f"< {meta.lt}")
         elif isinstance(meta, annotated_types.MinLen) and meta.min_length:
             bounds.append("not empty")
     return f"{name} ({', '.join(bounds)})" if bounds else name
