@@ -59,11 +59,15 @@ class TierSpec:
     container_max_memory_gib: float
 
 
-#: The tier table: quotas, limit ranges and the reservations a cost model prices.
+#: The tier table: quotas, limit ranges and the reservations a cost model prices. Requests
+#: (what the scheduler reserves, and what a tenant costs) are sized for the per-customer
+#: targets: a starter tenant reserves a quarter of a vCPU and half a GiB (about $5.60 a month on
+#: an m7g.large), under the $7 a customer the platform aims for at scale. Limits are four times
+#: the requests, so a tenant can burst into the nodes' idle capacity without reserving it.
 TIERS: dict[Tier, TierSpec] = {
-    Tier.STARTER: TierSpec(0.5, 1, 1, 2, 10, 2, 10, 0.5, 1),
-    Tier.STANDARD: TierSpec(2, 4, 4, 8, 30, 5, 50, 2, 4),
-    Tier.ENTERPRISE: TierSpec(8, 16, 16, 32, 100, 20, 200, 4, 8),
+    Tier.STARTER: TierSpec(0.25, 0.5, 1, 2, 10, 2, 10, 0.5, 1),
+    Tier.STANDARD: TierSpec(1, 2, 4, 8, 30, 5, 50, 2, 4),
+    Tier.ENTERPRISE: TierSpec(4, 8, 16, 32, 100, 20, 200, 4, 8),
 }
 
 #: Per-container defaults when a pod sets none (the quota requires every container to have some).

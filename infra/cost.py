@@ -128,9 +128,9 @@ def estimate_stack(config: StackConfig) -> Estimate:
     return Estimate(lines=tuple(lines), catalog=catalog, region=config.region, usage=usage)
 
 
-#: The tier the per-customer model assumes while a stack has no tenants yet: the middle tier,
-#: neither the cheapest customer nor the largest.
-DEFAULT_TIER = Tier.STANDARD
+#: The tier the per-customer model assumes while a stack has no tenants yet: the entry tier,
+#: which new customers start on.
+DEFAULT_TIER = Tier.STARTER
 
 
 def _node_pricing(config: StackConfig) -> tuple[str, float, str]:
@@ -157,7 +157,7 @@ def tier_mix(config: StackConfig) -> tuple[dict[str, int], str]:
 
 def per_customer_model(config: StackConfig, estimate: Estimate) -> PerCustomerModel:
     """Fixed cost = the whole estimate; marginal = the average of the tenants' tier quotas
-    (requested CPU and memory) priced on the node type (the standard tier when none)."""
+    (requested CPU and memory) priced on the node type (the starter tier when none)."""
     instance_type, share, _ = _node_pricing(config)
     tiers = [tenant.tier for tenant in config.tenants] or [DEFAULT_TIER]
     quotas = [(TIERS[t].requested_cpu_cores, TIERS[t].requested_memory_gib) for t in tiers]

@@ -47,11 +47,10 @@ def test_cost_stack_prints_lines_totals_budget_and_per_customer() -> None:
     assert "$98.55" in out
     assert f"${total:,.2f}" in out
     assert "Budget: $1,000.00; headroom" in out
-    # Prod has no tenants yet: the first customer, on the standard tier, whose reservation
-    # alone costs more than either target.
+    # Prod has no tenants yet: the first customers, on the starter tier new customers begin on.
     assert "at 1 customer(s)" in out
-    assert "tier mix: standard 1 (no tenants configured: the standard tier)" in out
-    assert "at or below $7: never (marginal cost is above it)" in out
+    assert "tier mix: starter 1 (no tenants configured: the starter tier)" in out
+    assert "at or below $7: from 467 customers" in out
 
 
 def test_cost_from_stack_outputs_as_markdown(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ ALB) and the tenant-based cost per customer."""
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -257,18 +258,22 @@ def with_tenants(environment: str, tenants: list[dict[str, Any]]) -> dict[str, A
     return per_customer_output(config, estimate_stack(config))
 
 
-def test_prod_without_tenants_reports_the_first_customer_on_the_standard_tier() -> None:
+def test_prod_without_tenants_reports_the_first_customers_on_the_starter_tier() -> None:
     output = with_tenants("prod", [])
     assert output["tenants"] == 0
     assert output["atCustomers"] == 1
-    assert output["tierMix"] == {"standard": 1}
-    assert output["tierMixBasis"] == "no tenants configured: the standard tier"
+    assert output["tierMix"] == {"starter": 1}
+    assert output["tierMixBasis"] == "no tenants configured: the starter tier"
     assert output["pricedOn"] == "m7g.large ON_DEMAND"
-    standard = marginal(0.0816, 2, 8, Tier.STANDARD)  # 2 vCPU, 4 GiB requested: $44.68
-    assert output["marginalPerTenantUsd"] == pytest.approx(standard, abs=0.01)
-    assert output["atTenantCount"] == pytest.approx(output["fixedMonthlyUsd"] + standard, abs=0.01)
-    # A standard tenant's reservation alone costs more than $25: no count reaches the targets.
-    assert [t["customersNeeded"] for t in output["targets"]] == [None, None]
+    starter = marginal(0.0816, 2, 8, Tier.STARTER)  # 0.25 vCPU, 0.5 GiB requested: $5.58
+    assert output["marginalPerTenantUsd"] == pytest.approx(starter, abs=0.01)
+    assert output["atTenantCount"] == pytest.approx(output["fixedMonthlyUsd"] + starter, abs=0.01)
+    # The starter reservation is under both targets: enough customers reach each of them.
+    fixed = output["fixedMonthlyUsd"]
+    assert [t["customersNeeded"] for t in output["targets"]] == [
+        math.ceil(fixed / (25 - starter)),
+        math.ceil(fixed / (7 - starter)),
+    ]
 
 
 def test_the_configured_tenants_set_the_count_the_mix_and_the_marginal_cost() -> None:
@@ -290,18 +295,16 @@ def test_the_configured_tenants_set_the_count_the_mix_and_the_marginal_cost() ->
         output["fixedMonthlyUsd"] / 4 + expected, abs=0.01
     )
     assert output["marginalByTierUsd"] == {
-        "starter": pytest.approx(11.17, abs=0.01),
-        "standard": pytest.approx(44.68, abs=0.01),
-        "enterprise": pytest.approx(178.70, abs=0.01),
+        "starter": pytest.approx(5.58, abs=0.01),
+        "standard": pytest.approx(22.34, abs=0.01),
+        "enterprise": pytest.approx(89.35, abs=0.01),
     }
 
 
-def test_starter_tenants_reach_25_dollars_but_not_7() -> None:
-    output = with_tenants("prod", [{"name": "a", "tier": "starter"}])
-    fixed, starter = output["fixedMonthlyUsd"], output["marginalPerTenantUsd"]
-    [at_25, at_7] = output["targets"]
-    assert at_25["customersNeeded"] == pytest.approx(fixed / (25 - starter), abs=1)
-    assert at_7["customersNeeded"] is None  # $11.17 of reserved CPU and memory each
+def test_enterprise_tenants_alone_never_reach_the_targets() -> None:
+    # An enterprise reservation ($89.35 a month) is above both targets: no count reaches them.
+    output = with_tenants("prod", [{"name": "a", "tier": "enterprise"}])
+    assert [t["customersNeeded"] for t in output["targets"]] == [None, None]
 
 
 def test_spot_nodes_lower_the_marginal_cost_by_the_discount() -> None:

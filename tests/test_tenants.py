@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -285,3 +286,19 @@ def test_an_unknown_tier_is_refused_with_the_allowed_tiers() -> None:
 def test_a_tenant_with_an_unknown_key_is_refused() -> None:
     line = tenants_error([{"name": "acme", "tier": "starter", "plan": "gold"}])
     assert line.startswith("genericcorp:tenants[0].plan = ")
+
+
+def test_the_architecture_doc_s_tier_table_matches_the_code() -> None:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "architecture.md").read_text()
+
+    def number(value: float) -> str:
+        return f"{value:g}"
+
+    for tier, spec in TIERS.items():
+        row = (
+            f"| {tier} | {number(spec.requested_cpu_cores)} cores / "
+            f"{number(spec.requested_memory_gib)} GiB | {number(spec.limit_cpu_cores)} / "
+            f"{number(spec.limit_memory_gib)} GiB | {spec.pods} | "
+            f"{spec.persistent_volume_claims} / {spec.storage_gib} GiB |"
+        )
+        assert row in text, row
