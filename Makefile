@@ -46,7 +46,7 @@ test: $(INSTALLED) ## the test suite (each stack's program runs once)
 	$(BIN)/pytest
 
 snapshots: $(INSTALLED) ## re-record the committed plan snapshots after an intended change
-	$(BIN)/pytest tests/test_snapshots.py --snapshot-update
+	$(BIN)/pytest tests/test_snapshots.py --snapshot-update --numprocesses=0
 
 docs: $(INSTALLED) ## regenerate docs/configuration.md, the estimates in docs/cost.md and docs/policies.md's rules
 	$(BIN)/infractl config-reference --output docs/configuration.md
