@@ -44,7 +44,7 @@ from components.base import (
 )
 from components.cost import CostLine, PriceCatalog, UsageSettings, hourly
 from components.eks_addons import AddonVersions
-from components.kms_key import KmsKey, KmsSettings, service_statement
+from components.kms_key import KmsKey, KmsSettings, logs_statement
 from components.network import LogRetentionDays
 from components.node_group import NodeGroupSettings
 
@@ -273,17 +273,7 @@ class EksCluster(PlatformComponent):
             description="encrypts the EKS control-plane log group",
             settings=kms,
             service_statements=[
-                service_statement(
-                    "CloudWatchLogsEncryptsControlPlaneLogs",
-                    f"logs.{context.region}.amazonaws.com",
-                    condition={
-                        "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": context.arn(
-                                "logs", f"log-group:{log_group_name}"
-                            )
-                        }
-                    },
-                )
+                logs_statement("CloudWatchLogsEncryptsControlPlaneLogs", context, log_group_name)
             ],
         )
         log_group = aws.cloudwatch.LogGroup(

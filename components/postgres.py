@@ -34,7 +34,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from components.base import PlatformComponent, SettingsModel, StackContext, static_policy_document
 from components.cost import CostLine, PriceCatalog, UsageSettings, hourly
 from components.kms_key import KmsKey, KmsSettings, logs_statement
-from components.network import LogRetentionDays
+from components.network import LogRetentionDays, clients_only_security_group
 from components.windows import daily_window, instance_class_family, weekly_window
 
 ENGINE = "postgres"
@@ -289,28 +289,16 @@ class PostgresDatabase(PlatformComponent):
             tags=self.tags("postgres"),
             opts=self.child_opts(),
         )
-        security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            name=identifier,
-            description=f"{identifier}: PostgreSQL clients only",
+        security_group = clients_only_security_group(
+            self,
+            name,
+            physical_name=identifier,
+            service="PostgreSQL",
             vpc_id=vpc_id,
-            # No inline rules: ingress comes from the rule resources below, one per client
-            # group, and AWS's default allow-all egress is removed (the database calls nobody).
-            tags=self.tags("postgres"),
-            opts=self.child_opts(),
+            port=settings.port,
+            client_security_group_ids=client_security_group_ids,
+            tag="postgres",
         )
-        for index, client in enumerate(client_security_group_ids):
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-from-client-{index}",
-                security_group_id=security_group.id,
-                description="PostgreSQL from a client security group",
-                ip_protocol="tcp",
-                from_port=settings.port,
-                to_port=settings.port,
-                referenced_security_group_id=client,
-                tags=self.tags("postgres-client"),
-                opts=self.child_opts(),
-            )
         family = settings.parameter_group_family
         parameters = aws.rds.ParameterGroup(
             f"{name}-parameters",

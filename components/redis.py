@@ -35,7 +35,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from components.base import PlatformComponent, SettingsModel, StackContext
 from components.cost import CostError, CostLine, PriceCatalog, hourly
 from components.kms_key import KmsKey, KmsSettings, logs_statement
-from components.network import LogRetentionDays
+from components.network import LogRetentionDays, clients_only_security_group
 from components.windows import daily_window, instance_class_family, weekly_window
 
 PORT = 6379
@@ -241,28 +241,16 @@ class RedisCache(PlatformComponent):
             tags=self.tags("redis"),
             opts=self.child_opts(),
         )
-        security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            name=group_id,
-            description=f"{group_id}: Redis clients only",
+        security_group = clients_only_security_group(
+            self,
+            name,
+            physical_name=group_id,
+            service="Redis",
             vpc_id=vpc_id,
-            # No inline rules: ingress comes from the rule resources below, one per client
-            # group, and AWS's default allow-all egress is removed (the cache calls nobody).
-            tags=self.tags("redis"),
-            opts=self.child_opts(),
+            port=PORT,
+            client_security_group_ids=client_security_group_ids,
+            tag="redis",
         )
-        for index, client in enumerate(client_security_group_ids):
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-from-client-{index}",
-                security_group_id=security_group.id,
-                description="Redis from a client security group",
-                ip_protocol="tcp",
-                from_port=PORT,
-                to_port=PORT,
-                referenced_security_group_id=client,
-                tags=self.tags("redis-client"),
-                opts=self.child_opts(),
-            )
         family = settings.parameter_group_family
         parameters = aws.elasticache.ParameterGroup(
             f"{name}-parameters",
