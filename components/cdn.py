@@ -32,7 +32,7 @@ import pulumi_aws as aws
 from pydantic import Field, field_validator
 
 from components.base import PlatformComponent, SettingsModel, StackContext, policy_document
-from components.cost import CostLine, PriceCatalog, UsageSettings
+from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings
 from components.dns_zone import check_hostname
 from components.kms_key import KmsKey, KmsSettings, service_statement
 
@@ -64,7 +64,6 @@ CACHE_MISS_SHARE = 0.1
 #: Size of one access-log line once CloudFront has gzipped the log file (about 500 bytes
 #: uncompressed): an estimate for pricing the log bucket.
 ACCESS_LOG_BYTES_PER_REQUEST = 100
-_DAYS_PER_MONTH = 365 / 12
 
 
 class PriceClass(StrEnum):
@@ -455,7 +454,7 @@ class Cdn(PlatformComponent):
                 component,
                 "Access-log storage",
                 catalog.price("s3.standard-storage", resource="the CDN log bucket"),
-                None if log_gb is None else log_gb * settings.log_retention_days / _DAYS_PER_MONTH,
+                None if log_gb is None else log_gb * settings.log_retention_days / DAYS_PER_MONTH,
                 note=f"about {ACCESS_LOG_BYTES_PER_REQUEST} bytes per request gzipped, kept "
                 f"{settings.log_retention_days} days",
             ),

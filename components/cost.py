@@ -308,6 +308,43 @@ class CostLine:
         }
 
 
+#: Days in an average month, to turn a retention period into months of storage.
+DAYS_PER_MONTH = 365 / 12
+
+
+def log_lines(
+    component: str,
+    catalog: PriceCatalog,
+    *,
+    label: str,
+    resource: str,
+    ingested_gb: float | None,
+    retention_days: int,
+    note: str = "",
+) -> list[CostLine]:
+    """CloudWatch Logs ingestion and storage of ``ingested_gb`` a month kept ``retention_days``.
+
+    Storage is the steady state, each month's ingestion kept for the retention period, and an
+    upper bound: CloudWatch compresses stored logs."""
+    stored = None if ingested_gb is None else ingested_gb * retention_days / DAYS_PER_MONTH
+    return [
+        CostLine.usage(
+            component,
+            f"{label} ingestion",
+            catalog.price("cloudwatch.logs.ingestion", resource=resource),
+            ingested_gb,
+            note=note,
+        ),
+        CostLine.usage(
+            component,
+            f"{label} storage",
+            catalog.price("cloudwatch.logs.storage", resource=f"{resource} log group"),
+            stored,
+            note=f"{ingested_gb} GB/month kept {retention_days} days (upper bound)",
+        ),
+    ]
+
+
 def hourly(catalog: PriceCatalog, count: float) -> float:
     """Hours per month that ``count`` always-on resources run."""
     return count * catalog.hours_per_month

@@ -32,7 +32,7 @@ import pulumi_aws as aws
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from components.base import PlatformComponent, SettingsModel, StackContext, policy_document
-from components.cost import CostLine, PriceCatalog, UsageSettings
+from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings
 from components.kms_key import KmsKey, KmsSettings, logs_statement
 from components.network import LogRetentionDays
 
@@ -54,7 +54,6 @@ _TXT_CHUNK = 255
 QUERY_LOG_BYTES = 150
 #: Alarms ``DnsZone._dnssec`` declares (internal failure, key-signing key needing action).
 DNSSEC_ALARM_COUNT = 2
-_DAYS_PER_MONTH = 365 / 12
 
 
 def hostname_problem(value: str, *, owner: bool = False) -> str | None:
@@ -545,7 +544,7 @@ class DnsZone(PlatformComponent):
                     catalog.price("cloudwatch.logs.storage", resource="Route53 query-log group"),
                     None
                     if ingested is None
-                    else ingested * logging.retention_days / _DAYS_PER_MONTH,
+                    else ingested * logging.retention_days / DAYS_PER_MONTH,
                     note=f"kept {logging.retention_days} days (upper bound: stored uncompressed)",
                 ),
                 *KmsKey.cost_lines(component, catalog, purposes=["dns-query-logs"]),

@@ -42,7 +42,7 @@ from components.base import (
     policy_document,
     static_policy_document,
 )
-from components.cost import CostLine, PriceCatalog, UsageSettings, hourly
+from components.cost import CostLine, PriceCatalog, UsageSettings, hourly, log_lines
 from components.eks_addons import AddonVersions
 from components.kms_key import KmsKey, KmsSettings, logs_statement
 from components.network import LogRetentionDays
@@ -76,7 +76,6 @@ CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager",
 
 #: The control-plane alarms ``_alarms`` declares (unschedulable pods, API server 5XX).
 ALARM_COUNT = 2
-_DAYS_PER_MONTH = 365 / 12
 
 
 class AccessPolicy(StrEnum):
@@ -428,8 +427,6 @@ class EksCluster(PlatformComponent):
         metrics the alarms watch are free."""
         component = "compute"
         resource = "aws:eks/cluster:Cluster"
-        ingested = usage.cluster_logs_ingested_gb
-        months_kept = settings.log_retention_days / _DAYS_PER_MONTH
         return [
             # The upgrade policy is STANDARD and only versions in standard support are
             # accepted, so the cluster is never billed the extended-support rate.
@@ -442,19 +439,14 @@ class EksCluster(PlatformComponent):
                 f"{catalog.hours_per_month} h",
             ),
             *KmsKey.cost_lines(component, catalog, purposes=["eks-secrets", "eks-logs"]),
-            CostLine.usage(
+            *log_lines(
                 component,
-                "Control-plane log ingestion",
-                catalog.price("cloudwatch.logs.ingestion", resource="EKS control-plane logs"),
-                ingested,
+                catalog,
+                label="Control-plane log",
+                resource="EKS control-plane logs",
+                ingested_gb=usage.cluster_logs_ingested_gb,
+                retention_days=settings.log_retention_days,
                 note=f"{', '.join(CONTROL_PLANE_LOG_TYPES)}; the audit log dominates",
-            ),
-            CostLine.usage(
-                component,
-                "Control-plane log storage",
-                catalog.price("cloudwatch.logs.storage", resource="EKS control-plane log group"),
-                None if ingested is None else ingested * months_kept,
-                note=f"{ingested} GB/month kept {settings.log_retention_days} days (upper bound)",
             ),
             CostLine.fixed(
                 component,

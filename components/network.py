@@ -38,7 +38,7 @@ from components.base import (
     policy_document,
     static_policy_document,
 )
-from components.cost import CostLine, PriceCatalog, UsageSettings, hourly
+from components.cost import CostLine, PriceCatalog, UsageSettings, hourly, log_lines
 from components.kms_key import KmsKey, KmsSettings, logs_statement
 
 #: Subnets are laid out for at least this many AZs, so that growing from 2 or 3 AZs up to 4
@@ -201,10 +201,6 @@ def nat_gateway_count(settings: NetworkSettings) -> int:
     return {NatStrategy.NONE: 0, NatStrategy.SINGLE: 1}.get(
         settings.nat_strategy, settings.az_count
     )
-
-
-#: Days in an average month, to turn a log retention period into months of storage.
-_DAYS_PER_MONTH = 365 / 12
 
 
 class Network(PlatformComponent):
@@ -419,24 +415,15 @@ class Network(PlatformComponent):
             ]
         flow_logs = settings.flow_logs
         if flow_logs.enabled:
-            ingested = usage.flow_logs_ingested_gb
-            months_kept = flow_logs.retention_days / _DAYS_PER_MONTH
             lines += [
                 *KmsKey.cost_lines(component, catalog, purposes=["flow-logs"]),
-                CostLine.usage(
+                *log_lines(
                     component,
-                    "Flow-log ingestion",
-                    catalog.price("cloudwatch.logs.ingestion", resource="VPC flow logs"),
-                    ingested,
-                ),
-                CostLine.usage(
-                    component,
-                    "Flow-log storage",
-                    catalog.price("cloudwatch.logs.storage", resource="VPC flow-log group"),
-                    None if ingested is None else ingested * months_kept,
-                    # Steady state: each month's ingestion is kept for the retention period.
-                    # CloudWatch compresses stored logs, so this is an upper bound.
-                    note=f"{ingested} GB/month kept {flow_logs.retention_days} days (upper bound)",
+                    catalog,
+                    label="Flow-log",
+                    resource="VPC flow logs",
+                    ingested_gb=usage.flow_logs_ingested_gb,
+                    retention_days=flow_logs.retention_days,
                 ),
             ]
         return lines

@@ -32,7 +32,7 @@ import pulumi_aws as aws
 from pydantic import Field, ValidationInfo, field_validator
 
 from components.base import PlatformComponent, SettingsModel, StackContext, static_policy_document
-from components.cost import CostLine, PriceCatalog, UsageSettings, hourly
+from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings, hourly, log_lines
 from components.kms_key import KmsKey, KmsSettings, logs_statement
 from components.network import LogRetentionDays, clients_only_security_group
 from components.windows import daily_window, instance_class_family, weekly_window
@@ -71,7 +71,6 @@ ENHANCED_MONITORING_KB_PER_SAMPLE = 10
 ENHANCED_MONITORING_RETENTION_DAYS = 30
 #: Performance Insights keeps this many days free of charge.
 FREE_INSIGHTS_DAYS = 7
-_DAYS_PER_MONTH = 365 / 12
 _KB_PER_GB = 1024**2
 
 
@@ -442,8 +441,6 @@ class PostgresDatabase(PlatformComponent):
         az = "multi-az" if settings.multi_az else "single-az"
         storage = catalog.price(f"rds.storage.gp3.{az}", resource=resource)
         growth = usage.storage_growth_gb_per_month
-        exported = usage.logs_ingested_gb
-        logs_kept = settings.log_retention_days / _DAYS_PER_MONTH
         samples = catalog.hours_per_month * 3600 / settings.monitoring_interval_seconds
         monitoring_gb = samples * ENHANCED_MONITORING_KB_PER_SAMPLE / _KB_PER_GB
         insights = (
@@ -496,22 +493,17 @@ class PostgresDatabase(PlatformComponent):
                 component,
                 "Enhanced monitoring (CloudWatch Logs storage)",
                 catalog.price("cloudwatch.logs.storage", resource="RDS enhanced monitoring"),
-                monitoring_gb * ENHANCED_MONITORING_RETENTION_DAYS / _DAYS_PER_MONTH,
+                monitoring_gb * ENHANCED_MONITORING_RETENTION_DAYS / DAYS_PER_MONTH,
                 note=f"kept {ENHANCED_MONITORING_RETENTION_DAYS} days in RDSOSMetrics",
             ),
-            CostLine.usage(
+            *log_lines(
                 component,
-                "Exported log ingestion",
-                catalog.price("cloudwatch.logs.ingestion", resource="RDS log exports"),
-                exported,
+                catalog,
+                label="Exported log",
+                resource="RDS log exports",
+                ingested_gb=usage.logs_ingested_gb,
+                retention_days=settings.log_retention_days,
                 note=f"{', '.join(LOG_EXPORTS)} logs",
-            ),
-            CostLine.usage(
-                component,
-                "Exported log storage",
-                catalog.price("cloudwatch.logs.storage", resource="RDS log groups"),
-                None if exported is None else exported * logs_kept,
-                note=f"{exported} GB/month kept {settings.log_retention_days} days (upper bound)",
             ),
             CostLine.fixed(
                 component,
