@@ -24,7 +24,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
 import pulumi
@@ -33,7 +33,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from components.base import PlatformComponent, SettingsModel, StackContext, policy_document
 from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings
-from components.kms_key import KmsKey, KmsSettings, logs_statement
+from components.kms_key import KmsKey, KmsSettings, encrypted_log_group
 from components.network import LogRetentionDays
 
 #: TTL bounds for configured records: at least a minute (lower values multiply query costs and
@@ -580,28 +580,19 @@ class DnsZone(PlatformComponent):
     ) -> pulumi.Output[str]:
         context = self.context
         log_group_name = f"/aws/route53/{self.zone_name}"
-        # Keys are regional and Route53 writes query logs in us-east-1 only: the log group's key
-        # lives there too, usable by CloudWatch Logs for this one log group.
-        edge = replace(context, region="us-east-1")
-        key = KmsKey(
-            f"{name}-query-logs-key",
+        # Route53 writes query logs in us-east-1 only: the log group and its key live there.
+        log_group = encrypted_log_group(
+            self,
+            f"{name}-query-logs",
+            log_group_name=log_group_name,
+            retention_days=settings.retention_days,
+            kms=kms,
             purpose="dns-query-logs",
             description=f"encrypts the DNS query logs of {self.zone_name}",
-            settings=kms,
-            context=edge,
-            component_tag=self.component_tag,
-            service_statements=[
-                logs_statement("CloudWatchLogsEncryptsQueryLogs", edge, log_group_name)
-            ],
-            opts=self.child_opts(provider=us_east_1),
-        )
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-query-logs",
-            name=log_group_name,
-            retention_in_days=settings.retention_days,
-            kms_key_id=key.arn,
-            tags=self.tags("dns-query-logs"),
-            opts=self.child_opts(provider=us_east_1),
+            statement_sid="CloudWatchLogsEncryptsQueryLogs",
+            tag="dns-query-logs",
+            provider=us_east_1,
+            region="us-east-1",
         )
         write_access = aws.cloudwatch.LogResourcePolicy(
             f"{name}-query-logs-policy",

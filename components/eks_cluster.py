@@ -44,7 +44,7 @@ from components.base import (
 )
 from components.cost import CostLine, PriceCatalog, UsageSettings, hourly, log_lines
 from components.eks_addons import AddonVersions
-from components.kms_key import KmsKey, KmsSettings, logs_statement
+from components.kms_key import KmsKey, KmsSettings, encrypted_log_group
 from components.network import LogRetentionDays
 from components.node_group import NodeGroupSettings
 
@@ -265,23 +265,17 @@ class EksCluster(PlatformComponent):
             description="encrypts Kubernetes secrets of the EKS cluster",
             settings=kms,
         )
-        logs_key = KmsKey.owned_by(
+        log_group = encrypted_log_group(
             self,
-            f"{name}-logs-key",
+            f"{name}-control-plane-logs",
+            key_name=f"{name}-logs-key",
+            log_group_name=log_group_name,
+            retention_days=settings.log_retention_days,
+            kms=kms,
             purpose="eks-logs",
             description="encrypts the EKS control-plane log group",
-            settings=kms,
-            service_statements=[
-                logs_statement("CloudWatchLogsEncryptsControlPlaneLogs", context, log_group_name)
-            ],
-        )
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-control-plane-logs",
-            name=log_group_name,
-            retention_in_days=settings.log_retention_days,
-            kms_key_id=logs_key.arn,
-            tags=self.tags("eks-control-plane-logs"),
-            opts=self.child_opts(),
+            statement_sid="CloudWatchLogsEncryptsControlPlaneLogs",
+            tag="eks-control-plane-logs",
         )
 
         role = aws.iam.Role(

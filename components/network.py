@@ -39,7 +39,7 @@ from components.base import (
     static_policy_document,
 )
 from components.cost import CostLine, PriceCatalog, UsageSettings, hourly, log_lines
-from components.kms_key import KmsKey, KmsSettings, logs_statement
+from components.kms_key import KmsKey, KmsSettings, encrypted_log_group
 
 #: Subnets are laid out for at least this many AZs, so that growing from 2 or 3 AZs up to 4
 #: adds subnets without renumbering (and so replacing) any existing one.
@@ -480,23 +480,16 @@ class Network(PlatformComponent):
     ) -> pulumi.Output[str]:
         context = self.context
         log_group_name = context.path("vpc", "flow-logs")
-        key = KmsKey.owned_by(
+        log_group = encrypted_log_group(
             self,
-            f"{name}-flow-logs-key",
+            f"{name}-flow-logs",
+            log_group_name=log_group_name,
+            retention_days=settings.retention_days,
+            kms=kms,
             purpose="flow-logs",
             description="encrypts the VPC flow-log group",
-            settings=kms,
-            service_statements=[
-                logs_statement("CloudWatchLogsEncryptsFlowLogs", context, log_group_name)
-            ],
-        )
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-flow-logs",
-            name=log_group_name,
-            retention_in_days=settings.retention_days,
-            kms_key_id=key.arn,
-            tags=self.tags("flow-logs"),
-            opts=self.child_opts(),
+            statement_sid="CloudWatchLogsEncryptsFlowLogs",
+            tag="flow-logs",
         )
         role = aws.iam.Role(
             f"{name}-flow-logs-role",
