@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 from pydantic import BaseModel, ConfigDict
@@ -111,6 +111,25 @@ class PlatformComponent(pulumi.ComponentResource):
     def child_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
         """Resource options that parent a child to this component (and so to its provider)."""
         return pulumi.ResourceOptions(parent=self, **kwargs)
+
+    OUTPUTS: ClassVar[Mapping[str, str]] = {}
+    """The component's outputs (camelCase key -> description): what it registers, what the
+    stack exports under the component's output name, and what the README's table lists."""
+
+    outputs: dict[str, Any]
+    """The registered outputs, keyed as ``OUTPUTS`` declares them."""
+
+    def publish(self, outputs: Mapping[str, Any]) -> None:
+        """Register ``outputs``: exactly the keys ``OUTPUTS`` declares, no more, no fewer."""
+        declared, given = set(self.OUTPUTS), set(outputs)
+        if declared != given:
+            raise TypeError(
+                f"{type(self).__name__} publishes {sorted(given)} but declares "
+                f"{sorted(declared)} in OUTPUTS (missing: {sorted(declared - given)}, "
+                f"undeclared: {sorted(given - declared)})"
+            )
+        self.outputs = {key: outputs[key] for key in self.OUTPUTS}
+        self.register_outputs(self.outputs)
 
 
 def policy_document(statements: Sequence[Mapping[str, Any]]) -> pulumi.Output[str]:

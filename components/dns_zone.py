@@ -33,8 +33,8 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from components.base import PlatformComponent, SettingsModel, StackContext, policy_document
 from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings
-from components.kms_key import KmsKey, KmsSettings, encrypted_log_group
-from components.network import LogRetentionDays
+from components.kms_key import KmsKey, KmsSettings
+from components.shared.logs import LogRetentionDays, encrypted_log_group
 
 #: TTL bounds for configured records: at least a minute (lower values multiply query costs and
 #: resolvers clamp them anyway) and at most two days (the longest a mistake may stay cached).

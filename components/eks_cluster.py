@@ -44,9 +44,9 @@ from components.base import (
 )
 from components.cost import CostLine, PriceCatalog, UsageSettings, hourly, log_lines
 from components.eks_addons import AddonVersions
-from components.kms_key import KmsKey, KmsSettings, encrypted_log_group
-from components.network import LogRetentionDays
+from components.kms_key import KmsKey, KmsSettings
 from components.node_group import NodeGroupSettings
+from components.shared.logs import LogRetentionDays, encrypted_log_group
 
 
 @dataclass(frozen=True)

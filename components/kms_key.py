@@ -13,7 +13,6 @@ data encrypted for another (least privilege; $1 per key-month).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 import pulumi
@@ -166,43 +165,3 @@ class KmsKey(PlatformComponent):
         here serve AWS services at rates far below KMS's $0.03 per 10,000 requests mattering."""
         price = catalog.price("kms.customer-managed-key", resource="aws:kms/key:Key")
         return [CostLine.fixed(component, f"KMS key ({purpose})", price, 1) for purpose in purposes]
-
-
-def encrypted_log_group(
-    owner: PlatformComponent,
-    name: str,
-    *,
-    log_group_name: str,
-    retention_days: int,
-    kms: KmsSettings,
-    purpose: str,
-    description: str,
-    statement_sid: str,
-    tag: str,
-    key_name: str | None = None,
-    provider: aws.Provider | None = None,
-    region: str | None = None,
-) -> aws.cloudwatch.LogGroup:
-    """A log group encrypted with a key of its own, which CloudWatch Logs may use for this log
-    group alone. ``provider`` and ``region`` place both in another region than the stack's:
-    keys are regional, so the key must live where the log group does."""
-    context = owner.context if region is None else replace(owner.context, region=region)
-    placement: dict[str, Any] = {} if provider is None else {"provider": provider}
-    key = KmsKey(
-        key_name or f"{name}-key",
-        purpose=purpose,
-        description=description,
-        settings=kms,
-        context=context,
-        component_tag=owner.component_tag,
-        service_statements=[logs_statement(statement_sid, context, log_group_name)],
-        opts=owner.child_opts(**placement),
-    )
-    return aws.cloudwatch.LogGroup(
-        name,
-        name=log_group_name,
-        retention_in_days=retention_days,
-        kms_key_id=key.arn,
-        tags=owner.tags(tag),
-        opts=owner.child_opts(**placement),
-    )

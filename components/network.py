@@ -39,17 +39,12 @@ from components.base import (
     static_policy_document,
 )
 from components.cost import CostLine, PriceCatalog, UsageSettings, hourly, log_lines
-from components.kms_key import KmsKey, KmsSettings, encrypted_log_group
+from components.kms_key import KmsKey, KmsSettings
+from components.shared.logs import LogRetentionDays, encrypted_log_group
 
 #: Subnets are laid out for at least this many AZs, so that growing from 2 or 3 AZs up to 4
 #: adds subnets without renumbering (and so replacing) any existing one.
 RESERVED_AZ_SLOTS = 4
-
-#: The retention periods (days) CloudWatch Logs accepts.
-LogRetentionDays = Literal[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-    1096, 1827, 2192, 2557, 2922, 3288, 3653,
-]  # fmt: skip
 
 
 class NatStrategy(StrEnum):
@@ -556,42 +551,3 @@ def _load_balancer_tag(tier: SubnetTier) -> dict[str, str]:
         SubnetTier.PUBLIC: {"kubernetes.io/role/elb": "1"},
         SubnetTier.PRIVATE: {"kubernetes.io/role/internal-elb": "1"},
     }.get(tier, {})
-
-
-def clients_only_security_group(
-    owner: PlatformComponent,
-    name: str,
-    *,
-    physical_name: str,
-    service: str,
-    vpc_id: pulumi.Input[str],
-    port: int,
-    client_security_group_ids: Sequence[pulumi.Input[str]],
-    tag: str,
-) -> aws.ec2.SecurityGroup:
-    """A security group that admits only ``client_security_group_ids``, on ``port`` alone.
-
-    It has no inline rules: ingress comes from one rule resource per client group, so no
-    address range is ever admitted, and AWS's default allow-all egress is removed (a data
-    store calls nobody)."""
-    group = aws.ec2.SecurityGroup(
-        f"{name}-sg",
-        name=physical_name,
-        description=f"{physical_name}: {service} clients only",
-        vpc_id=vpc_id,
-        tags=owner.tags(tag),
-        opts=owner.child_opts(),
-    )
-    for index, client in enumerate(client_security_group_ids):
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-client-{index}",
-            security_group_id=group.id,
-            description=f"{service} from a client security group",
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
-            referenced_security_group_id=client,
-            tags=owner.tags(f"{tag}-client"),
-            opts=owner.child_opts(),
-        )
-    return group

@@ -24,18 +24,22 @@ In prod the instance is also ``protect``-ed, so ``pulumi destroy`` stops before 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Literal
 
 import pulumi
 import pulumi_aws as aws
 from pydantic import Field, ValidationInfo, field_validator
 
-from components.base import PlatformComponent, SettingsModel, StackContext, static_policy_document
+from components.base import PlatformComponent, SettingsModel, static_policy_document
 from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings, hourly, log_lines
 from components.kms_key import KmsKey, KmsSettings, logs_statement
-from components.network import LogRetentionDays, clients_only_security_group
-from components.windows import daily_window, instance_class_family, weekly_window
+from components.shared.alarms import AlarmSpec, alarm_line, metric_alarm
+from components.shared.logs import LogRetentionDays
+from components.shared.security_groups import clients_only_security_group
+from components.shared.windows import daily_window, instance_class_family, weekly_window
+from components.shared.wiring import Wiring
 
 ENGINE = "postgres"
 
@@ -61,8 +65,8 @@ LOG_EXPORTS = ("postgresql", "upgrade")
 _GIB = 1024**3
 _MIB = 1024**2
 
-#: Alarms ``PostgresDatabase._alarms`` declares (CPU, free storage, freeable memory, connections).
-ALARM_COUNT = 4
+#: Parameters RDS applies only at a reboot (the others apply at once).
+STATIC_PARAMETERS = frozenset({"shared_preload_libraries"})
 #: Size of one enhanced-monitoring sample in CloudWatch Logs (the OS metrics JSON document with
 #: its process list): an estimate, since the size grows with the number of processes. AWS bills
 #: these samples as CloudWatch Logs ingestion in the RDSOSMetrics log group.
@@ -235,208 +239,59 @@ class PostgresSettings(SettingsModel):
         return SUPPORTED_VERSIONS[self.engine_version]
 
 
-class PostgresDatabase(PlatformComponent):
-    """RDS for PostgreSQL in isolated subnets, reachable only from the given security groups."""
+@dataclass(frozen=True)
+class PostgresParts:
+    """What a ``PostgresDatabase`` declares, derived once from its settings.
 
-    identifier: pulumi.Output[str]
-    address: pulumi.Output[str]
-    port: pulumi.Output[int]
-    engine: str
-    engine_version: pulumi.Output[str]
-    multi_az: pulumi.Output[bool]
-    master_secret_arn: pulumi.Output[str]
-    security_group_id: pulumi.Output[str]
-    kms_key_arn: pulumi.Output[str]
+    The constructor declares exactly these parts and ``cost_lines`` prices exactly these, so the
+    estimate (computed before anything is declared) cannot drift from the resources.
+    """
 
-    def __init__(
-        self,
-        name: str,
-        settings: PostgresSettings,
-        *,
-        vpc_id: pulumi.Input[str],
-        database_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
-        client_security_group_ids: Sequence[pulumi.Input[str]],
-        kms: KmsSettings,
-        alarm_topic_arn: pulumi.Input[str],
-        context: StackContext,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__(
-            "genericcorp:data:PostgresDatabase",
-            name,
-            context=context,
-            component_tag="database",
-            opts=opts,
-        )
-        identifier = context.physical_name("postgres")
-        log_prefix = f"/aws/rds/instance/{identifier}"
-        key = KmsKey.owned_by(
-            self,
-            f"{name}-key",
-            purpose="postgres",
-            description="encrypts the PostgreSQL storage, snapshots, secret and logs",
-            settings=kms,
-            service_statements=[
-                logs_statement("CloudWatchLogsEncryptsDatabaseLogs", context, f"{log_prefix}/*")
-            ],
-        )
-        subnet_group = aws.rds.SubnetGroup(
-            f"{name}-subnets",
-            name=identifier,
-            description=f"{identifier}: isolated database subnets",
-            subnet_ids=database_subnet_ids,
-            tags=self.tags("postgres"),
-            opts=self.child_opts(),
-        )
-        security_group = clients_only_security_group(
-            self,
-            name,
-            physical_name=identifier,
-            service="PostgreSQL",
-            vpc_id=vpc_id,
-            port=settings.port,
-            client_security_group_ids=client_security_group_ids,
-            tag="postgres",
-        )
-        family = settings.parameter_group_family
-        parameters = aws.rds.ParameterGroup(
-            f"{name}-parameters",
-            # The family is in the name: a major upgrade creates a new group beside the old one.
-            name=f"{identifier}-{family}",
-            family=family,
-            description=f"{identifier}: TLS only, slow statements and connections logged",
-            parameters=[
-                aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1"),
-                aws.rds.ParameterGroupParameterArgs(
-                    name="log_min_duration_statement", value=str(settings.slow_statement_ms)
-                ),
-                aws.rds.ParameterGroupParameterArgs(name="log_connections", value="1"),
-                aws.rds.ParameterGroupParameterArgs(name="log_disconnections", value="1"),
-                aws.rds.ParameterGroupParameterArgs(name="log_lock_waits", value="1"),
-                aws.rds.ParameterGroupParameterArgs(
-                    name="shared_preload_libraries",
-                    value="pg_stat_statements",
-                    apply_method="pending-reboot",  # static parameter
-                ),
-                aws.rds.ParameterGroupParameterArgs(name="pg_stat_statements.track", value="all"),
-            ],
-            tags=self.tags("postgres"),
-            opts=self.child_opts(),
-        )
-        log_groups = [
-            aws.cloudwatch.LogGroup(
-                f"{name}-log-{export}",
-                name=f"{log_prefix}/{export}",
-                retention_in_days=settings.log_retention_days,
-                kms_key_id=key.arn,
-                tags=self.tags(f"postgres-{export}"),
-                opts=self.child_opts(),
-            )
-            for export in LOG_EXPORTS
-        ]
-        monitoring_role = aws.iam.Role(
-            f"{name}-monitoring-role",
-            description="Lets RDS enhanced monitoring publish OS metrics to CloudWatch Logs.",
-            assume_role_policy=static_policy_document(
-                [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                        "Condition": {"StringEquals": {"aws:SourceAccount": context.account_id}},
-                    }
-                ]
-            ),
-            tags=self.tags("postgres-monitoring"),
-            opts=self.child_opts(),
-        )
-        monitoring_access = aws.iam.RolePolicyAttachment(
-            f"{name}-monitoring-policy",
-            role=monitoring_role.name,
-            policy_arn=(
-                f"arn:{context.partition}:iam::aws:policy/service-role/"
-                "AmazonRDSEnhancedMonitoringRole"
-            ),
-            opts=self.child_opts(),
-        )
-        instance = aws.rds.Instance(
-            f"{name}-instance",
-            identifier=identifier,
-            engine=ENGINE,
-            engine_version=settings.engine_version,
-            auto_minor_version_upgrade=True,
-            allow_major_version_upgrade=False,
-            instance_class=settings.instance_class,
-            storage_type="gp3",
-            allocated_storage=settings.allocated_storage_gb,
-            max_allocated_storage=settings.max_allocated_storage_gb,
-            storage_encrypted=True,
-            kms_key_id=key.arn,
-            db_name=settings.database_name,
-            username=settings.master_username,
-            manage_master_user_password=True,
-            master_user_secret_kms_key_id=key.arn,
-            iam_database_authentication_enabled=True,
-            port=settings.port,
-            db_subnet_group_name=subnet_group.name,
-            vpc_security_group_ids=[security_group.id],
-            publicly_accessible=False,
-            parameter_group_name=parameters.name,
-            ca_cert_identifier="rds-ca-rsa2048-g1",
-            multi_az=settings.multi_az,
-            backup_retention_period=settings.backup_retention_days,
-            backup_window=settings.backup_window,
-            maintenance_window=settings.maintenance_window,
-            copy_tags_to_snapshot=True,
-            delete_automated_backups=not settings.final_snapshot,
-            skip_final_snapshot=not settings.final_snapshot,
-            final_snapshot_identifier=f"{identifier}-final" if settings.final_snapshot else None,
-            deletion_protection=settings.deletion_protection,
-            performance_insights_enabled=True,
-            performance_insights_kms_key_id=key.arn,
-            performance_insights_retention_period=settings.performance_insights_retention_days,
-            monitoring_interval=settings.monitoring_interval_seconds,
-            monitoring_role_arn=monitoring_role.arn,
-            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
-            tags=self.tags("postgres"),
-            opts=self.child_opts(
-                protect=context.is_prod,
-                # RDS would create the log groups itself (no retention, no key) if they did not
-                # exist yet, and monitoring fails to start without the role's permissions.
-                depends_on=[*log_groups, monitoring_access],
-            ),
-        )
-        self._alarms(name, identifier, settings.alarms, alarm_topic_arn)
+    settings: PostgresSettings
 
-        self.identifier = instance.identifier
-        self.address = instance.address
-        self.port = instance.port
-        self.engine = ENGINE
-        self.engine_version = instance.engine_version_actual
-        self.multi_az = instance.multi_az
-        self.master_secret_arn = instance.master_user_secrets.apply(_master_secret_arn)
-        self.security_group_id = security_group.id
-        self.kms_key_arn = key.arn
-        self.register_outputs(
-            {
-                "identifier": self.identifier,
-                "address": self.address,
-                "port": self.port,
-                "engine": self.engine,
-                "engineVersion": self.engine_version,
-                "multiAz": self.multi_az,
-                "masterSecretArn": self.master_secret_arn,
-                "securityGroupId": self.security_group_id,
-            }
-        )
+    key_purpose: ClassVar[str] = "postgres"
+    """The one customer-managed key: storage, snapshots, secret, Performance Insights, logs."""
+    log_exports: ClassVar[tuple[str, ...]] = LOG_EXPORTS
+    """Logs RDS exports to CloudWatch Logs, each to a log group declared beforehand."""
 
-    @classmethod
-    def cost_lines(
-        cls, settings: PostgresSettings, catalog: PriceCatalog, usage: UsageSettings
-    ) -> list[CostLine]:
-        """Monthly cost of what ``settings`` declares. The subnet group, parameter group,
-        security group and IAM role are free and have no line."""
-        component = "database"
+    @property
+    def alarms(self) -> tuple[AlarmSpec, ...]:
+        """CPU, free storage, freeable memory and connections, from the settings' thresholds."""
+        thresholds = self.settings.alarms
+        return (
+            AlarmSpec("cpu", "AWS/RDS", "CPUUtilization", thresholds.cpu_percent,
+                      f"Database CPU above {thresholds.cpu_percent}% for 15 minutes."),
+            AlarmSpec("free-storage", "AWS/RDS", "FreeStorageSpace",
+                      thresholds.free_storage_gb * _GIB,
+                      f"Database free storage below {thresholds.free_storage_gb} GiB: "
+                      "autoscaling has reached its ceiling or cannot keep up.",
+                      comparison="LessThanThreshold"),
+            AlarmSpec("freeable-memory", "AWS/RDS", "FreeableMemory",
+                      thresholds.freeable_memory_mb * _MIB,
+                      f"Database freeable memory below {thresholds.freeable_memory_mb} MiB.",
+                      comparison="LessThanThreshold"),
+            AlarmSpec("connections", "AWS/RDS", "DatabaseConnections", thresholds.connections,
+                      f"More than {thresholds.connections} database connections."),
+        )  # fmt: skip
+
+    @property
+    def parameters(self) -> dict[str, str]:
+        """The parameter group's values: TLS only, slow statements and connections logged."""
+        return {
+            "rds.force_ssl": "1",
+            "log_min_duration_statement": str(self.settings.slow_statement_ms),
+            "log_connections": "1",
+            "log_disconnections": "1",
+            "log_lock_waits": "1",
+            "shared_preload_libraries": "pg_stat_statements",
+            "pg_stat_statements.track": "all",
+        }
+
+    def cost_lines(self, catalog: PriceCatalog, usage: UsageSettings) -> list[CostLine]:
+        """Monthly cost of these parts. The subnet group, parameter group, security group and
+        IAM role are free and have no line."""
+        settings = self.settings
+        component = PostgresDatabase.COMPONENT
         resource = "aws:rds/instance:Instance"
         az = "multi-az" if settings.multi_az else "single-az"
         storage = catalog.price(f"rds.storage.gp3.{az}", resource=resource)
@@ -503,7 +358,7 @@ class PostgresDatabase(PlatformComponent):
                 resource="RDS log exports",
                 ingested_gb=usage.logs_ingested_gb,
                 retention_days=settings.log_retention_days,
-                note=f"{', '.join(LOG_EXPORTS)} logs",
+                note=f"{', '.join(self.log_exports)} logs",
             ),
             CostLine.fixed(
                 component,
@@ -512,13 +367,8 @@ class PostgresDatabase(PlatformComponent):
                 1,
                 note="kept and rotated by RDS in Secrets Manager",
             ),
-            *KmsKey.cost_lines(component, catalog, purposes=["postgres"]),
-            CostLine.fixed(
-                component,
-                "Alarms",
-                catalog.price("cloudwatch.standard-alarm", resource="aws:cloudwatch/metricAlarm"),
-                ALARM_COUNT,
-            ),
+            *KmsKey.cost_lines(component, catalog, purposes=[self.key_purpose]),
+            alarm_line(component, catalog, len(self.alarms)),
         ]
         if settings.performance_insights_retention_days > FREE_INSIGHTS_DAYS:
             # Longer retention is billed per vCPU-month; the catalog has no such price yet,
@@ -535,44 +385,256 @@ class PostgresDatabase(PlatformComponent):
             )
         return lines
 
-    def _alarms(
+
+class PostgresDatabase(PlatformComponent):
+    """RDS for PostgreSQL in isolated subnets, reachable only from the given security groups.
+
+    Steps: a key of its own; placement (subnet group, clients-only security group); the
+    parameter group; the log groups RDS exports to; the enhanced-monitoring role; the instance;
+    its alarms. ``parts`` says what each step declares; ``wiring`` names, encrypts and alerts.
+    """
+
+    COMPONENT: ClassVar[str] = "database"
+    OUTPUTS: ClassVar[Mapping[str, str]] = {
+        "identifier": "RDS instance identifier (genericcorp-<stack>-postgres).",
+        "address": "Host name clients connect to (resolves to the current primary).",
+        "port": "Port the database listens on (not the engine default, FSBP RDS.23).",
+        "engine": "Database engine: postgres.",
+        "engineVersion": "Running engine version, minor version included.",
+        "masterSecretArn": "Secrets Manager secret holding the RDS-managed master password.",
+        "securityGroupId": "Security group of the instance (admits only the client groups).",
+        "multiAz": "Whether a synchronous standby in a second AZ takes over on failure.",
+    }
+
+    identifier: pulumi.Output[str]
+    address: pulumi.Output[str]
+    port: pulumi.Output[int]
+    security_group_id: pulumi.Output[str]
+    kms_key_arn: pulumi.Output[str]
+
+    def __init__(
         self,
         name: str,
-        identifier: str,
-        thresholds: PostgresAlarmSettings,
-        topic_arn: pulumi.Input[str],
+        parts: PostgresParts,
+        *,
+        wiring: Wiring,
+        vpc_id: pulumi.Input[str],
+        database_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+        client_security_group_ids: Sequence[pulumi.Input[str]],
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        checks = [
-            ("cpu", "CPUUtilization", thresholds.cpu_percent, "GreaterThanThreshold",
-             f"Database CPU above {thresholds.cpu_percent}% for 15 minutes."),
-            ("free-storage", "FreeStorageSpace", thresholds.free_storage_gb * _GIB,
-             "LessThanThreshold",
-             f"Database free storage below {thresholds.free_storage_gb} GiB: autoscaling has "
-             "reached its ceiling or cannot keep up."),
-            ("freeable-memory", "FreeableMemory", thresholds.freeable_memory_mb * _MIB,
-             "LessThanThreshold",
-             f"Database freeable memory below {thresholds.freeable_memory_mb} MiB."),
-            ("connections", "DatabaseConnections", thresholds.connections, "GreaterThanThreshold",
-             f"More than {thresholds.connections} database connections."),
-        ]  # fmt: skip
-        for suffix, metric, threshold, comparison, description in checks:
-            aws.cloudwatch.MetricAlarm(
-                f"{name}-{suffix}",
-                alarm_description=description,
-                namespace="AWS/RDS",
-                metric_name=metric,
-                dimensions={"DBInstanceIdentifier": identifier},
-                statistic="Average",
-                period=300,
-                evaluation_periods=3,
-                threshold=threshold,
-                comparison_operator=comparison,
-                treat_missing_data="missing",
-                alarm_actions=[topic_arn],
-                ok_actions=[topic_arn],
-                tags=self.tags(f"postgres-{suffix}"),
+        super().__init__(
+            "genericcorp:data:PostgresDatabase",
+            name,
+            context=wiring.context,
+            component_tag=self.COMPONENT,
+            opts=opts,
+        )
+        settings = parts.settings
+        self._name = name
+        self._identifier = wiring.context.physical_name("postgres")
+        key = self._key(parts, wiring.kms)
+        subnet_group = aws.rds.SubnetGroup(
+            f"{name}-subnets",
+            name=self._identifier,
+            description=f"{self._identifier}: isolated database subnets",
+            subnet_ids=database_subnet_ids,
+            tags=self.tags("postgres"),
+            opts=self.child_opts(),
+        )
+        security_group = clients_only_security_group(
+            self,
+            name,
+            physical_name=self._identifier,
+            service="PostgreSQL",
+            vpc_id=vpc_id,
+            port=settings.port,
+            client_security_group_ids=client_security_group_ids,
+            tag="postgres",
+        )
+        monitoring_role, monitoring_access = self._monitoring_role()
+        instance = self._instance(
+            parts,
+            key=key,
+            subnet_group=subnet_group,
+            security_group=security_group,
+            parameters=self._parameter_group(parts),
+            monitoring_role=monitoring_role,
+            prerequisites=[*self._log_groups(parts, key), monitoring_access],
+        )
+        for spec in parts.alarms:
+            metric_alarm(
+                self,
+                f"{name}-{spec.suffix}",
+                spec,
+                dimensions={"DBInstanceIdentifier": self._identifier},
+                topic_arn=wiring.alarm_topic,
+                tag=f"postgres-{spec.suffix}",
+            )
+
+        self.identifier = instance.identifier
+        self.address = instance.address
+        self.port = instance.port
+        self.security_group_id = security_group.id
+        self.kms_key_arn = key.arn
+        self.publish(
+            {
+                "identifier": self.identifier,
+                "address": self.address,
+                "port": self.port,
+                "engine": ENGINE,
+                "engineVersion": instance.engine_version_actual,
+                "masterSecretArn": instance.master_user_secrets.apply(_master_secret_arn),
+                "securityGroupId": self.security_group_id,
+                "multiAz": instance.multi_az,
+            }
+        )
+
+    def _key(self, parts: PostgresParts, kms: KmsSettings) -> KmsKey:
+        """The instance's key; CloudWatch Logs may use it for this instance's log groups only."""
+        return KmsKey.owned_by(
+            self,
+            f"{self._name}-key",
+            purpose=parts.key_purpose,
+            description="encrypts the PostgreSQL storage, snapshots, secret and logs",
+            settings=kms,
+            service_statements=[
+                logs_statement(
+                    "CloudWatchLogsEncryptsDatabaseLogs", self.context, f"{self._log_prefix}/*"
+                )
+            ],
+        )
+
+    @property
+    def _log_prefix(self) -> str:
+        return f"/aws/rds/instance/{self._identifier}"
+
+    def _parameter_group(self, parts: PostgresParts) -> aws.rds.ParameterGroup:
+        family = parts.settings.parameter_group_family
+        return aws.rds.ParameterGroup(
+            f"{self._name}-parameters",
+            # The family is in the name: a major upgrade creates a new group beside the old one.
+            name=f"{self._identifier}-{family}",
+            family=family,
+            description=f"{self._identifier}: TLS only, slow statements and connections logged",
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(
+                    name=key,
+                    value=value,
+                    # A static parameter: applied at the next reboot.
+                    apply_method=("pending-reboot" if key in STATIC_PARAMETERS else "immediate"),
+                )
+                for key, value in parts.parameters.items()
+            ],
+            tags=self.tags("postgres"),
+            opts=self.child_opts(),
+        )
+
+    def _log_groups(self, parts: PostgresParts, key: KmsKey) -> list[aws.cloudwatch.LogGroup]:
+        """The groups RDS exports to, declared first: RDS would create them itself, with no
+        retention and no key, if they did not exist yet."""
+        return [
+            aws.cloudwatch.LogGroup(
+                f"{self._name}-log-{export}",
+                name=f"{self._log_prefix}/{export}",
+                retention_in_days=parts.settings.log_retention_days,
+                kms_key_id=key.arn,
+                tags=self.tags(f"postgres-{export}"),
                 opts=self.child_opts(),
             )
+            for export in parts.log_exports
+        ]
+
+    def _monitoring_role(self) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
+        """The enhanced-monitoring role and its policy: monitoring fails to start until the
+        role holds its permissions."""
+        context = self.context
+        role = aws.iam.Role(
+            f"{self._name}-monitoring-role",
+            description="Lets RDS enhanced monitoring publish OS metrics to CloudWatch Logs.",
+            assume_role_policy=static_policy_document(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                        "Condition": {"StringEquals": {"aws:SourceAccount": context.account_id}},
+                    }
+                ]
+            ),
+            tags=self.tags("postgres-monitoring"),
+            opts=self.child_opts(),
+        )
+        return role, aws.iam.RolePolicyAttachment(
+            f"{self._name}-monitoring-policy",
+            role=role.name,
+            policy_arn=(
+                f"arn:{context.partition}:iam::aws:policy/service-role/"
+                "AmazonRDSEnhancedMonitoringRole"
+            ),
+            opts=self.child_opts(),
+        )
+
+    def _instance(
+        self,
+        parts: PostgresParts,
+        *,
+        key: KmsKey,
+        subnet_group: aws.rds.SubnetGroup,
+        security_group: aws.ec2.SecurityGroup,
+        parameters: aws.rds.ParameterGroup,
+        monitoring_role: aws.iam.Role,
+        prerequisites: Sequence[pulumi.Resource],
+    ) -> aws.rds.Instance:
+        settings = parts.settings
+        identifier = self._identifier
+        return aws.rds.Instance(
+            f"{self._name}-instance",
+            identifier=identifier,
+            engine=ENGINE,
+            engine_version=settings.engine_version,
+            auto_minor_version_upgrade=True,
+            allow_major_version_upgrade=False,
+            instance_class=settings.instance_class,
+            storage_type="gp3",
+            allocated_storage=settings.allocated_storage_gb,
+            max_allocated_storage=settings.max_allocated_storage_gb,
+            storage_encrypted=True,
+            kms_key_id=key.arn,
+            db_name=settings.database_name,
+            username=settings.master_username,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=key.arn,
+            iam_database_authentication_enabled=True,
+            port=settings.port,
+            db_subnet_group_name=subnet_group.name,
+            vpc_security_group_ids=[security_group.id],
+            publicly_accessible=False,
+            parameter_group_name=parameters.name,
+            ca_cert_identifier="rds-ca-rsa2048-g1",
+            multi_az=settings.multi_az,
+            backup_retention_period=settings.backup_retention_days,
+            backup_window=settings.backup_window,
+            maintenance_window=settings.maintenance_window,
+            copy_tags_to_snapshot=True,
+            delete_automated_backups=not settings.final_snapshot,
+            skip_final_snapshot=not settings.final_snapshot,
+            final_snapshot_identifier=f"{identifier}-final" if settings.final_snapshot else None,
+            deletion_protection=settings.deletion_protection,
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=key.arn,
+            performance_insights_retention_period=settings.performance_insights_retention_days,
+            monitoring_interval=settings.monitoring_interval_seconds,
+            monitoring_role_arn=monitoring_role.arn,
+            enabled_cloudwatch_logs_exports=list(parts.log_exports),
+            tags=self.tags("postgres"),
+            opts=self.child_opts(
+                protect=self.context.is_prod,
+                # The log groups must exist before RDS exports to them, and the monitoring
+                # role must hold its permissions before monitoring starts.
+                depends_on=list(prerequisites),
+            ),
+        )
 
 
 def _check_identifier(name: str) -> str:

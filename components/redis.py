@@ -35,8 +35,9 @@ from pydantic import Field, ValidationInfo, field_validator
 from components.base import PlatformComponent, SettingsModel, StackContext
 from components.cost import CostError, CostLine, PriceCatalog, hourly
 from components.kms_key import KmsKey, KmsSettings, logs_statement
-from components.network import LogRetentionDays, clients_only_security_group
-from components.windows import daily_window, instance_class_family, weekly_window
+from components.shared.logs import LogRetentionDays
+from components.shared.security_groups import clients_only_security_group
+from components.shared.windows import daily_window, instance_class_family, weekly_window
 
 PORT = 6379
 

@@ -32,7 +32,7 @@ from components.eks_cluster import EksCluster
 from components.kubernetes_platform import KubernetesPlatform
 from components.network import Network
 from components.node_group import CapacityType, NodeGroup
-from components.postgres import PostgresDatabase
+from components.postgres import PostgresParts
 from components.redis import RedisCache
 from components.tenants import TIERS, Tier
 from components.uptime import Uptime
@@ -106,7 +106,7 @@ def estimate_stack(config: StackConfig) -> Estimate:
         *AlertsTopic.cost_lines(catalog),
         *edge_alerts,
         *Network.cost_lines(config.network, catalog, usage),
-        *PostgresDatabase.cost_lines(config.database, catalog, usage),
+        *PostgresParts(config.database).cost_lines(catalog, usage),
         *RedisCache.cost_lines(config.cache, catalog),
         *DnsZone.cost_lines(config.dns, catalog, usage),
         *Cdn.cost_lines(config.cdn, catalog, usage),

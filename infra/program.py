@@ -22,8 +22,9 @@ from components.eks_cluster import EksCluster
 from components.kubernetes_platform import KubernetesPlatform
 from components.network import Network, SubnetTier
 from components.node_group import NodeGroup
-from components.postgres import PostgresDatabase
+from components.postgres import PostgresDatabase, PostgresParts
 from components.redis import RedisCache
+from components.shared.wiring import Wiring
 from components.tenants import DataEgress, Tenants
 from components.uptime import Uptime
 from infra.config import PROJECT, ConfigError, ConfigProblem, StackConfig, load_stack_config
@@ -137,16 +138,21 @@ def main() -> None:
         context=context,
         opts=in_region,
     )
+    wiring = Wiring(
+        context=context,
+        kms=config.kms,
+        edge_provider=us_east_1,
+        alerts_topic_arn=alerts.topic_arn,
+        edge_alerts_topic_arn=edge_alerts_arn,
+    )
     database = PostgresDatabase(
         "database",
-        config.database,
+        PostgresParts(config.database),
+        wiring=wiring,
         vpc_id=network.vpc_id,
         database_subnet_ids=network.database_subnet_ids,
         # Managed nodes, and so every pod, use the cluster security group: the only client.
         client_security_group_ids=(cluster.cluster_security_group_id,),
-        kms=config.kms,
-        alarm_topic_arn=alerts.topic_arn,
-        context=context,
         opts=in_region,
     )
     cache = RedisCache(
@@ -253,19 +259,7 @@ def main() -> None:
     )
     pulumi.export("uptime", {"healthChecks": uptime.health_check_ids})
 
-    pulumi.export(
-        "database",
-        {
-            "identifier": database.identifier,
-            "address": database.address,
-            "port": database.port,
-            "engine": database.engine,
-            "engineVersion": database.engine_version,
-            "masterSecretArn": database.master_secret_arn,
-            "securityGroupId": database.security_group_id,
-            "multiAz": database.multi_az,
-        },
-    )
+    pulumi.export("database", database.outputs)
     pulumi.export(
         "cache",
         {

@@ -9,7 +9,7 @@ import pytest
 from components.cdn import MANAGED_RULE_GROUPS, Cdn
 from components.cost import CostError, CostLine, UsageSettings, load_catalog
 from components.dns_zone import DnsZone
-from components.postgres import PostgresDatabase
+from components.postgres import PostgresParts
 from components.redis import CacheEngine, RedisCache
 from components.uptime import Uptime
 from infra.config import parse_stack_config
@@ -41,8 +41,8 @@ def total(lines: list[CostLine]) -> float:
 
 
 def test_database_lines_for_dev_and_prod() -> None:
-    dev = PostgresDatabase.cost_lines(DEV.database, CATALOG, DEV.usage)
-    prod = PostgresDatabase.cost_lines(PROD.database, CATALOG, PROD.usage)
+    dev = PostgresParts(DEV.database).cost_lines(CATALOG, DEV.usage)
+    prod = PostgresParts(PROD.database).cost_lines(CATALOG, PROD.usage)
     # db.t4g.micro Single-AZ with 20 GiB; db.t4g.small Multi-AZ with 20 GiB (the reference's
     # arithmetic check: $52.05).
     assert line(dev, "PostgreSQL instance").monthly_usd == pytest.approx(730 * 0.016)
@@ -62,8 +62,8 @@ def test_database_lines_for_dev_and_prod() -> None:
 def test_multi_az_about_doubles_the_instance_and_doubles_storage(instance_class: str) -> None:
     single = DEV.database.model_copy(update={"instance_class": instance_class})
     multi = single.model_copy(update={"multi_az": True})
-    one = PostgresDatabase.cost_lines(single, CATALOG, DEV.usage)
-    two = PostgresDatabase.cost_lines(multi, CATALOG, DEV.usage)
+    one = PostgresParts(single).cost_lines(CATALOG, DEV.usage)
+    two = PostgresParts(multi).cost_lines(CATALOG, DEV.usage)
     instance = "PostgreSQL instance"
     assert line(two, instance).unit_price == pytest.approx(
         2 * line(one, instance).unit_price, rel=0.03
@@ -84,24 +84,24 @@ def test_every_derived_multi_az_price_is_twice_single_az() -> None:
 
 
 def test_backup_storage_beyond_the_free_allocation_follows_growth_and_retention() -> None:
-    prod = PostgresDatabase.cost_lines(PROD.database, CATALOG, PROD.usage)
+    prod = PostgresParts(PROD.database).cost_lines(CATALOG, PROD.usage)
     backup = line(prod, "Backup storage beyond the free allocation")
     assert backup.usage_based
     assert backup.quantity == pytest.approx(5 * 14 / 30)  # 5 GB a month kept 14 days
     assert backup.monthly_usd == pytest.approx(5 * 14 / 30 * 0.095)
     longer = PROD.database.model_copy(update={"backup_retention_days": 28})
     doubled = line(
-        PostgresDatabase.cost_lines(longer, CATALOG, PROD.usage),
+        PostgresParts(longer).cost_lines(CATALOG, PROD.usage),
         "Backup storage beyond the free allocation",
     )
     assert doubled.quantity == pytest.approx(2 * 5 * 14 / 30)
 
 
 def test_enhanced_monitoring_grows_with_its_granularity() -> None:
-    every_minute = PostgresDatabase.cost_lines(DEV.database, CATALOG, DEV.usage)
-    every_second = PostgresDatabase.cost_lines(
-        DEV.database.model_copy(update={"monitoring_interval_seconds": 1}), CATALOG, DEV.usage
-    )
+    every_minute = PostgresParts(DEV.database).cost_lines(CATALOG, DEV.usage)
+    every_second = PostgresParts(
+        DEV.database.model_copy(update={"monitoring_interval_seconds": 1})
+    ).cost_lines(CATALOG, DEV.usage)
     item = "Enhanced monitoring (CloudWatch Logs ingestion)"
     minute = line(every_minute, item)
     assert not minute.usage_based
@@ -110,13 +110,13 @@ def test_enhanced_monitoring_grows_with_its_granularity() -> None:
 
 
 def test_exported_logs_are_usage_and_kept_for_the_retention_period() -> None:
-    prod = PostgresDatabase.cost_lines(PROD.database, CATALOG, PROD.usage)
+    prod = PostgresParts(PROD.database).cost_lines(CATALOG, PROD.usage)
     assert line(prod, "Exported log ingestion").monthly_usd == pytest.approx(10 * 0.50)
     assert line(prod, "Exported log storage").quantity == pytest.approx(10 * 12)
 
 
 def test_database_usage_not_given_is_not_counted() -> None:
-    lines = PostgresDatabase.cost_lines(PROD.database, CATALOG, NO_USAGE)
+    lines = PostgresParts(PROD.database).cost_lines(CATALOG, NO_USAGE)
     missing = {entry.item for entry in lines if entry.quantity is None}
     assert missing == {
         "Storage growth",
@@ -130,7 +130,7 @@ def test_database_usage_not_given_is_not_counted() -> None:
 def test_performance_insights_beyond_the_free_tier_needs_a_price() -> None:
     settings = PROD.database.model_copy(update={"performance_insights_retention_days": 31})
     with pytest.raises(CostError) as caught:
-        PostgresDatabase.cost_lines(settings, CATALOG, PROD.usage)
+        PostgresParts(settings).cost_lines(CATALOG, PROD.usage)
     message = str(caught.value)
     assert "no price 'rds.performance-insights.long-term-retention'" in message
     assert "aws:rds/instance:Instance needs it" in message
@@ -139,7 +139,7 @@ def test_performance_insights_beyond_the_free_tier_needs_a_price() -> None:
 def test_an_instance_class_without_a_price_names_the_resource_and_the_key() -> None:
     settings = PROD.database.model_copy(update={"instance_class": "db.m7i.large"})
     with pytest.raises(CostError) as caught:
-        PostgresDatabase.cost_lines(settings, CATALOG, PROD.usage)
+        PostgresParts(settings).cost_lines(CATALOG, PROD.usage)
     message = str(caught.value)
     assert "no price 'rds.postgres.db.m7i.large.multi-az'" in message
     assert "aws:rds/instance:Instance needs it" in message
@@ -279,7 +279,7 @@ def test_the_stack_total_is_every_component_s_lines(plan: Plan) -> None:
     monthly = plan.outputs["monthlyCost"]
     config = DEV if plan.outputs["environment"] == "dev" else PROD
     parts = {
-        "database": PostgresDatabase.cost_lines(config.database, CATALOG, config.usage),
+        "database": PostgresParts(config.database).cost_lines(CATALOG, config.usage),
         "cache": RedisCache.cost_lines(config.cache, CATALOG),
         "dns": DnsZone.cost_lines(config.dns, CATALOG, config.usage),
         "cdn": Cdn.cost_lines(config.cdn, CATALOG, config.usage),

@@ -12,8 +12,9 @@ import pulumi
 import pulumi_aws as aws
 
 from components.base import Environment, StackContext
-from components.postgres import PostgresDatabase
+from components.postgres import PostgresDatabase, PostgresParts
 from components.redis import RedisCache
+from components.shared.wiring import Wiring
 from infra.config import parse_stack_config
 from infractl.engine import run_stack
 from infractl.plan import Plan
@@ -42,15 +43,20 @@ def data_tier_with_clients() -> Plan:
         opts = pulumi.ResourceOptions(provider=provider)
         subnets = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
         topic = "arn:aws:sns:us-east-1:123456789012:genericcorp-dev-alerts"
+        wiring = Wiring(
+            context=context,
+            kms=config.kms,
+            edge_provider=provider,
+            alerts_topic_arn=topic,
+            edge_alerts_topic_arn=topic,
+        )
         PostgresDatabase(
             "database",
-            config.database,
+            PostgresParts(config.database),
+            wiring=wiring,
             vpc_id=VPC,
             database_subnet_ids=subnets,
             client_security_group_ids=CLIENTS,
-            kms=config.kms,
-            alarm_topic_arn=topic,
-            context=context,
             opts=opts,
         )
         RedisCache(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.windows import Window, daily_window, weekly_window
+from components.shared.windows import Window, daily_window, weekly_window
 from infra.config import ConfigError, parse_stack_config
 from tests.conftest import minimal_values
 
