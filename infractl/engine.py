@@ -222,6 +222,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
     def plan(self, project: str, stack: str, preview: bool) -> Plan:
+        inherit_aliases(self.records)
         return Plan(
             project=project,
             stack=stack,
@@ -245,7 +246,59 @@ def _options(request: Any) -> dict[str, Any]:
         options["additionalSecretOutputs"] = sorted(request.additionalSecretOutputs)
     if request.replaceOnChanges:
         options["replaceOnChanges"] = sorted(request.replaceOnChanges)
+    aliases = sorted({_alias_urn(alias, request) for alias in request.aliases})
+    if aliases:
+        options["aliases"] = aliases
     return options
+
+
+def _make_urn(parent: str, type_: str, name: str) -> str:
+    """A child's URN as the mock monitor spells it: in ``parent``'s stack and project, the
+    parent's own type, ``$``, the child's type, then the name."""
+    stack_and_project, qualified_type = parent.split("::")[0:2], parent.split("::")[2]
+    parent_type = qualified_type.rsplit("$", maxsplit=1)[-1]
+    return "::".join([*stack_and_project, f"{parent_type}${type_}", name])
+
+
+def _stack_urn(urn: str) -> str:
+    """The URN of the stack that ``urn`` belongs to."""
+    prefix, project = urn.split("::")[:2]
+    stack = prefix.removeprefix("urn:pulumi:")
+    return f"{prefix}::{project}::pulumi:pulumi:Stack::{project}-{stack}"
+
+
+def _alias_urn(alias: Any, request: Any) -> str:
+    """The URN an alias names, resolved the way the engine resolves an alias spec: fields left
+    empty are the resource's own. An alias with no parent names a resource that the stack held
+    directly, which the mock monitor spells with the stack's type as its parent's."""
+    if alias.urn:
+        return str(alias.urn)
+    spec = alias.spec
+    parent = _stack_urn(request.parent) if spec.noParent else (spec.parentUrn or request.parent)
+    return _make_urn(parent, spec.type or request.type, spec.name or request.name)
+
+
+def inherit_aliases(resources: list[PlannedResource]) -> None:
+    """Add to each child the aliases its parents' aliases imply, as the engine does: a child
+    whose parent was known by another URN was known under that URN's type as well."""
+    by_urn = {resource.urn: resource for resource in resources}
+    resolved: dict[str, list[str]] = {}
+
+    def aliases_of(resource: PlannedResource) -> list[str]:
+        if resource.urn not in resolved:
+            own = list(resource.options.get("aliases", []))
+            parent = by_urn.get(resource.parent or "")
+            inherited = [
+                _make_urn(alias, resource.type, resource.name)
+                for alias in (aliases_of(parent) if parent else [])
+            ]
+            resolved[resource.urn] = sorted({*own, *inherited} - {resource.urn})
+        return resolved[resource.urn]
+
+    for resource in resources:
+        found = aliases_of(resource)
+        if found:
+            resource.options["aliases"] = found
 
 
 def _as_secrets(state: dict[str, Any], keys: set[str]) -> dict[str, Any]:
