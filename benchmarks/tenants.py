@@ -15,7 +15,7 @@ import os
 import statistics
 import time
 
-from infractl.engine import run_stack
+from infractl.offline.engine import run_stack
 
 #: The plan must stay linear in tenants, and 500 tenants within this many seconds.
 TARGET_500_SECONDS = 15.0

@@ -4,7 +4,7 @@ Commands:
   plan STACK               render the stack offline (mock runtime): tree, counts, outputs
   policy STACK             the policy pack's results over the offline plan (table, JSON, Markdown)
   config-reference         write the stack configuration reference (docs/configuration.md)
-  cost ...                 cost estimate, diff, chart and actual spend (infractl/cost_cli.py)
+  cost ...                 cost estimate, diff, chart and actual spend (infractl/cost/cli.py)
   policy-reference         write the rules table of docs/policies.md
   bootstrap                create or check the S3 state bucket and KMS secrets key (boto3)
   verify                   check a deployed stack's live resources against its outputs (boto3)
@@ -25,19 +25,20 @@ from rich.console import Console
 
 from components.cost import CostError
 from infra.config import ConfigError
-from infractl import bootstrap, cost_cli, verify
-from infractl.engine import run_stack
-from infractl.mocks import OfflinePlanError
-from infractl.policy_cli import (
+from infractl.aws import bootstrap, verify
+from infractl.cost import cli as cost_cli
+from infractl.offline.engine import run_stack
+from infractl.offline.mocks import OfflinePlanError
+from infractl.offline.render import render_plan
+from infractl.offline.stackfile import PROJECT_DIR, StackFileError
+from infractl.policy.cli import (
     PolicyConfigOption,
     check_plan,
     enforce,
     pack_config,
     policy_reference,
 )
-from infractl.policy_cli import policy as policy_command
-from infractl.render import render_plan
-from infractl.stackfile import PROJECT_DIR, StackFileError
+from infractl.policy.cli import policy as policy_command
 
 EXIT_INVALID = 2
 

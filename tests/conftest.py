@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from infractl.engine import run_stack
-from infractl.plan import Plan, PlannedResource
+from infractl.offline.engine import run_stack
+from infractl.offline.plan import Plan, PlannedResource
 
 STACKS = ("dev", "prod")
 

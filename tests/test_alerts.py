@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-from infractl.engine import SECRET_MASK, run_program
-from infractl.plan import Plan
-from infractl.stackfile import StackFile, read_stack_file
+from infractl.offline.engine import SECRET_MASK, run_program
+from infractl.offline.plan import Plan
+from infractl.offline.stackfile import StackFile, read_stack_file
 from tests.conftest import policy, statements
 
 TOPIC = "aws:sns/topic:Topic"

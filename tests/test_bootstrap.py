@@ -16,8 +16,8 @@ from botocore.stub import Stubber
 from moto import mock_aws
 from typer.testing import CliRunner
 
-from infractl.aws import AwsAccessError, known_regions
-from infractl.bootstrap import (
+from infractl.aws.access import AwsAccessError, known_regions
+from infractl.aws.bootstrap import (
     ALIAS_TAG,
     DEFAULT_KEY_ALIAS,
     LIFECYCLE_RULE_ID,
@@ -487,7 +487,7 @@ def test_a_refused_call_is_one_line_naming_it(monkeypatch: pytest.MonkeyPatch) -
             "PutBucketPolicy",
         )
 
-    monkeypatch.setattr("infractl.bootstrap.bootstrap", refuse)
+    monkeypatch.setattr("infractl.aws.bootstrap.bootstrap", refuse)
     result = runner.invoke(app, ["bootstrap", "--region", REGION])
     assert result.exit_code == 1
     assert result.output.startswith(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from components.budget import COST_ALLOCATION_TAGS, ESTIMATE_TAG
-from infractl.plan import Plan
+from infractl.offline.plan import Plan
 from tests.conftest import plan_for, plan_with
 
 BUDGET = "aws:budgets/budget:Budget"

@@ -10,7 +10,7 @@ import pytest
 
 from components.cdn import CACHING_OPTIMIZED_POLICY_ID, MANAGED_RULE_GROUPS
 from infra.config import ConfigError, parse_stack_config
-from infractl.plan import Plan, PlannedResource
+from infractl.offline.plan import Plan, PlannedResource
 from tests.conftest import LIFTED_BUDGET, minimal_values, plan_with, policy, statements
 
 BUCKET = "aws:s3/bucket:Bucket"

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from infractl.cli import app
-from infractl.stackfile import PROJECT_DIR, SECRET_PLACEHOLDER
+from infractl.offline.stackfile import PROJECT_DIR, SECRET_PLACEHOLDER
 
 runner = CliRunner()
 

@@ -10,9 +10,9 @@ import pytest
 from infra.config import ConfigError, StackConfig, parse_stack_config
 from infra.config.defaults import ENVIRONMENT_DEFAULTS
 from infra.config.guardrails import PROD_GUARDRAILS
-from infractl.engine import RecordingMonitor, run_program, run_stack
-from infractl.mocks import PlatformMocks
-from infractl.stackfile import StackFileError, read_stack_file
+from infractl.offline.engine import RecordingMonitor, run_program, run_stack
+from infractl.offline.mocks import PlatformMocks
+from infractl.offline.stackfile import StackFileError, read_stack_file
 from tests.conftest import ADMIN_ENTRY, LIFTED_BUDGET, minimal_values
 
 NETWORK = "genericcorp:network"

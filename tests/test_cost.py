@@ -28,8 +28,8 @@ from infra.cost import (
     BudgetExceededError,
     estimate_stack,
 )
-from infractl.engine import run_stack
-from infractl.plan import Plan
+from infractl.offline.engine import run_stack
+from infractl.offline.plan import Plan
 from tests.conftest import minimal_values, plan_with
 
 CATALOG = load_catalog("us-east-1")

@@ -16,8 +16,8 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from typer.testing import CliRunner
 
 from infractl.cli import app
-from infractl.cost_report import actual_by_component, last_month, load_document
-from infractl.stackfile import PROJECT_DIR
+from infractl.cost.report import actual_by_component, last_month, load_document
+from infractl.offline.stackfile import PROJECT_DIR
 from tests.conftest import plan_for
 
 runner = CliRunner()

@@ -17,8 +17,8 @@ from components.node_group import CapacityType, NodeGroup
 from components.tenants import TIERS, Tier
 from infra.config import parse_stack_config
 from infra.cost import BudgetExceededError, estimate_stack, per_customer_output
-from infractl.engine import run_stack
-from infractl.plan import Plan
+from infractl.offline.engine import run_stack
+from infractl.offline.plan import Plan
 from tests.conftest import ADMIN_ENTRY, minimal_values
 
 CATALOG = load_catalog("us-east-1")

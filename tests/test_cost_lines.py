@@ -14,7 +14,7 @@ from components.redis import CacheEngine, RedisCache
 from components.uptime import Uptime
 from infra.config import parse_stack_config
 from infra.cost import estimate_stack
-from infractl.plan import Plan
+from infractl.offline.plan import Plan
 from tests.conftest import minimal_values, plan_with
 from tests.test_cost import assert_every_priced_resource_is_priced
 

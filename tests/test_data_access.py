@@ -16,8 +16,8 @@ from components.postgres import PostgresDatabase, PostgresParts
 from components.redis import RedisCache
 from components.shared.wiring import Wiring
 from infra.config import parse_stack_config
-from infractl.engine import run_stack
-from infractl.plan import Plan
+from infractl.offline.engine import run_stack
+from infractl.offline.plan import Plan
 from tests.conftest import minimal_values
 
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from infractl.bootstrap import DEFAULT_KEY_ALIAS, BootstrapReport, default_bucket_name
+from infractl.aws.bootstrap import DEFAULT_KEY_ALIAS, BootstrapReport, default_bucket_name
 from infractl.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,8 +9,8 @@ import pytest
 
 from components.dns_zone import MAX_TTL, MIN_TTL, hostname_problem, txt_value
 from infra.config import ConfigError, parse_stack_config
-from infractl.engine import run_stack
-from infractl.plan import Plan, PlannedResource
+from infractl.offline.engine import run_stack
+from infractl.offline.plan import Plan, PlannedResource
 from tests.conftest import minimal_values, plan_with, policy, statements
 
 ZONE = "aws:route53/zone:Zone"

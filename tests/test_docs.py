@@ -9,7 +9,7 @@ import pytest
 
 from infra.config import ConfigError, parse_stack_config
 from infra.config.reference import render_reference
-from infractl.cost_report import from_outputs, render_figures, replace_figures
+from infractl.cost.report import from_outputs, render_figures, replace_figures
 from tests.conftest import ADMIN_ENTRY, STACKS, plan_for
 
 ROOT = Path(__file__).resolve().parent.parent

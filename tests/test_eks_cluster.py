@@ -15,7 +15,7 @@ from components.eks_cluster import (
     kubeconfig,
 )
 from infra.config import ConfigError, parse_stack_config
-from infractl.plan import Plan, PlannedResource
+from infractl.offline.plan import Plan, PlannedResource
 from tests.conftest import ADMIN_ENTRY, minimal_values, plan_with, policy, statements
 
 CLUSTER = "aws:eks/cluster:Cluster"

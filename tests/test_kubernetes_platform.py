@@ -12,7 +12,7 @@ import pytest
 from components.eks_cluster import KUBERNETES_VERSIONS
 from components.kubernetes_platform import CHARTS, CLUSTER_AUTOSCALER_IMAGES
 from infra.config import ConfigError, parse_stack_config
-from infractl.plan import Plan, PlannedResource
+from infractl.offline.plan import Plan, PlannedResource
 from tests.conftest import minimal_values, policy, statements
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

@@ -9,9 +9,9 @@ import pulumi_aws as aws
 import pulumi_random as random
 import pytest
 
-from infractl.engine import run_stack
-from infractl.mocks import OfflinePlanError, PlatformMocks
-from infractl.plan import Plan
+from infractl.offline.engine import run_stack
+from infractl.offline.mocks import OfflinePlanError, PlatformMocks
+from infractl.offline.plan import Plan
 
 
 def test_ids_and_arns_look_like_aws(dev_plan: Plan) -> None:

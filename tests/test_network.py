@@ -17,7 +17,7 @@ from components.network import (
     minimum_vpc_prefix,
     plan_subnets,
 )
-from infractl.plan import Plan, PlannedResource
+from infractl.offline.plan import Plan, PlannedResource
 from tests.conftest import LIFTED_BUDGET, plan_with, policy, statements
 
 SUBNET = "aws:ec2/subnet:Subnet"

@@ -11,7 +11,7 @@ import pytest
 
 from components.node_group import NODE_ROLE_POLICIES, architecture_of
 from infra.config import ConfigError, parse_stack_config
-from infractl.plan import Plan, PlannedResource
+from infractl.offline.plan import Plan, PlannedResource
 from tests.conftest import ADMIN_ENTRY, LIFTED_BUDGET, minimal_values, plan_with, policy, statements
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"

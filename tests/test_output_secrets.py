@@ -12,11 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from infractl import cli
-from infractl.engine import SECRET_MASK, run_program, run_stack
-from infractl.output_secrets import CHECK_NAME, MIN_SECRET_LENGTH, find_leaks
-from infractl.plan import Plan
-from infractl.policies import run_policies
-from infractl.stackfile import StackFile, read_stack_file
+from infractl.offline.engine import SECRET_MASK, run_program, run_stack
+from infractl.offline.output_secrets import CHECK_NAME, MIN_SECRET_LENGTH, find_leaks
+from infractl.offline.plan import Plan
+from infractl.offline.stackfile import StackFile, read_stack_file
+from infractl.policy.runner import run_policies
 
 runner = CliRunner()
 

@@ -14,8 +14,8 @@ from genericcorp_policy.kubernetes import looks_secret
 from pulumi.runtime import proto
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
-from infractl.engine import run_stack
-from infractl.policies import run_policies
+from infractl.offline.engine import run_stack
+from infractl.policy.runner import run_policies
 from tests.test_policy_pack import UNKNOWN, servicer
 from tests.test_policy_rules import (
     CONFIG_MAP,

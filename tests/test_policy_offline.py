@@ -14,11 +14,11 @@ from genericcorp_policy import RULES
 from typer.testing import CliRunner
 
 from infractl import cli
-from infractl.engine import run_stack
-from infractl.plan import Plan
-from infractl.policies import run_policies
-from infractl.policy_cli import EXIT_POLICY_VIOLATION
-from infractl.stackfile import PROJECT_DIR
+from infractl.offline.engine import run_stack
+from infractl.offline.plan import Plan
+from infractl.offline.stackfile import PROJECT_DIR
+from infractl.policy.cli import EXIT_POLICY_VIOLATION
+from infractl.policy.runner import run_policies
 from tests.conftest import plan_for
 
 runner = CliRunner()
@@ -188,7 +188,7 @@ def test_policy_command_json_and_markdown(tmp_path: Path) -> None:
 
 
 def test_policy_command_markdown_lists_violations(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("infractl.policy_cli.run_stack", partial(run_stack, program=_bad_program))
+    monkeypatch.setattr("infractl.policy.cli.run_stack", partial(run_stack, program=_bad_program))
     result = runner.invoke(cli.app, ["policy", "dev", "--markdown", "-"])
     assert result.exit_code == 3
     assert result.stdout.startswith("### ❌ Policy pack")

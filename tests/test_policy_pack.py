@@ -21,8 +21,8 @@ from pulumi_policy import EnforcementLevel, Policy
 # call it directly instead of starting a server.
 from pulumi_policy.policy import _PolicyAnalyzerServicer  # pyright: ignore[reportPrivateUsage]
 
-from infractl.schema import resource_class
-from infractl.stackfile import PROJECT_DIR
+from infractl.offline.schema import resource_class
+from infractl.offline.stackfile import PROJECT_DIR
 from tests.test_policy_rules import GOOD_CACHE, GOOD_RDS, tagged
 
 PACK_DIR = PROJECT_DIR / "policy"

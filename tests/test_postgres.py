@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from infractl.plan import Plan, PlannedResource
+from infractl.offline.plan import Plan, PlannedResource
 from tests.conftest import LIFTED_BUDGET, plan_for, plan_with, policy, statements
 
 INSTANCE = "aws:rds/instance:Instance"

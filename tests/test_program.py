@@ -10,9 +10,9 @@ import pytest
 from pulumi.runtime import config as runtime_config
 
 from infra.config import loader
-from infractl.engine import run_stack
-from infractl.plan import Plan
-from infractl.stackfile import read_stack_file
+from infractl.offline.engine import run_stack
+from infractl.offline.plan import Plan
+from infractl.offline.stackfile import read_stack_file
 from tests.conftest import STACKS, plan_for, plan_with
 
 KEY = "aws:kms/key:Key"

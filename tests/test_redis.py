@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 from components.redis import AUTH_TOKEN_LENGTH, AUTH_TOKEN_SPECIAL
-from infractl.plan import Plan, PlannedResource
+from infractl.offline.plan import Plan, PlannedResource
 from tests.conftest import LIFTED_BUDGET, plan_with, policy, statements
 
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from infractl.stackfile import (
+from infractl.offline.stackfile import (
     SECRET_PLACEHOLDER,
     StackFileError,
     known_stacks,

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from infractl.plan import Plan
-from infractl.schema import aws_resource_class, is_taggable
+from infractl.offline.plan import Plan
+from infractl.offline.schema import aws_resource_class, is_taggable
 from tests.conftest import plan_with
 
 REQUIRED = {"Project", "Environment", "Component", "ManagedBy", "CostCenter"}

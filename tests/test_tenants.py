@@ -18,7 +18,7 @@ from components.tenants import (
     TierSpec,
 )
 from infra.config import ConfigError, parse_stack_config
-from infractl.plan import Plan, PlannedResource
+from infractl.offline.plan import Plan, PlannedResource
 from tests.conftest import minimal_values, plan_for, plan_with
 
 TENANTS_KEY = "genericcorp:tenants"

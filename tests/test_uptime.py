@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from infra.config import ConfigError, parse_stack_config
-from infractl.plan import Plan, PlannedResource
+from infractl.offline.plan import Plan, PlannedResource
 from tests.conftest import minimal_values, plan_with
 
 CHECK = "aws:route53/healthCheck:HealthCheck"

@@ -20,9 +20,8 @@ from moto import mock_aws
 from moto.eks.models import eks_backends  # pyright: ignore[reportMissingTypeStubs]
 from typer.testing import CliRunner
 
-from infractl import verify as verify_module
-from infractl.cli import app
-from infractl.verify import (
+from infractl.aws import verify as verify_module
+from infractl.aws.verify import (
     Check,
     Clients,
     DnsUnreachableError,
@@ -32,6 +31,7 @@ from infractl.verify import (
     parse_outputs,
     verify,
 )
+from infractl.cli import app
 from tests.conftest import plan_for
 
 REGION = "us-east-1"

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from infractl.plan import Plan, PlannedResource
+from infractl.offline.plan import Plan, PlannedResource
 
 #: Inputs worth a glance in the tree, in order of preference; at most two are shown per line.
 _HIGHLIGHTS = (

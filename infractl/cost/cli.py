@@ -23,7 +23,7 @@ from typer.core import TyperGroup
 
 from components.cost import CostError
 from infra.config import ConfigError
-from infractl.cost_report import (
+from infractl.cost.report import (
     ActualCostError,
     CostDocument,
     CostDocumentError,
@@ -39,8 +39,8 @@ from infractl.cost_report import (
     replace_figures,
     write_chart,
 )
-from infractl.mocks import OfflinePlanError
-from infractl.stackfile import StackFileError
+from infractl.offline.mocks import OfflinePlanError
+from infractl.offline.stackfile import StackFileError
 
 EXIT_INVALID = 2
 
@@ -69,7 +69,7 @@ def _fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
 
 def _stack_document(stack: str) -> CostDocument:
     """The cost outputs of ``stack``'s offline plan."""
-    from infractl.engine import run_stack  # noqa: PLC0415 - only when a stack is planned
+    from infractl.offline.engine import run_stack  # noqa: PLC0415 - only when a stack is planned
 
     try:
         plan = run_stack(stack)

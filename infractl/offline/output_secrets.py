@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from infractl.engine import SECRET_MASK, UNKNOWN_MASK
-from infractl.plan import Plan
+from infractl.offline.engine import SECRET_MASK, UNKNOWN_MASK
+from infractl.offline.plan import Plan
 
 #: Name under which the check reports, beside the pack's policies.
 CHECK_NAME = "no-secret-in-plain-outputs"

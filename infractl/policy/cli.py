@@ -18,11 +18,11 @@ from rich.console import Console
 from rich.table import Table
 
 from infra.config import ConfigError
-from infractl.engine import run_stack
-from infractl.mocks import OfflinePlanError
-from infractl.plan import Plan
-from infractl.policies import MANDATORY, PolicyReport, load_pack_config, run_policies
-from infractl.stackfile import PROJECT_DIR, StackFileError
+from infractl.offline.engine import run_stack
+from infractl.offline.mocks import OfflinePlanError
+from infractl.offline.plan import Plan
+from infractl.offline.stackfile import PROJECT_DIR, StackFileError
+from infractl.policy.runner import MANDATORY, PolicyReport, load_pack_config, run_policies
 
 EXIT_INVALID = 2
 EXIT_POLICY_VIOLATION = 3

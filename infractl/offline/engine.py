@@ -28,9 +28,9 @@ from pulumi.runtime.proto import source_pb2
 # The SDK's own @pulumi.runtime.test helper drives programs with this; there is no public twin.
 from pulumi.runtime.sync_await import _sync_await  # pyright: ignore[reportPrivateUsage]
 
-from infractl.mocks import PlatformMocks
-from infractl.plan import Plan, PlannedResource
-from infractl.stackfile import PROJECT_DIR, StackFile, read_stack_file
+from infractl.offline.mocks import PlatformMocks
+from infractl.offline.plan import Plan, PlannedResource
+from infractl.offline.stackfile import PROJECT_DIR, StackFile, read_stack_file
 
 # Markers of Pulumi's wire format for special values.
 _SIG_KEY = "4dabf18193072939515e22adb298388d"

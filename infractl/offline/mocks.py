@@ -21,7 +21,7 @@ from typing import Any
 
 import pulumi
 
-from infractl.schema import is_taggable
+from infractl.offline.schema import is_taggable
 
 ACCOUNT_ID = "123456789012"
 MOCK_USER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/offline-plan"
@@ -743,7 +743,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return self._existing_zone(str(args.args.get("zoneId", "")))
         raise OfflinePlanError(
             f"the offline plan has no answer for the look-up {args.token}; add one to "
-            "infractl/mocks.py (PlatformMocks.call)"
+            "infractl/offline/mocks.py (PlatformMocks.call)"
         )
 
     def _existing_zone(self, zone_id: str) -> dict[str, Any]:

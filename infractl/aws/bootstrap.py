@@ -29,7 +29,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from infractl.aws import AwsAccessError, caller_account, error_code, region_problem, session_for
+from infractl.aws.access import (
+    AwsAccessError,
+    caller_account,
+    error_code,
+    region_problem,
+    session_for,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient

@@ -20,7 +20,7 @@ import yaml
 SECRET_PLACEHOLDER = "offline-secret@example.com"
 
 #: The repository root, where Pulumi.yaml and the stack files live.
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 class StackFileError(Exception):

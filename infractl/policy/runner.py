@@ -37,9 +37,9 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
-from infractl.engine import SECRET_MASK, UNKNOWN_MASK
-from infractl.output_secrets import CHECK_NAME, DESCRIPTION, find_leaks
-from infractl.plan import Plan, PlannedResource
+from infractl.offline.engine import SECRET_MASK, UNKNOWN_MASK
+from infractl.offline.output_secrets import CHECK_NAME, DESCRIPTION, find_leaks
+from infractl.offline.plan import Plan, PlannedResource
 
 MANDATORY = EnforcementLevel.MANDATORY.value
 ADVISORY = EnforcementLevel.ADVISORY.value

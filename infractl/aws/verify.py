@@ -35,7 +35,13 @@ from pydantic.alias_generators import to_camel
 from rich.console import Console
 from rich.table import Table
 
-from infractl.aws import AwsAccessError, caller_account, error_code, region_problem, session_for
+from infractl.aws.access import (
+    AwsAccessError,
+    caller_account,
+    error_code,
+    region_problem,
+    session_for,
+)
 
 if TYPE_CHECKING:
     import dns.message
