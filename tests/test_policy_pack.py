@@ -17,11 +17,8 @@ from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel, Policy
 
-# The servicer is the analyzer the pack's PolicyPack serves over gRPC to the pulumi CLI; tests
-# call it directly instead of starting a server.
-from pulumi_policy.policy import _PolicyAnalyzerServicer  # pyright: ignore[reportPrivateUsage]
-
 from infractl.offline.schema import resource_class
+from infractl.offline.sdk import PolicyAnalyzer, policy_analyzer_servicer, property_wire_name
 from infractl.offline.stackfile import PROJECT_DIR
 from tests.test_policy_rules import GOOD_CACHE, GOOD_RDS, tagged
 
@@ -70,7 +67,7 @@ def test_every_rule_names_real_types_and_properties() -> None:
         classes = [resource_class(t) for t in rule.types]
         assert all(classes), (rule.name, rule.types)
         names = {
-            getattr(member.fget, "_pulumi_name", None) or attr
+            property_wire_name(member) or attr
             for cls in classes
             for attr, member in vars(cls).items()
             if isinstance(member, property)
@@ -97,8 +94,10 @@ def test_stack_rules_name_real_types() -> None:
 # --- the analyzer, as the CLI drives it ---------------------------------------------------------
 
 
-def servicer(config: dict[str, Any] | None = None) -> _PolicyAnalyzerServicer:
-    analyzer = _PolicyAnalyzerServicer(PACK_NAME, "1.0.0", policies(), EnforcementLevel.MANDATORY)
+def servicer(config: dict[str, Any] | None = None) -> PolicyAnalyzer:
+    """The analyzer the pack's PolicyPack serves over gRPC to the pulumi CLI, called directly
+    instead of through a server."""
+    analyzer = policy_analyzer_servicer(PACK_NAME, "1.0.0", policies(), EnforcementLevel.MANDATORY)
     request = proto.ConfigureAnalyzerRequest()
     for name, value in (config or {}).items():
         policy_config = request.policyConfig[name]
@@ -115,7 +114,7 @@ def servicer(config: dict[str, Any] | None = None) -> _PolicyAnalyzerServicer:
 
 
 def analyze(
-    analyzer: _PolicyAnalyzerServicer,
+    analyzer: PolicyAnalyzer,
     type_token: str,
     props: dict[str, Any],
     protect: bool = False,

@@ -12,6 +12,7 @@ from pulumi.runtime import config as runtime_config
 from infra.config import loader
 from infractl.offline.engine import run_stack
 from infractl.offline.plan import Plan
+from infractl.offline.sdk import stack_trace_hook
 from infractl.offline.stackfile import read_stack_file
 from tests.conftest import STACKS, plan_for, plan_with
 
@@ -124,10 +125,8 @@ def test_config_arrives_from_the_cli_environment(monkeypatch: pytest.MonkeyPatch
 def test_an_offline_run_restores_the_sdk_and_the_garbage_collector() -> None:
     import gc  # noqa: PLC0415 - only this test needs it
 
-    from pulumi.runtime import resource as runtime_resource  # noqa: PLC0415
-
-    capture = runtime_resource._get_stack_trace  # pyright: ignore[reportPrivateUsage]
+    capture = stack_trace_hook()
     assert gc.isenabled()
     plan_with("dev", {})
-    assert runtime_resource._get_stack_trace is capture  # pyright: ignore[reportPrivateUsage]
+    assert stack_trace_hook() is capture
     assert gc.isenabled()

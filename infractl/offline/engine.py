@@ -20,14 +20,10 @@ from typing import Any
 from google.protobuf import json_format
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks as runtime_mocks
-from pulumi.runtime import resource as runtime_resource
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime import stack as runtime_stack
-from pulumi.runtime.proto import source_pb2
 
-# The SDK's own @pulumi.runtime.test helper drives programs with this; there is no public twin.
-from pulumi.runtime.sync_await import _sync_await  # pyright: ignore[reportPrivateUsage]
-
+from infractl.offline import sdk
 from infractl.offline.mocks import PlatformMocks
 from infractl.offline.plan import Plan, PlannedResource
 from infractl.offline.stackfile import PROJECT_DIR, StackFile, read_stack_file
@@ -88,7 +84,7 @@ def run_program(
     of what was declared even when the program fails."""
     monitor = monitor or RecordingMonitor(PlatformMocks(preview=preview))
     with _isolated_runtime(stack_file, preview, monitor):
-        _sync_await(runtime_stack.run_in_stack(program))
+        sdk.run_to_completion(runtime_stack.run_in_stack(program))
     plan = monitor.plan(stack_file.project, stack_file.stack, preview)
     # A secret config key is secret as a whole; offline each `secure:` leaf is a placeholder.
     # A program that reads one with a plain `config.get` and exports it leaks it.
@@ -120,14 +116,27 @@ def _isolated_runtime(
     )
     runtime_settings.ROOT.set(None)
     runtime_config.set_all_config(stack_file.wire_config(), sorted(stack_file.secret_keys))
-    # Private SDK hook, like _sync_await above; the tests run every plan through it.
-    capture_stack_trace = runtime_resource._get_stack_trace  # pyright: ignore[reportPrivateUsage]
-    runtime_resource._get_stack_trace = _no_stack_trace  # pyright: ignore[reportPrivateUsage]
-    # Every registration leaves futures, tasks and closures in reference cycles; with thousands
-    # of resources the cyclic collector rescans them over and over and the run grows faster
-    # than linearly (docs/benchmarks.md). A run is short: reclaim once at the end instead, and
-    # here rather than at a random later point (CPython 3.11 fails an ast.parse that a
-    # collection finalizing the run's coroutines interrupts).
+    try:
+        # The mock monitor discards the stack the SDK captures for each resource; capturing it
+        # is a third of the run's time with hundreds of tenants (docs/benchmarks.md).
+        with sdk.stack_capture_disabled(), _collector_paused():
+            yield
+    finally:
+        runtime_config.set_all_config({}, [])
+        runtime_settings.ROOT.set(None)
+        os.environ.update(saved_env)
+
+
+@contextmanager
+def _collector_paused() -> Generator[None]:
+    """Pause the cyclic garbage collector for a run and collect once when it ends.
+
+    Every registration leaves futures, tasks and closures in reference cycles; with thousands
+    of resources the cyclic collector rescans them over and over and the run grows faster
+    than linearly (docs/benchmarks.md). A run is short: reclaim once at the end instead, and
+    here rather than at a random later point (CPython 3.11 fails an ast.parse that a
+    collection finalizing the run's coroutines interrupts).
+    """
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -136,20 +145,6 @@ def _isolated_runtime(
         gc.collect()
         if collecting:
             gc.enable()
-        runtime_resource._get_stack_trace = capture_stack_trace  # pyright: ignore[reportPrivateUsage]
-        runtime_config.set_all_config({}, [])
-        runtime_settings.ROOT.set(None)
-        os.environ.update(saved_env)
-
-
-def _no_stack_trace() -> source_pb2.StackTrace:
-    """Stands in for the SDK's per-resource stack capture during an offline run.
-
-    The SDK walks and formats the whole Python stack for every resource so that the pulumi
-    engine can point error messages at program lines; the mock monitor discards it. It is a
-    third of the offline plan's time with hundreds of tenants (docs/benchmarks.md).
-    """
-    return source_pb2.StackTrace()
 
 
 _CONFIG_ENV_VARS = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS")

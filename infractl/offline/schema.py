@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import importlib
-import inspect
 from functools import cache
+
+from infractl.offline import sdk
 
 
 @cache
@@ -45,5 +46,4 @@ def resource_class(type_token: str) -> type | None:
 def is_taggable(type_token: str) -> bool:
     """Whether the AWS resource type takes ``tags`` (and so receives provider default tags)."""
     cls = aws_resource_class(type_token)
-    init = getattr(cls, "_internal_init", None)
-    return init is not None and "tags" in inspect.signature(init).parameters
+    return cls is not None and "tags" in sdk.resource_input_names(cls)
