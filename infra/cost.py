@@ -33,7 +33,7 @@ from components.kubernetes_platform import KubernetesPlatform
 from components.network import Network
 from components.node_group import CapacityType, NodeGroup
 from components.postgres import PostgresParts
-from components.redis import RedisCache
+from components.redis import RedisParts
 from components.tenants import TIERS, Tier
 from components.uptime import Uptime
 from infra.config import StackConfig
@@ -107,7 +107,7 @@ def estimate_stack(config: StackConfig) -> Estimate:
         *edge_alerts,
         *Network.cost_lines(config.network, catalog, usage),
         *PostgresParts(config.database).cost_lines(catalog, usage),
-        *RedisCache.cost_lines(config.cache, catalog),
+        *RedisParts(config.cache).cost_lines(catalog),
         *DnsZone.cost_lines(config.dns, catalog, usage),
         *Cdn.cost_lines(config.cdn, catalog, usage),
         *Uptime.cost_lines(config.uptime, catalog),

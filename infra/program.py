@@ -23,7 +23,8 @@ from components.kubernetes_platform import KubernetesPlatform
 from components.network import Network, SubnetTier
 from components.node_group import NodeGroup
 from components.postgres import PostgresDatabase, PostgresParts
-from components.redis import RedisCache
+from components.redis import RedisCache, RedisParts
+from components.shared.placement import DataStoreNetwork
 from components.shared.wiring import Wiring
 from components.tenants import DataEgress, Tenants
 from components.uptime import Uptime
@@ -145,26 +146,17 @@ def main() -> None:
         alerts_topic_arn=alerts.topic_arn,
         edge_alerts_topic_arn=edge_alerts_arn,
     )
-    database = PostgresDatabase(
-        "database",
-        PostgresParts(config.database),
-        wiring=wiring,
+    data_tier = DataStoreNetwork(
         vpc_id=network.vpc_id,
-        database_subnet_ids=network.database_subnet_ids,
+        subnet_ids=network.database_subnet_ids,
         # Managed nodes, and so every pod, use the cluster security group: the only client.
         client_security_group_ids=(cluster.cluster_security_group_id,),
-        opts=in_region,
+    )
+    database = PostgresDatabase(
+        "database", PostgresParts(config.database), wiring=wiring, network=data_tier, opts=in_region
     )
     cache = RedisCache(
-        "cache",
-        config.cache,
-        vpc_id=network.vpc_id,
-        database_subnet_ids=network.database_subnet_ids,
-        client_security_group_ids=(cluster.cluster_security_group_id,),
-        kms=config.kms,
-        alarm_topic_arn=alerts.topic_arn,
-        context=context,
-        opts=in_region,
+        "cache", RedisParts(config.cache), wiring=wiring, network=data_tier, opts=in_region
     )
 
     addons = EksAddons("eks-addons", config.cluster.addons, cluster=cluster, opts=in_region)
@@ -260,18 +252,7 @@ def main() -> None:
     pulumi.export("uptime", {"healthChecks": uptime.health_check_ids})
 
     pulumi.export("database", database.outputs)
-    pulumi.export(
-        "cache",
-        {
-            "replicationGroupId": cache.replication_group_id,
-            "primaryEndpoint": cache.primary_endpoint,
-            "readerEndpoint": cache.reader_endpoint,
-            "port": cache.port,
-            "engine": cache.engine,
-            "authTokenSecretArn": cache.auth_token_secret_arn,
-            "securityGroupId": cache.security_group_id,
-        },
-    )
+    pulumi.export("cache", cache.outputs)
 
     pulumi.export(
         "cluster",
