@@ -7,14 +7,12 @@ existing-zone checks are the AWS provider (which creates nothing in AWS) and rea
 
 from __future__ import annotations
 
-import dataclasses
-
 import pulumi
 import pulumi_aws as aws
 
-from components.alerts import AlertsTopic
+from components.alerts import AlertsParts, AlertsTopic
 from components.base import StackContext
-from components.budget import Budget, budget_json
+from components.budget import Budget, BudgetParts
 from components.cdn import Cdn
 from components.dns_zone import DnsZone, ExistingZone
 from components.eks_addons import EksAddons
@@ -25,7 +23,7 @@ from components.node_group import NodeGroup
 from components.postgres import PostgresDatabase, PostgresParts
 from components.redis import RedisCache, RedisParts
 from components.shared.placement import DataStoreNetwork
-from components.shared.wiring import Wiring
+from components.shared.wiring import EDGE_REGION, Wiring
 from components.tenants import DataEgress, Tenants
 from components.uptime import Uptime
 from infra.config import PROJECT, ConfigError, ConfigProblem, StackConfig, load_stack_config
@@ -56,15 +54,37 @@ def main() -> None:
     )
     in_region = pulumi.ResourceOptions(provider=provider)
 
+    # CloudFront certificates and web ACLs, Route53 query logs, DNSSEC keys and Route53 metrics
+    # exist only in us-east-1, whatever the stack's region.
+    us_east_1 = aws.Provider(
+        "us-east-1",
+        region=EDGE_REGION,
+        default_tags=aws.ProviderDefaultTagsArgs(tags=config.default_tags()),
+    )
+    # The alerts topics are built from the wiring before they are part of it.
+    without_alerts = Wiring(context=context, kms=config.kms, edge_provider=us_east_1)
+    alerts_parts = AlertsParts(config.alerts, region=config.region)
+    emails_are_secret = config.is_secret(f"{PROJECT}:alerts")
     alerts = AlertsTopic(
         "alerts",
-        config.alerts,
-        kms=config.kms,
-        context=context,
+        alerts_parts,
+        wiring=without_alerts,
         publisher_services=("cloudwatch.amazonaws.com", "budgets.amazonaws.com"),
-        emails_are_secret=config.is_secret(f"{PROJECT}:alerts"),
+        emails_are_secret=emails_are_secret,
         opts=in_region,
     )
+    edge_alerts_arn = (
+        AlertsTopic(
+            f"alerts-{EDGE_REGION}",
+            alerts_parts,
+            wiring=without_alerts,
+            at_edge=True,
+            emails_are_secret=emails_are_secret,
+        ).topic_arn
+        if alerts_parts.edge_topic
+        else alerts.topic_arn
+    )
+    wiring = without_alerts.with_alerts(alerts.topic_arn, edge_alerts_arn)
     network = Network(
         "network",
         config.network,
@@ -76,32 +96,12 @@ def main() -> None:
     )
     budget = Budget(
         "budget",
-        config.budget,
+        BudgetParts(config.budget),
+        wiring=wiring,
         estimate_usd=estimate.total_usd,
-        alerts_topic_arn=alerts.topic_arn,
-        context=context,
         opts=in_region,
     )
 
-    # CloudFront certificates and web ACLs, Route53 query logs, DNSSEC keys and Route53 metrics
-    # exist only in us-east-1, whatever the stack's region.
-    us_east_1 = aws.Provider(
-        "us-east-1",
-        region=EDGE_REGION,
-        default_tags=aws.ProviderDefaultTagsArgs(tags=config.default_tags()),
-    )
-    edge_alerts_arn = (
-        alerts.topic_arn
-        if config.region == EDGE_REGION
-        else AlertsTopic(
-            f"alerts-{EDGE_REGION}",
-            config.alerts,
-            kms=config.kms,
-            context=dataclasses.replace(context, region=EDGE_REGION),
-            emails_are_secret=config.is_secret(f"{PROJECT}:alerts"),
-            opts=pulumi.ResourceOptions(provider=us_east_1),
-        ).topic_arn
-    )
     dns = DnsZone(
         "dns",
         config.dns,
@@ -138,13 +138,6 @@ def main() -> None:
         alarm_topic_arn=alerts.topic_arn,
         context=context,
         opts=in_region,
-    )
-    wiring = Wiring(
-        context=context,
-        kms=config.kms,
-        edge_provider=us_east_1,
-        alerts_topic_arn=alerts.topic_arn,
-        edge_alerts_topic_arn=edge_alerts_arn,
     )
     data_tier = DataStoreNetwork(
         vpc_id=network.vpc_id,
@@ -222,10 +215,10 @@ def main() -> None:
             "flowLogGroupName": network.flow_log_group_name,
         },
     )
-    pulumi.export("alerts", {"topicArn": alerts.topic_arn, "topicName": alerts.topic_name})
+    pulumi.export("alerts", alerts.outputs)
     pulumi.export("monthlyCost", estimate.to_json())
     pulumi.export("costPerCustomer", per_customer_output(config, estimate))
-    pulumi.export("budget", budget_json(config.budget, estimate.total_usd, budget.budget_name))
+    pulumi.export("budget", budget.outputs)
     pulumi.export(
         "dns",
         {
@@ -276,10 +269,6 @@ def main() -> None:
             for tenant in config.tenants
         },
     )
-
-
-#: The region of CloudFront's certificates and web ACLs and of Route53's logs and metrics.
-EDGE_REGION = "us-east-1"
 
 
 def existing_zone(config: StackConfig, invoke: pulumi.InvokeOptions) -> ExistingZone | None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.alerts import AlertsTopic
+from components.alerts import AlertsParts
 from components.cost import (
     CATALOG_DIR,
     CostError,
@@ -200,7 +200,7 @@ def test_usage_not_given_is_reported_not_counted_as_zero() -> None:
 
 
 def test_alerts_topic_costs_its_key() -> None:
-    [key] = AlertsTopic.cost_lines(CATALOG)
+    [key] = AlertsParts(DEV.alerts, region="us-east-1").cost_lines(CATALOG)
     assert (key.component, key.monthly_usd, key.price_key) == (
         "monitoring",
         1.0,
