@@ -30,7 +30,7 @@ from components.cost import (
 from components.dns_zone import DnsZone
 from components.eks_cluster import EksCluster
 from components.kubernetes_platform import KubernetesPlatform
-from components.network import Network
+from components.network import NetworkParts
 from components.node_group import CapacityType, NodeGroup
 from components.postgres import PostgresParts
 from components.redis import RedisParts
@@ -99,7 +99,7 @@ def estimate_stack(config: StackConfig) -> Estimate:
     usage = config.usage
     lines = [
         *AlertsParts(config.alerts, region=config.region).cost_lines(catalog),
-        *Network.cost_lines(config.network, catalog, usage),
+        *NetworkParts(config.network).cost_lines(catalog, usage),
         *PostgresParts(config.database).cost_lines(catalog, usage),
         *RedisParts(config.cache).cost_lines(catalog),
         *DnsZone.cost_lines(config.dns, catalog, usage),

@@ -18,7 +18,7 @@ from components.dns_zone import DnsZone, ExistingZone
 from components.eks_addons import EksAddons
 from components.eks_cluster import EksCluster
 from components.kubernetes_platform import KubernetesPlatform
-from components.network import Network, SubnetTier
+from components.network import Network, NetworkParts, SubnetTier
 from components.node_group import NodeGroup
 from components.postgres import PostgresDatabase, PostgresParts
 from components.redis import RedisCache, RedisParts
@@ -87,11 +87,9 @@ def main() -> None:
     wiring = without_alerts.with_alerts(alerts.topic_arn, edge_alerts_arn)
     network = Network(
         "network",
-        config.network,
+        NetworkParts(config.network),
+        wiring=wiring,
         availability_zones=zones,
-        kms=config.kms,
-        alarm_topic_arn=alerts.topic_arn,
-        context=context,
         opts=in_region,
     )
     budget = Budget(
@@ -202,19 +200,7 @@ def main() -> None:
 
     pulumi.export("environment", str(config.environment))
     pulumi.export("region", config.region)
-    pulumi.export(
-        "network",
-        {
-            "vpcId": network.vpc_id,
-            "cidr": str(config.network.cidr),
-            "availabilityZones": zones,
-            "publicSubnetIds": network.public_subnet_ids,
-            "privateSubnetIds": network.private_subnet_ids,
-            "databaseSubnetIds": network.database_subnet_ids,
-            "natGatewayPublicIps": network.nat_public_ips,
-            "flowLogGroupName": network.flow_log_group_name,
-        },
-    )
+    pulumi.export("network", network.outputs)
     pulumi.export("alerts", alerts.outputs)
     pulumi.export("monthlyCost", estimate.to_json())
     pulumi.export("costPerCustomer", per_customer_output(config, estimate))
