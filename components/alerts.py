@@ -8,13 +8,17 @@ Creates:
   (and any other listed AWS service) may publish, and publishing without TLS is denied;
 - one ``aws.sns.TopicSubscription`` per alert email address. AWS mails each address a
   confirmation link; until it is followed the subscription stays "pending confirmation".
+
+A stack outside ``EDGE_REGION`` gets a second such topic there, for the alarms that live there
+(``AlertsParts.edge_topic`` decides, for the program and the estimate alike).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi_aws as aws
@@ -23,6 +27,7 @@ from pydantic import EmailStr, Field, field_validator
 from components.base import PlatformComponent, SettingsModel, StackContext, policy_document
 from components.cost import CostLine, PriceCatalog
 from components.kms_key import KmsKey, KmsSettings, service_statement
+from components.shared.wiring import EDGE_REGION, Wiring
 
 
 class AlertsSettings(SettingsModel):
@@ -45,37 +50,125 @@ class AlertsSettings(SettingsModel):
         return emails
 
 
+@dataclass(frozen=True)
+class AlertsParts:
+    """What the alerts topics are, derived once from the settings and the stack's region.
+
+    The program declares a topic per region in ``topic_regions`` and ``cost_lines`` prices a
+    key for each, so whether the edge topic exists is decided here alone.
+    """
+
+    settings: AlertsSettings
+    region: str
+    """The stack's region."""
+
+    key_purpose: ClassVar[str] = "alerts"
+    """Each topic's key: CloudWatch may use it, which it may not with ``alias/aws/sns``."""
+
+    @property
+    def edge_topic(self) -> bool:
+        """Whether a second topic lives in ``EDGE_REGION``: an alarm notifies a topic in its own
+        region, and the edge's alarms (Route53 health checks, DNSSEC) live there. A stack that
+        runs there has its one topic."""
+        return self.region != EDGE_REGION
+
+    @property
+    def topic_regions(self) -> tuple[str, ...]:
+        """The regions with a topic (and its key): the stack's, and the edge region's."""
+        return (self.region, EDGE_REGION) if self.edge_topic else (self.region,)
+
+    def cost_lines(self, catalog: PriceCatalog) -> list[CostLine]:
+        """The topics' keys. SNS itself has no line: alarm traffic stays inside its free tier
+        (1 million publishes and 1,000 email deliveries a month)."""
+        return KmsKey.cost_lines(
+            AlertsTopic.COMPONENT,
+            catalog,
+            purposes=[self.key_purpose for _ in self.topic_regions],
+        )
+
+
 class AlertsTopic(PlatformComponent):
-    """Encrypted SNS topic for alarms, with email subscriptions."""
+    """Encrypted SNS topic for alarms, with email subscriptions.
+
+    Steps: the topic's key (its publishers may use it for this topic's messages only); the
+    topic; its policy; a subscription per address. ``at_edge`` places all of it in
+    ``EDGE_REGION`` with the wiring's edge provider, for the topic ``AlertsParts.edge_topic``
+    asks for.
+    """
+
+    COMPONENT: ClassVar[str] = "monitoring"
+    OUTPUTS: ClassVar[Mapping[str, str]] = {
+        "topicArn": "ARN of the SNS topic every alarm in the stack's region notifies.",
+        "topicName": "Name of that topic (genericcorp-<stack>-alerts).",
+    }
 
     topic_arn: pulumi.Output[str]
+    """What alarms and budgets notify."""
     topic_name: pulumi.Output[str]
-    kms_key_arn: pulumi.Output[str]
+    """The topic's name, as operators find it in the console."""
 
     def __init__(
         self,
         name: str,
-        settings: AlertsSettings,
+        parts: AlertsParts,
         *,
-        kms: KmsSettings,
-        context: StackContext,
+        wiring: Wiring,
+        at_edge: bool = False,
         publisher_services: Sequence[str] = ("cloudwatch.amazonaws.com",),
         emails_are_secret: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """``wiring`` need not hold the alerts topics yet (this builds them); ``publisher_services``
+        are the AWS services that may publish; ``emails_are_secret`` keeps the addresses secret
+        Outputs when the stack file holds them as secure values."""
+        if at_edge:
+            opts = pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(provider=wiring.edge_provider)
+            )
         super().__init__(
             "genericcorp:monitoring:AlertsTopic",
             name,
-            context=context,
-            component_tag="monitoring",
+            context=wiring.edge_context if at_edge else wiring.context,
+            component_tag=self.COMPONENT,
             opts=opts,
         )
-        topic_name = context.physical_name("alerts")
-        topic_arn = context.arn("sns", topic_name)
-        key = KmsKey.owned_by(
+        self._name = name
+        topic_name = self.context.physical_name("alerts")
+        key = self._key(parts, wiring.kms, self.context.arn("sns", topic_name), publisher_services)
+        topic = aws.sns.Topic(
+            f"{name}-topic",
+            name=topic_name,
+            display_name=f"{self.context.project} {self.context.stack} alerts",
+            kms_master_key_id=key.arn,
+            tags=self.tags("alerts"),
+            opts=self.child_opts(),
+        )
+        aws.sns.TopicPolicy(
+            f"{name}-topic-policy",
+            arn=topic.arn,
+            policy=policy_document(_topic_statements(topic.arn, self.context, publisher_services)),
+            opts=self.child_opts(),
+        )
+        self._subscriptions(parts, topic, emails_are_secret)
+
+        self.topic_arn = topic.arn
+        self.topic_name = topic.name
+        self.publish({"topicArn": self.topic_arn, "topicName": self.topic_name})
+
+    def _key(
+        self,
+        parts: AlertsParts,
+        kms: KmsSettings,
+        topic_arn: str,
+        publisher_services: Sequence[str],
+    ) -> KmsKey:
+        """The topic's key: each publisher may use it on behalf of this account only, and only
+        for this topic's messages."""
+        context = self.context
+        return KmsKey.owned_by(
             self,
-            f"{name}-key",
-            purpose="alerts",
+            f"{self._name}-key",
+            purpose=parts.key_purpose,
             description="encrypts the alerts SNS topic",
             settings=kms,
             service_statements=[
@@ -83,7 +176,6 @@ class AlertsTopic(PlatformComponent):
                     f"Publisher{index}",
                     service,
                     actions=("kms:Decrypt", "kms:GenerateDataKey*"),
-                    # Only on behalf of this account, and only for this topic's messages.
                     condition={
                         "StringEquals": {
                             "aws:SourceAccount": context.account_id,
@@ -94,47 +186,25 @@ class AlertsTopic(PlatformComponent):
                 for index, service in enumerate(publisher_services)
             ],
         )
-        topic = aws.sns.Topic(
-            f"{name}-topic",
-            name=topic_name,
-            display_name=f"{context.project} {context.stack} alerts",
-            kms_master_key_id=key.arn,
-            tags=self.tags("alerts"),
-            opts=self.child_opts(),
-        )
-        aws.sns.TopicPolicy(
-            f"{name}-topic-policy",
-            arn=topic.arn,
-            policy=policy_document(_topic_statements(topic.arn, context, publisher_services)),
-            opts=self.child_opts(),
-        )
-        for email in settings.emails:
-            # Named by a digest, not an index: reordering the list must not replace (and so
-            # re-confirm) subscriptions, and no address appears in a resource URN.
+
+    def _subscriptions(
+        self, parts: AlertsParts, topic: aws.sns.Topic, emails_are_secret: bool
+    ) -> None:
+        """A subscription per address, named by a digest rather than an index: reordering the
+        list must not replace (and so re-confirm) subscriptions, and no address appears in a
+        resource URN."""
+        for email in parts.settings.emails:
             digest = hashlib.sha256(email.lower().encode()).hexdigest()[:10]
             endpoint: pulumi.Input[str] = (
                 pulumi.Output.secret(email) if emails_are_secret else email
             )
             aws.sns.TopicSubscription(
-                f"{name}-email-{digest}",
+                f"{self._name}-email-{digest}",
                 topic=topic.arn,
                 protocol="email",
                 endpoint=endpoint,
                 opts=self.child_opts(),
             )
-
-        self.topic_arn = topic.arn
-        self.topic_name = topic.name
-        self.kms_key_arn = key.arn
-        self.register_outputs(
-            {"topicArn": self.topic_arn, "topicName": self.topic_name, "kmsKeyArn": key.arn}
-        )
-
-    @classmethod
-    def cost_lines(cls, catalog: PriceCatalog) -> list[CostLine]:
-        """The topic's key. SNS itself has no line: alarm traffic stays inside its free tier
-        (1 million publishes and 1,000 email deliveries a month)."""
-        return KmsKey.cost_lines("monitoring", catalog, purposes=["alerts"])
 
 
 def _topic_statements(

@@ -16,15 +16,17 @@ AWS Budgets without actions cost nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Literal
 
 import pulumi
 import pulumi_aws as aws
 from pydantic import EmailStr, Field, ValidationInfo, field_validator
 
-from components.base import PlatformComponent, SettingsModel, StackContext
+from components.base import PlatformComponent, SettingsModel
 from components.cost import CostLine, PriceCatalog
+from components.shared.wiring import Wiring
 
 #: The tags cost reports group by; the provider's default tags and components set them.
 COST_ALLOCATION_TAGS = ("Project", "Environment", "Component", "CostCenter")
@@ -77,8 +79,46 @@ class BudgetSettings(SettingsModel):
         return emails
 
 
+@dataclass(frozen=True)
+class BudgetParts:
+    """What a ``Budget`` declares, derived once from its settings."""
+
+    settings: BudgetSettings
+
+    @property
+    def cost_allocation_tags(self) -> tuple[str, ...]:
+        """The tags this stack activates: all of them when it owns the account-wide activation,
+        none otherwise."""
+        return COST_ALLOCATION_TAGS if self.settings.activate_cost_allocation_tags else ()
+
+    def cost_lines(self, catalog: PriceCatalog) -> list[CostLine]:
+        """The one budget: $0 (budgets without actions are free), listed so the estimate
+        accounts for every priced resource type the plan declares."""
+        return [
+            CostLine.fixed(
+                Budget.COMPONENT,
+                "AWS Budgets monthly budget",
+                catalog.price("budgets.budget", resource="aws:budgets/budget:Budget"),
+                1,
+            )
+        ]
+
+
 class Budget(PlatformComponent):
-    """Monthly cost budget of the stack, with notifications."""
+    """Monthly cost budget of the stack, with notifications.
+
+    Steps: the budget, tagged with the estimate; the cost-allocation tags the parts activate.
+    Its outputs compare the limit with the estimate, both known before deployment.
+    """
+
+    COMPONENT: ClassVar[str] = "cost"
+    OUTPUTS: ClassVar[Mapping[str, str]] = {
+        "name": "Name of the AWS budget (genericcorp-<stack>-monthly-cost).",
+        "limitUsd": "The monthly limit (genericcorp:budget.limitUsd).",
+        "estimateUsd": "The stack's monthly estimate (the monthlyCost output's total).",
+        "headroomUsd": "Limit minus estimate.",
+        "headroomPercent": "Headroom as a percentage of the limit.",
+    }
 
     budget_name: str
     """Known before deployment (set explicitly), so the ``budget`` output is known in a preview."""
@@ -86,20 +126,51 @@ class Budget(PlatformComponent):
     def __init__(
         self,
         name: str,
-        settings: BudgetSettings,
+        parts: BudgetParts,
         *,
+        wiring: Wiring,
         estimate_usd: float,
-        alerts_topic_arn: pulumi.Input[str],
-        context: StackContext,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """``estimate_usd`` is the stack's estimate, computed before anything is declared."""
         super().__init__(
-            "genericcorp:cost:Budget", name, context=context, component_tag="cost", opts=opts
+            "genericcorp:cost:Budget",
+            name,
+            context=wiring.context,
+            component_tag=self.COMPONENT,
+            opts=opts,
         )
+        settings = parts.settings
+        self.budget_name = self.context.physical_name("monthly-cost")
+        self._budget(name, settings, wiring, estimate_usd)
+        for tag in parts.cost_allocation_tags:
+            aws.costexplorer.CostAllocationTag(
+                f"{name}-tag-{tag.lower()}",
+                tag_key=tag,
+                status="Active",
+                # Deleting the resource would deactivate the tag for the whole account.
+                opts=self.child_opts(retain_on_delete=True),
+            )
+        headroom = settings.limit_usd - estimate_usd
+        self.publish(
+            {
+                "name": self.budget_name,
+                "limitUsd": round(settings.limit_usd, 2),
+                "estimateUsd": round(estimate_usd, 2),
+                "headroomUsd": round(headroom, 2),
+                "headroomPercent": round(100 * headroom / settings.limit_usd, 1),
+            }
+        )
+
+    def _budget(
+        self, name: str, settings: BudgetSettings, wiring: Wiring, estimate_usd: float
+    ) -> None:
+        """The budget over this environment's costs, notifying the alerts topic (when the
+        settings ask) and the listed addresses; the estimate rides along as a tag so a policy
+        can compare it with the limit on every preview."""
         topics: Sequence[pulumi.Input[str]] | None = (
-            [alerts_topic_arn] if settings.notify_alerts_topic else None
+            [wiring.alarm_topic] if settings.notify_alerts_topic else None
         )
-        self.budget_name = context.physical_name("monthly-cost")
         aws.budgets.Budget(
             f"{name}-monthly",
             name=self.budget_name,
@@ -110,7 +181,7 @@ class Budget(PlatformComponent):
             # Only this environment's costs: the tag is active once cost-allocation tags are.
             cost_filters=[
                 aws.budgets.BudgetCostFilterArgs(
-                    name="TagKeyValue", values=[f"user:Environment${context.environment}"]
+                    name="TagKeyValue", values=[f"user:Environment${self.context.environment}"]
                 )
             ],
             notifications=[
@@ -127,36 +198,3 @@ class Budget(PlatformComponent):
             tags=self.tags("monthly-cost", **{ESTIMATE_TAG: f"{estimate_usd:.2f}"}),
             opts=self.child_opts(),
         )
-        if settings.activate_cost_allocation_tags:
-            for tag in COST_ALLOCATION_TAGS:
-                aws.costexplorer.CostAllocationTag(
-                    f"{name}-tag-{tag.lower()}",
-                    tag_key=tag,
-                    status="Active",
-                    # Deleting the resource would deactivate the tag for the whole account.
-                    opts=self.child_opts(retain_on_delete=True),
-                )
-        self.register_outputs({"budgetName": self.budget_name})
-
-    @classmethod
-    def cost_lines(cls, catalog: PriceCatalog) -> list[CostLine]:
-        return [
-            CostLine.fixed(
-                "cost",
-                "AWS Budgets monthly budget",
-                catalog.price("budgets.budget", resource="aws:budgets/budget:Budget"),
-                1,
-            )
-        ]
-
-
-def budget_json(settings: BudgetSettings, estimate_usd: float, name: str) -> dict[str, object]:
-    """The ``budget`` stack output: limit, estimate and headroom."""
-    headroom = settings.limit_usd - estimate_usd
-    return {
-        "name": name,
-        "limitUsd": round(settings.limit_usd, 2),
-        "estimateUsd": round(estimate_usd, 2),
-        "headroomUsd": round(headroom, 2),
-        "headroomPercent": round(100 * headroom / settings.limit_usd, 1),
-    }

@@ -13,7 +13,7 @@ data encrypted for another (least privilege; $1 per key-month).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi_aws as aws
@@ -82,6 +82,12 @@ def logs_statement(sid: str, context: StackContext, log_groups: str) -> dict[str
 class KmsKey(PlatformComponent):
     """A customer-managed symmetric key with rotation and an alias."""
 
+    OUTPUTS: ClassVar[Mapping[str, str]] = {
+        "arn": "ARN of the key, for the resources it encrypts.",
+        "keyId": "Id of the key.",
+        "aliasName": "alias/<project>/<stack>/<purpose>: how operators find the key.",
+    }
+
     arn: pulumi.Output[str]
     key_id: pulumi.Output[str]
     alias_name: pulumi.Output[str]
@@ -98,6 +104,14 @@ class KmsKey(PlatformComponent):
         service_statements: Sequence[Mapping[str, Any]] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """A key for one ``purpose`` (its alias, its ``Purpose`` tag and the first words of its
+        description): a purpose per key, so that a service allowed to use it reads nothing
+        encrypted for another. ``component_tag`` is the owner's ``Component`` tag, so the
+        key's cost lands on the component that needs it (``owned_by`` passes the owner's).
+        The account root administers the key; ``service_statements`` add each AWS service
+        that must use it, with only the actions and conditions it needs
+        (``service_statement``, ``logs_statement``). ``settings`` hold the deletion window.
+        """
         super().__init__(
             "genericcorp:security:KmsKey",
             name,
@@ -132,7 +146,7 @@ class KmsKey(PlatformComponent):
         self.arn = key.arn
         self.key_id = key.key_id
         self.alias_name = alias.name
-        self.register_outputs({"arn": self.arn, "keyId": self.key_id, "aliasName": self.alias_name})
+        self.publish({"arn": self.arn, "keyId": self.key_id, "aliasName": self.alias_name})
 
     @classmethod
     def owned_by(
@@ -161,7 +175,9 @@ class KmsKey(PlatformComponent):
     def cost_lines(
         cls, component: str, catalog: PriceCatalog, *, purposes: Sequence[str]
     ) -> list[CostLine]:
-        """One key-month per key that ``component`` owns. Requests are not priced: the keys
-        here serve AWS services at rates far below KMS's $0.03 per 10,000 requests mattering."""
+        """One key-month per key that ``component`` owns, one for each of ``purposes`` (the
+        purposes its parts derive, so the lines name the keys it declares). Requests are not
+        priced: the keys here serve AWS services at rates far below KMS's $0.03 per 10,000
+        requests mattering."""
         price = catalog.price("kms.customer-managed-key", resource="aws:kms/key:Key")
         return [CostLine.fixed(component, f"KMS key ({purpose})", price, 1) for purpose in purposes]

@@ -22,10 +22,11 @@ Elastic IPs and load balancers get their own addresses.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Network
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -34,13 +35,14 @@ from pydantic import Field, PlainValidator, ValidationInfo, field_validator
 from components.base import (
     PlatformComponent,
     SettingsModel,
-    StackContext,
     policy_document,
     static_policy_document,
 )
 from components.cost import CostLine, PriceCatalog, UsageSettings, hourly, log_lines
 from components.kms_key import KmsKey, KmsSettings
+from components.shared.alarms import AlarmSpec, alarm_line, metric_alarm
 from components.shared.logs import LogRetentionDays, encrypted_log_group
+from components.shared.wiring import Wiring
 
 #: Subnets are laid out for at least this many AZs, so that growing from 2 or 3 AZs up to 4
 #: adds subnets without renumbering (and so replacing) any existing one.
@@ -191,70 +193,232 @@ class NetworkSettings(SettingsModel):
         return cidr
 
 
-def nat_gateway_count(settings: NetworkSettings) -> int:
-    """NAT gateways (each with an Elastic IP and an alarm) that the strategy declares."""
-    return {NatStrategy.NONE: 0, NatStrategy.SINGLE: 1}.get(
-        settings.nat_strategy, settings.az_count
+@dataclass(frozen=True)
+class NetworkParts:
+    """What a ``Network`` declares, derived once from its settings.
+
+    The constructor declares exactly these parts and ``cost_lines`` prices exactly these, so the
+    estimate (computed before anything is declared) cannot drift from the resources.
+    """
+
+    settings: NetworkSettings
+
+    flow_log_key_purpose: ClassVar[str] = "flow-logs"
+    """The flow-log group's key of its own (only when flow logs are on)."""
+    nat_alarms: ClassVar[tuple[AlarmSpec, ...]] = (
+        AlarmSpec(
+            "port-allocation",
+            "AWS/NATGateway",
+            "ErrorPortAllocation",
+            0,
+            "NAT gateway could not allocate a source port: connections from private subnets are "
+            "failing.",
+            statistic="Sum",
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",
+        ),
     )
+    """Alarms of each NAT gateway: a single failed port allocation is a failed connection."""
+
+    @property
+    def layout(self) -> dict[SubnetTier, list[IPv4Network]]:
+        """Each tier's subnet CIDRs, one per availability zone (see ``plan_subnets``)."""
+        settings = self.settings
+        return plan_subnets(settings.cidr, settings.az_count, settings.subnet_prefix_lengths)
+
+    @property
+    def nat_zone_indexes(self) -> tuple[int, ...]:
+        """Positions, among the stack's availability zones, of the zones that get a NAT gateway
+        (each with an Elastic IP and its alarms): none, the first alone, or every zone."""
+        settings = self.settings
+        count = {NatStrategy.NONE: 0, NatStrategy.SINGLE: 1}.get(
+            settings.nat_strategy, settings.az_count
+        )
+        return tuple(range(count))
+
+    @property
+    def flow_logs(self) -> FlowLogSettings | None:
+        """The flow-log settings when flow logs are on, None when they are off."""
+        return self.settings.flow_logs if self.settings.flow_logs.enabled else None
+
+    def cost_lines(self, catalog: PriceCatalog, usage: UsageSettings) -> list[CostLine]:
+        """Monthly cost of these parts. The VPC, subnets, route tables, the internet gateway
+        and the S3 gateway endpoint are free and have no line."""
+        component = Network.COMPONENT
+        gateways = len(self.nat_zone_indexes)
+        running = f"{gateways} x {catalog.hours_per_month} h"
+        lines: list[CostLine] = []
+        if gateways:
+            # Each gateway runs, and holds its public IPv4 address, every hour.
+            always_on = (
+                ("NAT gateways", "vpc.nat-gateway", "aws:ec2/natGateway:NatGateway"),
+                ("NAT Elastic IPs (public IPv4)", "vpc.public-ipv4-address", "aws:ec2/eip:Eip"),
+            )
+            lines += [
+                *(
+                    CostLine.fixed(
+                        component,
+                        item,
+                        catalog.price(key, resource=resource),
+                        hourly(catalog, gateways),
+                        note=running,
+                    )
+                    for item, key, resource in always_on
+                ),
+                CostLine.usage(
+                    component,
+                    "NAT data processed",
+                    catalog.price("vpc.nat-gateway.data-processed", resource="NAT gateways"),
+                    usage.nat_processed_gb,
+                ),
+                alarm_line(
+                    component,
+                    catalog,
+                    gateways * len(self.nat_alarms),
+                    label="NAT port-allocation alarms",
+                ),
+            ]
+        flow_logs = self.flow_logs
+        if flow_logs is not None:
+            lines += [
+                *KmsKey.cost_lines(component, catalog, purposes=[self.flow_log_key_purpose]),
+                *log_lines(
+                    component,
+                    catalog,
+                    label="Flow-log",
+                    resource="VPC flow logs",
+                    ingested_gb=usage.flow_logs_ingested_gb,
+                    retention_days=flow_logs.retention_days,
+                ),
+            ]
+        return lines
 
 
 class Network(PlatformComponent):
-    """VPC with public, private and isolated database subnets across availability zones."""
+    """VPC with public, private and isolated database subnets across availability zones.
 
+    Steps: the VPC (its default security group locked); the subnets of each tier; public
+    routing through the internet gateway; the NAT gateways with their alarms; private routing
+    through them; the isolated tier's route table; the S3 gateway endpoint; the flow logs.
+    ``parts`` says what each step declares; ``wiring`` names, encrypts and alerts.
+    """
+
+    COMPONENT: ClassVar[str] = "network"
+    OUTPUTS: ClassVar[Mapping[str, str]] = {
+        "vpcId": "VPC id.",
+        "cidr": "The VPC's CIDR block.",
+        "availabilityZones": "Availability zones the subnets span, in the order of the subnets.",
+        "publicSubnetIds": "Public subnets (NAT gateways, internet-facing load balancers), per AZ.",
+        "privateSubnetIds": "Private subnets (EKS nodes and pods), per AZ.",
+        "databaseSubnetIds": "Isolated subnets (RDS, ElastiCache), per AZ.",
+        "natGatewayPublicIps": "Elastic IPs of the NAT gateways: where private egress comes from.",
+        "flowLogGroupName": "Log group of the VPC flow logs (null when flow logs are off).",
+    }
+
+    availability_zones: list[str]
+    """The zones the subnets span; the N-th subnet of each tier is in the N-th zone."""
+    layout: dict[SubnetTier, list[IPv4Network]]
+    """Each tier's subnet CIDRs, known before deployment (security-group rules name them)."""
     vpc_id: pulumi.Output[str]
+    """The VPC every other component sits in."""
     public_subnet_ids: pulumi.Output[list[str]]
+    """Public subnets, in zone order: NAT gateways and internet-facing load balancers."""
     private_subnet_ids: pulumi.Output[list[str]]
+    """Private subnets, in zone order: EKS nodes and pods, egress through NAT only."""
     database_subnet_ids: pulumi.Output[list[str]]
-    nat_public_ips: pulumi.Output[list[str]]
+    """Isolated subnets, in zone order: the data stores, no route to or from the internet."""
+    nat_gateway_public_ips: pulumi.Output[list[str]]
+    """Elastic IPs of the NAT gateways (empty without NAT): allow-list them at third parties."""
     flow_log_group_name: pulumi.Output[str] | None
+    """None when flow logs are off."""
 
     def __init__(
         self,
         name: str,
-        settings: NetworkSettings,
+        parts: NetworkParts,
         *,
+        wiring: Wiring,
         availability_zones: Sequence[str],
-        kms: KmsSettings,
-        alarm_topic_arn: pulumi.Input[str],
-        context: StackContext,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
             "genericcorp:network:Network",
             name,
-            context=context,
-            component_tag="network",
+            context=wiring.context,
+            component_tag=self.COMPONENT,
             opts=opts,
         )
+        settings = parts.settings
         if len(availability_zones) != settings.az_count:
             raise ValueError(
                 f"Network needs {settings.az_count} availability zones, got "
                 f"{len(availability_zones)}: {list(availability_zones)}"
             )
-        self.availability_zones = zones = list(availability_zones)
-        self.layout = plan_subnets(settings.cidr, settings.az_count, settings.subnet_prefix_lengths)
+        self._name = name
+        self.availability_zones = list(availability_zones)
+        self.layout = parts.layout
 
+        vpc = self._vpc(parts)
+        subnets = self._subnets(vpc)
+        internet_gateway = self._public_routing(vpc, subnets[SubnetTier.PUBLIC])
+        nat_gateways = self._nat_gateways(
+            parts, subnets[SubnetTier.PUBLIC], internet_gateway, wiring.alarm_topic
+        )
+        private_routes = self._private_routing(vpc, subnets[SubnetTier.PRIVATE], nat_gateways)
+        database_routes = self._isolated_routing(vpc, subnets[SubnetTier.DATABASE])
+        self._s3_endpoint(vpc, [*private_routes, database_routes])
+        flow_logs = parts.flow_logs
+        self.flow_log_group_name = (
+            None if flow_logs is None else self._flow_logs(parts, flow_logs, vpc, wiring.kms)
+        )
+
+        self.vpc_id = vpc.id
+        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in subnets[SubnetTier.PUBLIC]])
+        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in subnets[SubnetTier.PRIVATE]])
+        self.database_subnet_ids = pulumi.Output.all(*[s.id for s in subnets[SubnetTier.DATABASE]])
+        self.nat_gateway_public_ips = pulumi.Output.all(*[nat.public_ip for nat in nat_gateways])
+        self.publish(
+            {
+                "vpcId": self.vpc_id,
+                "cidr": str(settings.cidr),
+                "availabilityZones": self.availability_zones,
+                "publicSubnetIds": self.public_subnet_ids,
+                "privateSubnetIds": self.private_subnet_ids,
+                "databaseSubnetIds": self.database_subnet_ids,
+                "natGatewayPublicIps": self.nat_gateway_public_ips,
+                "flowLogGroupName": self.flow_log_group_name,
+            }
+        )
+
+    def _vpc(self, parts: NetworkParts) -> aws.ec2.Vpc:
+        """The VPC, with DNS support and host names (EKS and RDS endpoints need both), and its
+        default security group stripped of every rule, so nothing that falls back to it can talk
+        to anything (FSBP EC2.2)."""
         vpc = aws.ec2.Vpc(
-            f"{name}-vpc",
-            cidr_block=str(settings.cidr),
+            f"{self._name}-vpc",
+            cidr_block=str(parts.settings.cidr),
             enable_dns_support=True,
             enable_dns_hostnames=True,
             tags=self.tags("vpc"),
             opts=self.child_opts(),
         )
         aws.ec2.DefaultSecurityGroup(
-            f"{name}-default-sg",
+            f"{self._name}-default-sg",
             vpc_id=vpc.id,
-            # No ingress or egress arguments: the provider removes every rule of the VPC's
-            # default security group, so nothing that falls back to it can talk to anything.
+            # No ingress or egress arguments: the provider removes every rule of the group.
             tags=self.tags("default-sg-locked"),
             opts=self.child_opts(),
         )
+        return vpc
 
-        subnets = {
+    def _subnets(self, vpc: aws.ec2.Vpc) -> dict[SubnetTier, list[aws.ec2.Subnet]]:
+        """One subnet per tier and zone, from the layout; none assigns public IPs on launch
+        (FSBP EC2.15), and the tags tell the load balancer controller where to place
+        load balancers."""
+        return {
             tier: [
                 aws.ec2.Subnet(
-                    f"{name}-{tier}-{zone}",
+                    f"{self._name}-{tier}-{zone}",
                     vpc_id=vpc.id,
                     cidr_block=str(block),
                     availability_zone=zone,
@@ -262,11 +426,16 @@ class Network(PlatformComponent):
                     tags=self.tags(f"{tier}-{zone}", Tier=str(tier), **_load_balancer_tag(tier)),
                     opts=self.child_opts(),
                 )
-                for zone, block in zip(zones, self.layout[tier], strict=True)
+                for zone, block in zip(self.availability_zones, self.layout[tier], strict=True)
             ]
             for tier in SubnetTier
         }
 
+    def _public_routing(
+        self, vpc: aws.ec2.Vpc, public_subnets: Sequence[aws.ec2.Subnet]
+    ) -> aws.ec2.InternetGateway:
+        """The internet gateway and the one route table of the public subnets."""
+        name = self._name
         internet_gateway = aws.ec2.InternetGateway(
             f"{name}-igw", vpc_id=vpc.id, tags=self.tags("igw"), opts=self.child_opts()
         )
@@ -280,214 +449,159 @@ class Network(PlatformComponent):
             gateway_id=internet_gateway.id,
             opts=self.child_opts(),
         )
-        self._associate(name, SubnetTier.PUBLIC, subnets, [public_routes] * len(zones))
+        self._associate(SubnetTier.PUBLIC, public_subnets, [public_routes] * len(public_subnets))
+        return internet_gateway
 
-        nat_gateways = self._nat_gateways(
-            name, settings.nat_strategy, subnets[SubnetTier.PUBLIC], internet_gateway
-        )
-        private_route_tables = []
-        for index, zone in enumerate(zones):
-            route_table = aws.ec2.RouteTable(
-                f"{name}-private-rt-{zone}",
+    def _nat_gateways(
+        self,
+        parts: NetworkParts,
+        public_subnets: Sequence[aws.ec2.Subnet],
+        internet_gateway: aws.ec2.InternetGateway,
+        topic_arn: pulumi.Input[str],
+    ) -> list[aws.ec2.NatGateway]:
+        """A NAT gateway with its Elastic IP in each zone the parts name, and its alarms: the
+        NAT gateways are the private subnets' only way out, and they fail quietly."""
+        gateways: list[aws.ec2.NatGateway] = []
+        for index in parts.nat_zone_indexes:
+            zone = self.availability_zones[index]
+            address = aws.ec2.Eip(
+                f"{self._name}-nat-eip-{zone}",
+                domain="vpc",
+                tags=self.tags(f"nat-{zone}"),
+                opts=self.child_opts(),
+            )
+            gateway = aws.ec2.NatGateway(
+                f"{self._name}-nat-{zone}",
+                allocation_id=address.allocation_id,
+                subnet_id=public_subnets[index].id,
+                connectivity_type="public",
+                tags=self.tags(f"nat-{zone}"),
+                # A NAT gateway only works once the VPC has its internet gateway.
+                opts=self.child_opts(depends_on=[internet_gateway]),
+            )
+            for spec in parts.nat_alarms:
+                metric_alarm(
+                    self,
+                    f"{self._name}-nat-{zone}-{spec.suffix}",
+                    spec,
+                    dimensions={"NatGatewayId": gateway.id},
+                    topic_arn=topic_arn,
+                    tag=f"nat-{zone}-{spec.suffix}",
+                )
+            gateways.append(gateway)
+        return gateways
+
+    def _private_routing(
+        self,
+        vpc: aws.ec2.Vpc,
+        private_subnets: Sequence[aws.ec2.Subnet],
+        nat_gateways: Sequence[aws.ec2.NatGateway],
+    ) -> list[aws.ec2.RouteTable]:
+        """A route table per zone, so that each zone leaves through its own NAT gateway where it
+        has one (one-per-az) and through the shared one otherwise; without NAT gateways, no
+        default route at all."""
+        tables: list[aws.ec2.RouteTable] = []
+        for index, zone in enumerate(self.availability_zones):
+            table = aws.ec2.RouteTable(
+                f"{self._name}-private-rt-{zone}",
                 vpc_id=vpc.id,
                 tags=self.tags(f"private-{zone}"),
                 opts=self.child_opts(),
             )
             if nat_gateways:
                 aws.ec2.Route(
-                    f"{name}-private-default-{zone}",
-                    route_table_id=route_table.id,
+                    f"{self._name}-private-default-{zone}",
+                    route_table_id=table.id,
                     destination_cidr_block="0.0.0.0/0",
                     nat_gateway_id=nat_gateways[min(index, len(nat_gateways) - 1)].id,
                     opts=self.child_opts(),
                 )
-            private_route_tables.append(route_table)
-        self._associate(name, SubnetTier.PRIVATE, subnets, private_route_tables)
+            tables.append(table)
+        self._associate(SubnetTier.PRIVATE, private_subnets, tables)
+        return tables
 
-        # Isolated tier: one route table with only the implicit local route.
-        database_routes = aws.ec2.RouteTable(
-            f"{name}-database-rt",
+    def _isolated_routing(
+        self, vpc: aws.ec2.Vpc, database_subnets: Sequence[aws.ec2.Subnet]
+    ) -> aws.ec2.RouteTable:
+        """One route table with only the implicit local route: the database tier has no way to
+        or from the internet."""
+        table = aws.ec2.RouteTable(
+            f"{self._name}-database-rt",
             vpc_id=vpc.id,
             tags=self.tags("database"),
             opts=self.child_opts(),
         )
-        self._associate(name, SubnetTier.DATABASE, subnets, [database_routes] * len(zones))
+        self._associate(SubnetTier.DATABASE, database_subnets, [table] * len(database_subnets))
+        return table
 
+    def _s3_endpoint(self, vpc: aws.ec2.Vpc, route_tables: Sequence[aws.ec2.RouteTable]) -> None:
+        """An S3 gateway endpoint on the given route tables: free, and it keeps S3 traffic
+        (image layers, backups) off the NAT gateways, which bill per GB."""
         aws.ec2.VpcEndpoint(
-            f"{name}-s3-endpoint",
+            f"{self._name}-s3-endpoint",
             vpc_id=vpc.id,
-            service_name=f"com.amazonaws.{context.region}.s3",
+            service_name=f"com.amazonaws.{self.context.region}.s3",
             vpc_endpoint_type="Gateway",
-            route_table_ids=[rt.id for rt in [*private_route_tables, database_routes]],
+            route_table_ids=[table.id for table in route_tables],
             tags=self.tags("s3-endpoint"),
             opts=self.child_opts(),
         )
 
-        for zone, nat in zip(zones, nat_gateways, strict=False):
-            aws.cloudwatch.MetricAlarm(
-                f"{name}-nat-{zone}-port-allocation",
-                alarm_description=(
-                    "NAT gateway could not allocate a source port: connections from private "
-                    "subnets are failing."
-                ),
-                namespace="AWS/NATGateway",
-                metric_name="ErrorPortAllocation",
-                dimensions={"NatGatewayId": nat.id},
-                statistic="Sum",
-                period=300,
-                evaluation_periods=1,
-                threshold=0,
-                comparison_operator="GreaterThanThreshold",
-                treat_missing_data="notBreaching",
-                alarm_actions=[alarm_topic_arn],
-                ok_actions=[alarm_topic_arn],
-                tags=self.tags(f"nat-{zone}-port-allocation"),
-                opts=self.child_opts(),
-            )
-
-        self.flow_log_group_name = (
-            self._flow_logs(name, settings.flow_logs, vpc, kms)
-            if settings.flow_logs.enabled
-            else None
-        )
-
-        self.vpc_id = vpc.id
-        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in subnets[SubnetTier.PUBLIC]])
-        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in subnets[SubnetTier.PRIVATE]])
-        self.database_subnet_ids = pulumi.Output.all(*[s.id for s in subnets[SubnetTier.DATABASE]])
-        self.nat_public_ips = pulumi.Output.all(*[nat.public_ip for nat in nat_gateways])
-        self.register_outputs(
-            {
-                "vpcId": self.vpc_id,
-                "publicSubnetIds": self.public_subnet_ids,
-                "privateSubnetIds": self.private_subnet_ids,
-                "databaseSubnetIds": self.database_subnet_ids,
-                "natPublicIps": self.nat_public_ips,
-                "flowLogGroupName": self.flow_log_group_name,
-            }
-        )
-
-    @classmethod
-    def cost_lines(
-        cls, settings: NetworkSettings, catalog: PriceCatalog, usage: UsageSettings
-    ) -> list[CostLine]:
-        """Monthly cost of what ``settings`` declares. The VPC, subnets, route tables, the
-        internet gateway and the S3 gateway endpoint are free and have no line."""
-        component = "network"
-        gateways = nat_gateway_count(settings)
-        running = f"{gateways} x {catalog.hours_per_month} h"
-        lines: list[CostLine] = []
-        if gateways:
-            lines += [
-                CostLine.fixed(
-                    component,
-                    "NAT gateways",
-                    catalog.price("vpc.nat-gateway", resource="aws:ec2/natGateway:NatGateway"),
-                    hourly(catalog, gateways),
-                    note=running,
-                ),
-                CostLine.fixed(
-                    component,
-                    "NAT Elastic IPs (public IPv4)",
-                    catalog.price("vpc.public-ipv4-address", resource="aws:ec2/eip:Eip"),
-                    hourly(catalog, gateways),
-                    note=running,
-                ),
-                CostLine.usage(
-                    component,
-                    "NAT data processed",
-                    catalog.price("vpc.nat-gateway.data-processed", resource="NAT gateways"),
-                    usage.nat_processed_gb,
-                ),
-                CostLine.fixed(
-                    component,
-                    "NAT port-allocation alarms",
-                    catalog.price(
-                        "cloudwatch.standard-alarm", resource="aws:cloudwatch/metricAlarm"
-                    ),
-                    gateways,
-                ),
-            ]
-        flow_logs = settings.flow_logs
-        if flow_logs.enabled:
-            lines += [
-                *KmsKey.cost_lines(component, catalog, purposes=["flow-logs"]),
-                *log_lines(
-                    component,
-                    catalog,
-                    label="Flow-log",
-                    resource="VPC flow logs",
-                    ingested_gb=usage.flow_logs_ingested_gb,
-                    retention_days=flow_logs.retention_days,
-                ),
-            ]
-        return lines
-
     def _associate(
         self,
-        name: str,
         tier: SubnetTier,
-        subnets: dict[SubnetTier, list[aws.ec2.Subnet]],
+        subnets: Sequence[aws.ec2.Subnet],
         route_tables: Sequence[aws.ec2.RouteTable],
     ) -> None:
         """Associate each subnet of ``tier`` with the route table of its AZ."""
-        for zone, subnet, table in zip(
-            self.availability_zones, subnets[tier], route_tables, strict=True
-        ):
+        for zone, subnet, table in zip(self.availability_zones, subnets, route_tables, strict=True):
             aws.ec2.RouteTableAssociation(
-                f"{name}-{tier}-{zone}",
+                f"{self._name}-{tier}-{zone}",
                 subnet_id=subnet.id,
                 route_table_id=table.id,
                 opts=self.child_opts(),
             )
 
-    def _nat_gateways(
-        self,
-        name: str,
-        strategy: NatStrategy,
-        public_subnets: Sequence[aws.ec2.Subnet],
-        internet_gateway: aws.ec2.InternetGateway,
-    ) -> list[aws.ec2.NatGateway]:
-        count = {NatStrategy.NONE: 0, NatStrategy.SINGLE: 1}.get(strategy, len(public_subnets))
-        gateways: list[aws.ec2.NatGateway] = []
-        for zone, subnet in zip(self.availability_zones[:count], public_subnets, strict=False):
-            address = aws.ec2.Eip(
-                f"{name}-nat-eip-{zone}",
-                domain="vpc",
-                tags=self.tags(f"nat-{zone}"),
-                opts=self.child_opts(),
-            )
-            gateways.append(
-                aws.ec2.NatGateway(
-                    f"{name}-nat-{zone}",
-                    allocation_id=address.allocation_id,
-                    subnet_id=subnet.id,
-                    connectivity_type="public",
-                    tags=self.tags(f"nat-{zone}"),
-                    # A NAT gateway only works once the VPC has its internet gateway.
-                    opts=self.child_opts(depends_on=[internet_gateway]),
-                )
-            )
-        return gateways
-
     def _flow_logs(
-        self, name: str, settings: FlowLogSettings, vpc: aws.ec2.Vpc, kms: KmsSettings
+        self, parts: NetworkParts, settings: FlowLogSettings, vpc: aws.ec2.Vpc, kms: KmsSettings
     ) -> pulumi.Output[str]:
-        context = self.context
-        log_group_name = context.path("vpc", "flow-logs")
+        """The VPC's flow log into a log group with a key of its own (FSBP EC2.6); returns the
+        group's name."""
+        name = self._name
         log_group = encrypted_log_group(
             self,
             f"{name}-flow-logs",
-            log_group_name=log_group_name,
+            log_group_name=self.context.path("vpc", "flow-logs"),
             retention_days=settings.retention_days,
             kms=kms,
-            purpose="flow-logs",
+            purpose=parts.flow_log_key_purpose,
             description="encrypts the VPC flow-log group",
             statement_sid="CloudWatchLogsEncryptsFlowLogs",
             tag="flow-logs",
         )
+        role, write_access = self._flow_log_role(log_group)
+        aws.ec2.FlowLog(
+            f"{name}-flow-log",
+            vpc_id=vpc.id,
+            traffic_type=settings.traffic_type,
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=600,
+            tags=self.tags("flow-log"),
+            # A flow log created before its role may write goes to "access error" for good.
+            opts=self.child_opts(depends_on=[write_access]),
+        )
+        return log_group.name
+
+    def _flow_log_role(
+        self, log_group: aws.cloudwatch.LogGroup
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+        """The role flow logs deliver with, and its permission: only this account's flow logs
+        may assume it, and it writes to ``log_group`` alone."""
+        context = self.context
         role = aws.iam.Role(
-            f"{name}-flow-logs-role",
+            f"{self._name}-flow-logs-role",
             description="Lets VPC flow logs write to their CloudWatch log group.",
             assume_role_policy=static_policy_document(
                 [
@@ -508,7 +622,7 @@ class Network(PlatformComponent):
             opts=self.child_opts(),
         )
         write_access = aws.iam.RolePolicy(
-            f"{name}-flow-logs-write",
+            f"{self._name}-flow-logs-write",
             role=role.id,
             policy=policy_document(
                 [
@@ -530,19 +644,7 @@ class Network(PlatformComponent):
             ),
             opts=self.child_opts(),
         )
-        aws.ec2.FlowLog(
-            f"{name}-flow-log",
-            vpc_id=vpc.id,
-            traffic_type=settings.traffic_type,
-            log_destination_type="cloud-watch-logs",
-            log_destination=log_group.arn,
-            iam_role_arn=role.arn,
-            max_aggregation_interval=600,
-            tags=self.tags("flow-log"),
-            # A flow log created before its role may write goes to "access error" for good.
-            opts=self.child_opts(depends_on=[write_access]),
-        )
-        return log_group.name
+        return role, write_access
 
 
 def _load_balancer_tag(tier: SubnetTier) -> dict[str, str]:

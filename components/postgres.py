@@ -37,7 +37,7 @@ from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSetting
 from components.kms_key import KmsKey, KmsSettings, logs_statement
 from components.shared.alarms import AlarmSpec, alarm_line, metric_alarm
 from components.shared.logs import LogRetentionDays
-from components.shared.security_groups import clients_only_security_group
+from components.shared.placement import DataStoreNetwork, IsolatedPlacement, isolated_placement
 from components.shared.windows import daily_window, instance_class_family, weekly_window
 from components.shared.wiring import Wiring
 
@@ -418,9 +418,7 @@ class PostgresDatabase(PlatformComponent):
         parts: PostgresParts,
         *,
         wiring: Wiring,
-        vpc_id: pulumi.Input[str],
-        database_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
-        client_security_group_ids: Sequence[pulumi.Input[str]],
+        network: DataStoreNetwork,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
@@ -434,30 +432,21 @@ class PostgresDatabase(PlatformComponent):
         self._name = name
         self._identifier = wiring.context.physical_name("postgres")
         key = self._key(parts, wiring.kms)
-        subnet_group = aws.rds.SubnetGroup(
-            f"{name}-subnets",
-            name=self._identifier,
-            description=f"{self._identifier}: isolated database subnets",
-            subnet_ids=database_subnet_ids,
-            tags=self.tags("postgres"),
-            opts=self.child_opts(),
-        )
-        security_group = clients_only_security_group(
+        placement = isolated_placement(
             self,
             name,
+            network,
+            subnet_group_type=aws.rds.SubnetGroup,
             physical_name=self._identifier,
             service="PostgreSQL",
-            vpc_id=vpc_id,
             port=settings.port,
-            client_security_group_ids=client_security_group_ids,
             tag="postgres",
         )
         monitoring_role, monitoring_access = self._monitoring_role()
         instance = self._instance(
             parts,
             key=key,
-            subnet_group=subnet_group,
-            security_group=security_group,
+            placement=placement,
             parameters=self._parameter_group(parts),
             monitoring_role=monitoring_role,
             prerequisites=[*self._log_groups(parts, key), monitoring_access],
@@ -475,7 +464,7 @@ class PostgresDatabase(PlatformComponent):
         self.identifier = instance.identifier
         self.address = instance.address
         self.port = instance.port
-        self.security_group_id = security_group.id
+        self.security_group_id = placement.security_group.id
         self.kms_key_arn = key.arn
         self.publish(
             {
@@ -580,8 +569,7 @@ class PostgresDatabase(PlatformComponent):
         parts: PostgresParts,
         *,
         key: KmsKey,
-        subnet_group: aws.rds.SubnetGroup,
-        security_group: aws.ec2.SecurityGroup,
+        placement: IsolatedPlacement[aws.rds.SubnetGroup],
         parameters: aws.rds.ParameterGroup,
         monitoring_role: aws.iam.Role,
         prerequisites: Sequence[pulumi.Resource],
@@ -607,8 +595,8 @@ class PostgresDatabase(PlatformComponent):
             master_user_secret_kms_key_id=key.arn,
             iam_database_authentication_enabled=True,
             port=settings.port,
-            db_subnet_group_name=subnet_group.name,
-            vpc_security_group_ids=[security_group.id],
+            db_subnet_group_name=placement.subnet_group.name,
+            vpc_security_group_ids=[placement.security_group.id],
             publicly_accessible=False,
             parameter_group_name=parameters.name,
             ca_cert_identifier="rds-ca-rsa2048-g1",

@@ -23,23 +23,27 @@ In prod the replication group and the token's secret are also ``protect``-ed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Literal
+from typing import ClassVar, Literal
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 from pydantic import Field, ValidationInfo, field_validator
 
-from components.base import PlatformComponent, SettingsModel, StackContext
+from components.base import PlatformComponent, SettingsModel
 from components.cost import CostError, CostLine, PriceCatalog, hourly
 from components.kms_key import KmsKey, KmsSettings, logs_statement
+from components.shared.alarms import AlarmSpec, alarm_line, metric_alarm
 from components.shared.logs import LogRetentionDays
-from components.shared.security_groups import clients_only_security_group
+from components.shared.placement import DataStoreNetwork, IsolatedPlacement, isolated_placement
 from components.shared.windows import daily_window, instance_class_family, weekly_window
+from components.shared.wiring import Wiring
 
 PORT = 6379
+_NAMESPACE = "AWS/ElastiCache"
 
 
 class CacheEngine(StrEnum):
@@ -65,10 +69,6 @@ MAX_NODES = 6
 #: Punctuation ElastiCache accepts in an AUTH token (it refuses spaces, quotes, / and @).
 AUTH_TOKEN_SPECIAL = "!&#$^<>-"  # noqa: S105 - an alphabet, not a password
 AUTH_TOKEN_LENGTH = 64
-
-#: Alarms ``RedisCache._alarms`` declares per node (host CPU, engine CPU, memory, evictions,
-#: connections).
-ALARMS_PER_NODE = 5
 
 
 class RedisAlarmSettings(SettingsModel):
@@ -190,145 +190,328 @@ class RedisSettings(SettingsModel):
         return self.node_count >= 2
 
 
+@dataclass(frozen=True)
+class RedisParts:
+    """What a ``RedisCache`` declares, derived once from its settings.
+
+    The constructor declares exactly these parts and ``cost_lines`` prices exactly these, so the
+    estimate (computed before anything is declared) cannot drift from the resources.
+    """
+
+    settings: RedisSettings
+
+    key_purpose: ClassVar[str] = "redis"
+    """The one customer-managed key: data at rest, snapshots, the AUTH-token secret, the slow
+    log."""
+    log_type: ClassVar[str] = "slow-log"
+    """The log the engine delivers to CloudWatch Logs, into a log group declared beforehand."""
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """The member clusters' suffixes: ElastiCache names the nodes ``<group>-001``,
+        ``-002``, ..., so their alarms can be declared before the nodes exist."""
+        return tuple(f"{number:03d}" for number in range(1, self.settings.node_count + 1))
+
+    @property
+    def node_alarms(self) -> tuple[AlarmSpec, ...]:
+        """What every node alarms on, from the settings' thresholds; ``for_node`` names the
+        node in each description."""
+        thresholds = self.settings.alarms
+        return (
+            AlarmSpec("cpu", _NAMESPACE, "CPUUtilization", thresholds.cpu_percent,
+                      f"host CPU above {thresholds.cpu_percent}%."),
+            AlarmSpec("engine-cpu", _NAMESPACE, "EngineCPUUtilization",
+                      thresholds.engine_cpu_percent,
+                      f"engine thread above {thresholds.engine_cpu_percent}% CPU."),
+            AlarmSpec("memory", _NAMESPACE, "DatabaseMemoryUsagePercentage",
+                      thresholds.memory_percent,
+                      f"uses more than {thresholds.memory_percent}% of its memory."),
+            AlarmSpec("evictions", _NAMESPACE, "Evictions", thresholds.evictions,
+                      f"evicted more than {thresholds.evictions} keys in 5 minutes.",
+                      statistic="Sum"),
+            AlarmSpec("connections", _NAMESPACE, "CurrConnections", thresholds.connections,
+                      f"has more than {thresholds.connections} client connections.",
+                      statistic="Maximum"),
+        )  # fmt: skip
+
+    @staticmethod
+    def for_node(spec: AlarmSpec, node_id: str) -> AlarmSpec:
+        """``spec`` as the alarm of node ``node_id``, which its description names."""
+        return replace(spec, description=f"Cache node {node_id} {spec.description}")
+
+    def cost_lines(self, catalog: PriceCatalog) -> list[CostLine]:
+        """Monthly cost of these parts. The subnet group, parameter group and security group
+        are free; the slow log (commands slower than the threshold, a few entries a day) stays
+        far below a cent of CloudWatch Logs and has no line."""
+        settings = self.settings
+        component = RedisCache.COMPONENT
+        resource = "aws:elasticache/replicationGroup:ReplicationGroup"
+        node = catalog.price(f"elasticache.redis.{settings.node_type}", resource=resource)
+        engine_note = "Redis OSS"
+        if settings.engine is CacheEngine.VALKEY:
+            factor = catalog.factor("elasticache.valkey-factor", resource=resource)
+            node = node.model_copy(
+                update={"usd": node.usd * factor.value, "key": f"{node.key} x {factor.key}"}
+            )
+            engine_note = f"Valkey, {factor.value} x the Redis OSS price"
+        if node.memory_gib is None:
+            raise CostError(f"price {node.key} lacks memoryGib: cannot bound the snapshot size")
+        # One snapshot as large as the cache is free; each further day kept is billed. A
+        # snapshot holds at most the node's memory, so this is an upper bound.
+        extra_snapshots = settings.snapshot_retention_days - 1
+        lines = [
+            CostLine.fixed(
+                component,
+                "Cache nodes",
+                node,
+                hourly(catalog, len(self.members)),
+                note=f"{len(self.members)} x {settings.node_type} x "
+                f"{catalog.hours_per_month} h, {engine_note}",
+            ),
+            CostLine.fixed(
+                component,
+                "Snapshot storage beyond the free one",
+                catalog.price("elasticache.backup-storage", resource=resource),
+                extra_snapshots * node.memory_gib,
+                note=f"{extra_snapshots} x {node.memory_gib} GiB (upper bound: full memory)",
+            ),
+        ]
+        if settings.auth_token:
+            lines.append(
+                CostLine.fixed(
+                    component,
+                    "AUTH-token secret",
+                    catalog.price(
+                        "secretsmanager.secret", resource="aws:secretsmanager/secret:Secret"
+                    ),
+                    1,
+                )
+            )
+        return [
+            *lines,
+            *KmsKey.cost_lines(component, catalog, purposes=[self.key_purpose]),
+            alarm_line(
+                component,
+                catalog,
+                len(self.members) * len(self.node_alarms),
+                note=f"{len(self.node_alarms)} per node",
+            ),
+        ]
+
+
 class RedisCache(PlatformComponent):
-    """ElastiCache replication group in isolated subnets, reachable only from given groups."""
+    """ElastiCache replication group in isolated subnets, reachable only from given groups.
+
+    Steps: a key of its own; placement (subnet group, clients-only security group); the
+    parameter group; the slow-log group; the AUTH token and its secret; the replication group;
+    each node's alarms. ``parts`` says what each step declares; ``wiring`` names, encrypts and
+    alerts.
+    """
+
+    COMPONENT: ClassVar[str] = "cache"
+    OUTPUTS: ClassVar[Mapping[str, str]] = {
+        "replicationGroupId": "Replication group id (genericcorp-<stack>-redis).",
+        "primaryEndpoint": "Host name for writes (follows the primary on failover).",
+        "readerEndpoint": "Host name spreading reads over the replicas.",
+        "port": "Port the cache listens on.",
+        "engine": "Cache engine: redis (Redis OSS) or valkey.",
+        "authTokenSecretArn": "Secrets Manager secret holding the AUTH token (null without one).",
+        "securityGroupId": "Security group of the nodes (admits only the client groups).",
+    }
 
     replication_group_id: pulumi.Output[str]
+    """The group's id, which also prefixes its member clusters' ids."""
     primary_endpoint: pulumi.Output[str]
+    """Where clients write: follows the primary when a replica is promoted."""
     reader_endpoint: pulumi.Output[str]
+    """Where clients read: spreads connections over the replicas."""
     port: int
+    """The port clients connect to (the engine's default; only client groups reach it)."""
     engine: str
+    """``redis`` or ``valkey``: clients speak the same protocol to either."""
     auth_token_secret_arn: pulumi.Output[str] | None
+    """The secret applications read the AUTH token from; None without a token."""
     security_group_id: pulumi.Output[str]
+    """The nodes' security group, which admits only the client groups."""
     kms_key_arn: pulumi.Output[str]
+    """The cache's key: data at rest, snapshots, the token's secret and the slow log."""
 
     def __init__(
         self,
         name: str,
-        settings: RedisSettings,
+        parts: RedisParts,
         *,
-        vpc_id: pulumi.Input[str],
-        database_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
-        client_security_group_ids: Sequence[pulumi.Input[str]],
-        kms: KmsSettings,
-        alarm_topic_arn: pulumi.Input[str],
-        context: StackContext,
+        wiring: Wiring,
+        network: DataStoreNetwork,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
             "genericcorp:data:RedisCache",
             name,
-            context=context,
-            component_tag="cache",
+            context=wiring.context,
+            component_tag=self.COMPONENT,
             opts=opts,
         )
-        group_id = context.physical_name("redis")
-        slow_log_name = context.path("redis", "slow-log")
-        key = KmsKey.owned_by(
+        settings = parts.settings
+        self._name = name
+        self._group_id = wiring.context.physical_name("redis")
+        key = self._key(parts, wiring.kms)
+        placement = isolated_placement(
             self,
-            f"{name}-key",
-            purpose="redis",
+            name,
+            network,
+            subnet_group_type=aws.elasticache.SubnetGroup,
+            physical_name=self._group_id,
+            service="Redis",
+            port=PORT,
+            tag="redis",
+        )
+        token, self.auth_token_secret_arn = self._auth_token(parts, key, wiring.kms)
+        group = self._replication_group(
+            parts,
+            key=key,
+            placement=placement,
+            parameters=self._parameter_group(parts),
+            slow_log=self._slow_log(parts, key),
+            token=token,
+        )
+        self._alarms(parts, wiring.alarm_topic)
+
+        self.replication_group_id = group.replication_group_id
+        self.primary_endpoint = group.primary_endpoint_address
+        self.reader_endpoint = group.reader_endpoint_address
+        self.port = PORT
+        self.engine = str(settings.engine)
+        self.security_group_id = placement.security_group.id
+        self.kms_key_arn = key.arn
+        self.publish(
+            {
+                "replicationGroupId": self.replication_group_id,
+                "primaryEndpoint": self.primary_endpoint,
+                "readerEndpoint": self.reader_endpoint,
+                "port": self.port,
+                "engine": self.engine,
+                "authTokenSecretArn": self.auth_token_secret_arn,
+                "securityGroupId": self.security_group_id,
+            }
+        )
+
+    @property
+    def _slow_log_name(self) -> str:
+        return self.context.path("redis", RedisParts.log_type)
+
+    def _key(self, parts: RedisParts, kms: KmsSettings) -> KmsKey:
+        """The cache's key; CloudWatch Logs may use it for the slow-log group only."""
+        return KmsKey.owned_by(
+            self,
+            f"{self._name}-key",
+            purpose=parts.key_purpose,
             description="encrypts the cache data, snapshots, AUTH-token secret and slow log",
             settings=kms,
             service_statements=[
-                logs_statement("CloudWatchLogsEncryptsSlowLog", context, slow_log_name)
+                logs_statement("CloudWatchLogsEncryptsSlowLog", self.context, self._slow_log_name)
             ],
         )
-        subnet_group = aws.elasticache.SubnetGroup(
-            f"{name}-subnets",
-            name=group_id,
-            description=f"{group_id}: isolated database subnets",
-            subnet_ids=database_subnet_ids,
-            tags=self.tags("redis"),
-            opts=self.child_opts(),
-        )
-        security_group = clients_only_security_group(
-            self,
-            name,
-            physical_name=group_id,
-            service="Redis",
-            vpc_id=vpc_id,
-            port=PORT,
-            client_security_group_ids=client_security_group_ids,
-            tag="redis",
-        )
-        family = settings.parameter_group_family
-        parameters = aws.elasticache.ParameterGroup(
-            f"{name}-parameters",
+
+    def _parameter_group(self, parts: RedisParts) -> aws.elasticache.ParameterGroup:
+        family = parts.settings.parameter_group_family
+        return aws.elasticache.ParameterGroup(
+            f"{self._name}-parameters",
             # The family is in the name: an engine upgrade creates a new group beside the old one.
-            name=f"{group_id}-{family}",
+            name=f"{self._group_id}-{family}",
             family=family,
-            description=f"{group_id}: eviction policy and slow-log threshold",
+            description=f"{self._group_id}: eviction policy and slow-log threshold",
             parameters=[
                 aws.elasticache.ParameterGroupParameterArgs(
-                    name="maxmemory-policy", value=settings.maxmemory_policy
+                    name="maxmemory-policy", value=parts.settings.maxmemory_policy
                 ),
                 aws.elasticache.ParameterGroupParameterArgs(
-                    name="slowlog-log-slower-than", value=str(settings.slow_log_microseconds)
+                    name="slowlog-log-slower-than", value=str(parts.settings.slow_log_microseconds)
                 ),
             ],
             tags=self.tags("redis"),
             opts=self.child_opts(),
         )
-        slow_log = aws.cloudwatch.LogGroup(
-            f"{name}-slow-log",
-            name=slow_log_name,
-            retention_in_days=settings.slow_log_retention_days,
+
+    def _slow_log(self, parts: RedisParts, key: KmsKey) -> aws.cloudwatch.LogGroup:
+        """The group the engine delivers its slow log to, declared first: with a retention
+        period and the key, which a group ElastiCache created would lack."""
+        return aws.cloudwatch.LogGroup(
+            f"{self._name}-{parts.log_type}",
+            name=self._slow_log_name,
+            retention_in_days=parts.settings.slow_log_retention_days,
             kms_key_id=key.arn,
-            tags=self.tags("redis-slow-log"),
+            tags=self.tags(f"redis-{parts.log_type}"),
             opts=self.child_opts(),
         )
 
-        token: pulumi.Output[str] | None = None
-        self.auth_token_secret_arn = None
-        if settings.auth_token:
-            password = random.RandomPassword(
-                f"{name}-auth-token",
-                length=AUTH_TOKEN_LENGTH,
-                special=True,
-                override_special=AUTH_TOKEN_SPECIAL,
-                min_lower=4,
-                min_upper=4,
-                min_numeric=4,
-                min_special=2,
-                opts=self.child_opts(),
-            )
-            token = pulumi.Output.secret(password.result)
-            secret = aws.secretsmanager.Secret(
-                f"{name}-auth-token",
-                name=context.path("redis", "auth-token").lstrip("/"),
-                description=f"AUTH token of the {group_id} ElastiCache replication group",
-                kms_key_id=key.arn,
-                # As long as the KMS keys stay recoverable: a secret deleted by mistake can be
-                # restored for as long as the key that encrypts it.
-                recovery_window_in_days=kms.deletion_window_days,
-                tags=self.tags("redis-auth-token"),
-                opts=self.child_opts(protect=context.is_prod),
-            )
-            aws.secretsmanager.SecretVersion(
-                f"{name}-auth-token",
-                secret_id=secret.id,
-                secret_string=token,
-                opts=self.child_opts(),
-            )
-            self.auth_token_secret_arn = secret.arn
+    def _auth_token(
+        self, parts: RedisParts, key: KmsKey, kms: KmsSettings
+    ) -> tuple[pulumi.Output[str] | None, pulumi.Output[str] | None]:
+        """A generated AUTH token (a secret Output) and the ARN of the secret that keeps it,
+        where applications read it; (None, None) when the settings ask for no token."""
+        if not parts.settings.auth_token:
+            return None, None
+        name = self._name
+        password = random.RandomPassword(
+            f"{name}-auth-token",
+            length=AUTH_TOKEN_LENGTH,
+            special=True,
+            override_special=AUTH_TOKEN_SPECIAL,
+            min_lower=4,
+            min_upper=4,
+            min_numeric=4,
+            min_special=2,
+            opts=self.child_opts(),
+        )
+        token = pulumi.Output.secret(password.result)
+        secret = aws.secretsmanager.Secret(
+            f"{name}-auth-token",
+            name=self.context.path("redis", "auth-token").lstrip("/"),
+            description=f"AUTH token of the {self._group_id} ElastiCache replication group",
+            kms_key_id=key.arn,
+            # As long as the KMS keys stay recoverable: a secret deleted by mistake can be
+            # restored for as long as the key that encrypts it.
+            recovery_window_in_days=kms.deletion_window_days,
+            tags=self.tags("redis-auth-token"),
+            opts=self.child_opts(protect=self.context.is_prod),
+        )
+        aws.secretsmanager.SecretVersion(
+            f"{name}-auth-token",
+            secret_id=secret.id,
+            secret_string=token,
+            opts=self.child_opts(),
+        )
+        return token, secret.arn
 
-        group = aws.elasticache.ReplicationGroup(
-            f"{name}-group",
+    def _replication_group(
+        self,
+        parts: RedisParts,
+        *,
+        key: KmsKey,
+        placement: IsolatedPlacement[aws.elasticache.SubnetGroup],
+        parameters: aws.elasticache.ParameterGroup,
+        slow_log: aws.cloudwatch.LogGroup,
+        token: pulumi.Output[str] | None,
+    ) -> aws.elasticache.ReplicationGroup:
+        settings = parts.settings
+        group_id = self._group_id
+        return aws.elasticache.ReplicationGroup(
+            f"{self._name}-group",
             replication_group_id=group_id,
-            description=f"{context.project} {context.stack} cache",
+            description=f"{self.context.project} {self.context.stack} cache",
             engine=str(settings.engine),
             engine_version=settings.engine_version,
             auto_minor_version_upgrade=True,
             node_type=settings.node_type,
-            num_cache_clusters=settings.node_count,
+            num_cache_clusters=len(parts.members),
             # A replica is only worth having if it takes over by itself, from another AZ.
             automatic_failover_enabled=settings.highly_available,
             multi_az_enabled=settings.highly_available,
             port=PORT,
             parameter_group_name=parameters.name,
-            subnet_group_name=subnet_group.name,
-            security_group_ids=[security_group.id],
+            subnet_group_name=placement.subnet_group.name,
+            security_group_ids=[placement.security_group.id],
             at_rest_encryption_enabled=True,
             kms_key_id=key.arn,
             transit_encryption_enabled=settings.transit_encryption,
@@ -344,131 +527,24 @@ class RedisCache(PlatformComponent):
                     destination=slow_log.name,
                     destination_type="cloudwatch-logs",
                     log_format="json",
-                    log_type="slow-log",
+                    log_type=parts.log_type,
                 )
             ],
             tags=self.tags("redis"),
-            opts=self.child_opts(protect=context.is_prod),
-        )
-        # Member clusters are named <group>-001, -002, ... so alarms can be declared up front.
-        for number in range(1, settings.node_count + 1):
-            self._alarms(name, f"{group_id}-{number:03d}", settings.alarms, alarm_topic_arn)
-
-        self.replication_group_id = group.replication_group_id
-        self.primary_endpoint = group.primary_endpoint_address
-        self.reader_endpoint = group.reader_endpoint_address
-        self.port = PORT
-        self.engine = str(settings.engine)
-        self.security_group_id = security_group.id
-        self.kms_key_arn = key.arn
-        self.register_outputs(
-            {
-                "replicationGroupId": self.replication_group_id,
-                "primaryEndpoint": self.primary_endpoint,
-                "readerEndpoint": self.reader_endpoint,
-                "port": self.port,
-                "engine": self.engine,
-                "authTokenSecretArn": self.auth_token_secret_arn,
-                "securityGroupId": self.security_group_id,
-            }
+            opts=self.child_opts(protect=self.context.is_prod),
         )
 
-    @classmethod
-    def cost_lines(cls, settings: RedisSettings, catalog: PriceCatalog) -> list[CostLine]:
-        """Monthly cost of what ``settings`` declares. The subnet group, parameter group and
-        security group are free; the slow log (commands slower than the threshold, a few
-        entries a day) stays far below a cent of CloudWatch Logs and has no line."""
-        component = "cache"
-        resource = "aws:elasticache/replicationGroup:ReplicationGroup"
-        node = catalog.price(f"elasticache.redis.{settings.node_type}", resource=resource)
-        engine_note = "Redis OSS"
-        if settings.engine is CacheEngine.VALKEY:
-            factor = catalog.factor("elasticache.valkey-factor", resource=resource)
-            node = node.model_copy(
-                update={"usd": node.usd * factor.value, "key": f"{node.key} x {factor.key}"}
-            )
-            engine_note = f"Valkey, {factor.value} x the Redis OSS price"
-        lines = [
-            CostLine.fixed(
-                component,
-                "Cache nodes",
-                node,
-                hourly(catalog, settings.node_count),
-                note=f"{settings.node_count} x {settings.node_type} x "
-                f"{catalog.hours_per_month} h, {engine_note}",
-            ),
-        ]
-        if node.memory_gib is None:
-            raise CostError(f"price {node.key} lacks memoryGib: cannot bound the snapshot size")
-        # One snapshot as large as the cache is free; each further day kept is billed. A
-        # snapshot holds at most the node's memory, so this is an upper bound.
-        extra_snapshots = settings.snapshot_retention_days - 1
-        lines.append(
-            CostLine.fixed(
-                component,
-                "Snapshot storage beyond the free one",
-                catalog.price("elasticache.backup-storage", resource=resource),
-                extra_snapshots * node.memory_gib,
-                note=f"{extra_snapshots} x {node.memory_gib} GiB (upper bound: full memory)",
-            )
-        )
-        if settings.auth_token:
-            lines.append(
-                CostLine.fixed(
-                    component,
-                    "AUTH-token secret",
-                    catalog.price(
-                        "secretsmanager.secret", resource="aws:secretsmanager/secret:Secret"
-                    ),
-                    1,
+    def _alarms(self, parts: RedisParts, topic_arn: pulumi.Input[str]) -> None:
+        """Each node's alarms, by the member id ElastiCache will give it: a replica can fill
+        up or run hot while the primary looks fine."""
+        for member in parts.members:
+            node_id = f"{self._group_id}-{member}"
+            for spec in parts.node_alarms:
+                metric_alarm(
+                    self,
+                    f"{self._name}-{member}-{spec.suffix}",
+                    parts.for_node(spec, node_id),
+                    dimensions={"CacheClusterId": node_id},
+                    topic_arn=topic_arn,
+                    tag=f"redis-{spec.suffix}",
                 )
-            )
-        lines += [
-            *KmsKey.cost_lines(component, catalog, purposes=["redis"]),
-            CostLine.fixed(
-                component,
-                "Alarms",
-                catalog.price("cloudwatch.standard-alarm", resource="aws:cloudwatch/metricAlarm"),
-                ALARMS_PER_NODE * settings.node_count,
-                note=f"{ALARMS_PER_NODE} per node",
-            ),
-        ]
-        return lines
-
-    def _alarms(
-        self,
-        name: str,
-        node_id: str,
-        thresholds: RedisAlarmSettings,
-        topic_arn: pulumi.Input[str],
-    ) -> None:
-        checks = [
-            ("cpu", "CPUUtilization", "Average", thresholds.cpu_percent,
-             f"Cache node {node_id} host CPU above {thresholds.cpu_percent}%."),
-            ("engine-cpu", "EngineCPUUtilization", "Average", thresholds.engine_cpu_percent,
-             f"Cache node {node_id} engine thread above {thresholds.engine_cpu_percent}% CPU."),
-            ("memory", "DatabaseMemoryUsagePercentage", "Average", thresholds.memory_percent,
-             f"Cache node {node_id} uses more than {thresholds.memory_percent}% of its memory."),
-            ("evictions", "Evictions", "Sum", thresholds.evictions,
-             f"Cache node {node_id} evicted more than {thresholds.evictions} keys in 5 minutes."),
-            ("connections", "CurrConnections", "Maximum", thresholds.connections,
-             f"Cache node {node_id} has more than {thresholds.connections} client connections."),
-        ]  # fmt: skip
-        for suffix, metric, statistic, threshold, description in checks:
-            aws.cloudwatch.MetricAlarm(
-                f"{name}-{node_id.rsplit('-', 1)[-1]}-{suffix}",
-                alarm_description=description,
-                namespace="AWS/ElastiCache",
-                metric_name=metric,
-                dimensions={"CacheClusterId": node_id},
-                statistic=statistic,
-                period=300,
-                evaluation_periods=3,
-                threshold=threshold,
-                comparison_operator="GreaterThanThreshold",
-                treat_missing_data="missing",
-                alarm_actions=[topic_arn],
-                ok_actions=[topic_arn],
-                tags=self.tags(f"redis-{suffix}"),
-                opts=self.child_opts(),
-            )

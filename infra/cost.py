@@ -14,8 +14,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from components.alerts import AlertsTopic
-from components.budget import Budget
+from components.alerts import AlertsParts
+from components.budget import BudgetParts
 from components.cdn import Cdn
 from components.cost import (
     CostError,
@@ -30,17 +30,13 @@ from components.cost import (
 from components.dns_zone import DnsZone
 from components.eks_cluster import EksCluster
 from components.kubernetes_platform import KubernetesPlatform
-from components.network import Network
+from components.network import NetworkParts
 from components.node_group import CapacityType, NodeGroup
 from components.postgres import PostgresParts
-from components.redis import RedisCache
+from components.redis import RedisParts
 from components.tenants import TIERS, Tier
 from components.uptime import Uptime
 from infra.config import StackConfig
-
-#: The region of the CloudFront certificate, the web ACL, the DNSSEC key and Route53's metrics;
-#: a stack elsewhere gets a second alerts topic (with its own key) there (infra/program.py).
-_EDGE_REGION = "us-east-1"
 
 #: Resource types that cost money by existing, with the catalog key of their price (a
 #: ``fnmatch`` pattern where the key depends on the resource's size, as for RDS classes). The
@@ -101,13 +97,11 @@ def estimate_stack(config: StackConfig) -> Estimate:
     """The monthly estimate of everything ``config`` declares, plus external services."""
     catalog = load_catalog(config.region, config.cost_model.price_fallback_region)
     usage = config.usage
-    edge_alerts = [] if config.region == _EDGE_REGION else AlertsTopic.cost_lines(catalog)
     lines = [
-        *AlertsTopic.cost_lines(catalog),
-        *edge_alerts,
-        *Network.cost_lines(config.network, catalog, usage),
+        *AlertsParts(config.alerts, region=config.region).cost_lines(catalog),
+        *NetworkParts(config.network).cost_lines(catalog, usage),
         *PostgresParts(config.database).cost_lines(catalog, usage),
-        *RedisCache.cost_lines(config.cache, catalog),
+        *RedisParts(config.cache).cost_lines(catalog),
         *DnsZone.cost_lines(config.dns, catalog, usage),
         *Cdn.cost_lines(config.cdn, catalog, usage),
         *Uptime.cost_lines(config.uptime, catalog),
@@ -122,7 +116,7 @@ def estimate_stack(config: StackConfig) -> Estimate:
         *KubernetesPlatform.cost_lines(
             config.platform, catalog, usage, availability_zones=config.network.az_count
         ),
-        *Budget.cost_lines(catalog),
+        *BudgetParts(config.budget).cost_lines(catalog),
         *external_lines(config.cost_model),
     ]
     return Estimate(lines=tuple(lines), catalog=catalog, region=config.region, usage=usage)

@@ -7,24 +7,23 @@ existing-zone checks are the AWS provider (which creates nothing in AWS) and rea
 
 from __future__ import annotations
 
-import dataclasses
-
 import pulumi
 import pulumi_aws as aws
 
-from components.alerts import AlertsTopic
+from components.alerts import AlertsParts, AlertsTopic
 from components.base import StackContext
-from components.budget import Budget, budget_json
+from components.budget import Budget, BudgetParts
 from components.cdn import Cdn
 from components.dns_zone import DnsZone, ExistingZone
 from components.eks_addons import EksAddons
 from components.eks_cluster import EksCluster
 from components.kubernetes_platform import KubernetesPlatform
-from components.network import Network, SubnetTier
+from components.network import Network, NetworkParts, SubnetTier
 from components.node_group import NodeGroup
 from components.postgres import PostgresDatabase, PostgresParts
-from components.redis import RedisCache
-from components.shared.wiring import Wiring
+from components.redis import RedisCache, RedisParts
+from components.shared.placement import DataStoreNetwork
+from components.shared.wiring import EDGE_REGION, Wiring
 from components.tenants import DataEgress, Tenants
 from components.uptime import Uptime
 from infra.config import PROJECT, ConfigError, ConfigProblem, StackConfig, load_stack_config
@@ -55,33 +54,6 @@ def main() -> None:
     )
     in_region = pulumi.ResourceOptions(provider=provider)
 
-    alerts = AlertsTopic(
-        "alerts",
-        config.alerts,
-        kms=config.kms,
-        context=context,
-        publisher_services=("cloudwatch.amazonaws.com", "budgets.amazonaws.com"),
-        emails_are_secret=config.is_secret(f"{PROJECT}:alerts"),
-        opts=in_region,
-    )
-    network = Network(
-        "network",
-        config.network,
-        availability_zones=zones,
-        kms=config.kms,
-        alarm_topic_arn=alerts.topic_arn,
-        context=context,
-        opts=in_region,
-    )
-    budget = Budget(
-        "budget",
-        config.budget,
-        estimate_usd=estimate.total_usd,
-        alerts_topic_arn=alerts.topic_arn,
-        context=context,
-        opts=in_region,
-    )
-
     # CloudFront certificates and web ACLs, Route53 query logs, DNSSEC keys and Route53 metrics
     # exist only in us-east-1, whatever the stack's region.
     us_east_1 = aws.Provider(
@@ -89,18 +61,45 @@ def main() -> None:
         region=EDGE_REGION,
         default_tags=aws.ProviderDefaultTagsArgs(tags=config.default_tags()),
     )
-    edge_alerts_arn = (
-        alerts.topic_arn
-        if config.region == EDGE_REGION
-        else AlertsTopic(
-            f"alerts-{EDGE_REGION}",
-            config.alerts,
-            kms=config.kms,
-            context=dataclasses.replace(context, region=EDGE_REGION),
-            emails_are_secret=config.is_secret(f"{PROJECT}:alerts"),
-            opts=pulumi.ResourceOptions(provider=us_east_1),
-        ).topic_arn
+    # The alerts topics are built from the wiring before they are part of it.
+    without_alerts = Wiring(context=context, kms=config.kms, edge_provider=us_east_1)
+    alerts_parts = AlertsParts(config.alerts, region=config.region)
+    emails_are_secret = config.is_secret(f"{PROJECT}:alerts")
+    alerts = AlertsTopic(
+        "alerts",
+        alerts_parts,
+        wiring=without_alerts,
+        publisher_services=("cloudwatch.amazonaws.com", "budgets.amazonaws.com"),
+        emails_are_secret=emails_are_secret,
+        opts=in_region,
     )
+    edge_alerts_arn = (
+        AlertsTopic(
+            f"alerts-{EDGE_REGION}",
+            alerts_parts,
+            wiring=without_alerts,
+            at_edge=True,
+            emails_are_secret=emails_are_secret,
+        ).topic_arn
+        if alerts_parts.edge_topic
+        else alerts.topic_arn
+    )
+    wiring = without_alerts.with_alerts(alerts.topic_arn, edge_alerts_arn)
+    network = Network(
+        "network",
+        NetworkParts(config.network),
+        wiring=wiring,
+        availability_zones=zones,
+        opts=in_region,
+    )
+    budget = Budget(
+        "budget",
+        BudgetParts(config.budget),
+        wiring=wiring,
+        estimate_usd=estimate.total_usd,
+        opts=in_region,
+    )
+
     dns = DnsZone(
         "dns",
         config.dns,
@@ -138,33 +137,17 @@ def main() -> None:
         context=context,
         opts=in_region,
     )
-    wiring = Wiring(
-        context=context,
-        kms=config.kms,
-        edge_provider=us_east_1,
-        alerts_topic_arn=alerts.topic_arn,
-        edge_alerts_topic_arn=edge_alerts_arn,
-    )
-    database = PostgresDatabase(
-        "database",
-        PostgresParts(config.database),
-        wiring=wiring,
+    data_tier = DataStoreNetwork(
         vpc_id=network.vpc_id,
-        database_subnet_ids=network.database_subnet_ids,
+        subnet_ids=network.database_subnet_ids,
         # Managed nodes, and so every pod, use the cluster security group: the only client.
         client_security_group_ids=(cluster.cluster_security_group_id,),
-        opts=in_region,
+    )
+    database = PostgresDatabase(
+        "database", PostgresParts(config.database), wiring=wiring, network=data_tier, opts=in_region
     )
     cache = RedisCache(
-        "cache",
-        config.cache,
-        vpc_id=network.vpc_id,
-        database_subnet_ids=network.database_subnet_ids,
-        client_security_group_ids=(cluster.cluster_security_group_id,),
-        kms=config.kms,
-        alarm_topic_arn=alerts.topic_arn,
-        context=context,
-        opts=in_region,
+        "cache", RedisParts(config.cache), wiring=wiring, network=data_tier, opts=in_region
     )
 
     addons = EksAddons("eks-addons", config.cluster.addons, cluster=cluster, opts=in_region)
@@ -217,23 +200,11 @@ def main() -> None:
 
     pulumi.export("environment", str(config.environment))
     pulumi.export("region", config.region)
-    pulumi.export(
-        "network",
-        {
-            "vpcId": network.vpc_id,
-            "cidr": str(config.network.cidr),
-            "availabilityZones": zones,
-            "publicSubnetIds": network.public_subnet_ids,
-            "privateSubnetIds": network.private_subnet_ids,
-            "databaseSubnetIds": network.database_subnet_ids,
-            "natGatewayPublicIps": network.nat_public_ips,
-            "flowLogGroupName": network.flow_log_group_name,
-        },
-    )
-    pulumi.export("alerts", {"topicArn": alerts.topic_arn, "topicName": alerts.topic_name})
+    pulumi.export("network", network.outputs)
+    pulumi.export("alerts", alerts.outputs)
     pulumi.export("monthlyCost", estimate.to_json())
     pulumi.export("costPerCustomer", per_customer_output(config, estimate))
-    pulumi.export("budget", budget_json(config.budget, estimate.total_usd, budget.budget_name))
+    pulumi.export("budget", budget.outputs)
     pulumi.export(
         "dns",
         {
@@ -260,18 +231,7 @@ def main() -> None:
     pulumi.export("uptime", {"healthChecks": uptime.health_check_ids})
 
     pulumi.export("database", database.outputs)
-    pulumi.export(
-        "cache",
-        {
-            "replicationGroupId": cache.replication_group_id,
-            "primaryEndpoint": cache.primary_endpoint,
-            "readerEndpoint": cache.reader_endpoint,
-            "port": cache.port,
-            "engine": cache.engine,
-            "authTokenSecretArn": cache.auth_token_secret_arn,
-            "securityGroupId": cache.security_group_id,
-        },
-    )
+    pulumi.export("cache", cache.outputs)
 
     pulumi.export(
         "cluster",
@@ -295,10 +255,6 @@ def main() -> None:
             for tenant in config.tenants
         },
     )
-
-
-#: The region of CloudFront's certificates and web ACLs and of Route53's logs and metrics.
-EDGE_REGION = "us-east-1"
 
 
 def existing_zone(config: StackConfig, invoke: pulumi.InvokeOptions) -> ExistingZone | None:

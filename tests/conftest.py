@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from infra.config import StackConfig, parse_stack_config
 from infractl.offline.engine import run_stack
 from infractl.offline.plan import Plan, PlannedResource
+from infractl.offline.stackfile import read_stack_file
 
 STACKS = ("dev", "prod")
 
@@ -18,6 +20,13 @@ STACKS = ("dev", "prod")
 def plan_for(stack: str, preview: bool = False) -> Plan:
     """The offline plan of a committed stack file, computed once per test session."""
     return run_stack(stack, preview=preview)
+
+
+@cache
+def stack_config(stack: str) -> StackConfig:
+    """The validated configuration of a committed stack file: what its plan was built from."""
+    stack_file = read_stack_file(stack)
+    return parse_stack_config(stack, stack_file.values, stack_file.secret_keys)
 
 
 def plan_with(stack: str, overrides: dict[str, Any]) -> Plan:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
+from components.alerts import AlertsParts, AlertsTopic
 from infractl.offline.engine import SECRET_MASK, run_program
 from infractl.offline.plan import Plan
 from infractl.offline.stackfile import StackFile, read_stack_file
-from tests.conftest import policy, statements
+from tests.conftest import plan_with, policy, stack_config, statements
 
 TOPIC = "aws:sns/topic:Topic"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
@@ -78,6 +80,33 @@ def test_subscription_names_keep_addresses_out_of_urns(plan: Plan) -> None:
 
 def test_alerts_topic_is_a_stack_output(plan: Plan) -> None:
     assert plan.outputs["alerts"]["topicArn"] == plan.one(TOPIC).outputs["arn"]
+    assert set(plan.outputs["alerts"]) == set(AlertsTopic.OUTPUTS)
+
+
+def alert_keys(plan: Plan) -> list[dict[str, Any]]:
+    return [e for e in plan.outputs["monthlyCost"]["lines"] if e["item"] == "KMS key (alerts)"]
+
+
+def test_a_stack_in_the_edge_region_has_one_topic(plan: Plan) -> None:
+    parts = AlertsParts(stack_config(plan.stack).alerts, region=plan.outputs["region"])
+    assert not parts.edge_topic
+    assert len(plan.of_type(TOPIC)) == len(alert_keys(plan)) == len(parts.topic_regions) == 1
+
+
+def test_a_stack_elsewhere_has_a_second_topic_in_the_edge_region() -> None:
+    plan = plan_with(
+        "dev",
+        {
+            "aws:region": "eu-west-1",
+            "genericcorp:costModel": {"priceFallbackRegion": "us-east-1"},
+        },
+    )
+    parts = AlertsParts(stack_config("dev").alerts, region="eu-west-1")
+    assert parts.edge_topic
+    regions = [topic.outputs["arn"].split(":")[3] for topic in plan.of_type(TOPIC)]
+    assert sorted(regions) == sorted(parts.topic_regions) == ["eu-west-1", "us-east-1"]
+    # The estimate prices the key of each topic the program declares.
+    assert len(alert_keys(plan)) == len(regions)
 
 
 def test_addresses_set_as_secure_values_stay_secret() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from components.budget import COST_ALLOCATION_TAGS, ESTIMATE_TAG
+from components.budget import COST_ALLOCATION_TAGS, ESTIMATE_TAG, Budget, BudgetParts
 from infractl.offline.plan import Plan
-from tests.conftest import plan_for, plan_with
+from tests.conftest import plan_for, plan_with, stack_config
 
 BUDGET = "aws:budgets/budget:Budget"
 TAG = "aws:costexplorer/costAllocationTag:CostAllocationTag"
@@ -83,3 +83,17 @@ def test_cost_outputs_are_known_in_a_preview() -> None:
     assert preview.outputs["budget"]["name"] == "genericcorp-prod-monthly-cost"
     assert preview.outputs["monthlyCost"] == plan_for("prod").outputs["monthlyCost"]
     assert "[unknown]" not in json.dumps(preview.outputs["costPerCustomer"])
+
+
+def test_the_parts_name_the_tags_the_plan_activates(plan: Plan) -> None:
+    parts = BudgetParts(stack_config(plan.stack).budget)
+    assert sorted(t.inputs["tagKey"] for t in plan.of_type(TAG)) == sorted(
+        parts.cost_allocation_tags
+    )
+
+
+def test_the_budget_output_is_what_the_component_declares(plan: Plan) -> None:
+    output = plan.outputs["budget"]
+    assert set(output) == set(Budget.OUTPUTS)
+    assert output["name"] == plan.one(BUDGET).inputs["name"]
+    assert output["estimateUsd"] == plan.outputs["monthlyCost"]["totalUsd"]

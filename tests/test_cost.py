@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.alerts import AlertsTopic
+from components.alerts import AlertsParts
 from components.cost import (
     CATALOG_DIR,
     CostError,
@@ -20,7 +20,7 @@ from components.cost import (
     load_catalog,
     marginal_cost_per_tenant,
 )
-from components.network import NatStrategy, Network
+from components.network import NatStrategy, NetworkParts
 from infra.config import ConfigError, parse_stack_config
 from infra.cost import (
     PRICED_RESOURCE_TYPES,
@@ -116,7 +116,7 @@ def test_missing_price_names_the_resource_and_the_key() -> None:
         update={"prices": [p for p in CATALOG.prices if p.key != "vpc.nat-gateway"]}
     )
     with pytest.raises(CostError) as caught:
-        Network.cost_lines(PROD.network, without_nat, PROD.usage)
+        NetworkParts(PROD.network).cost_lines(without_nat, PROD.usage)
     message = str(caught.value)
     assert "has no price 'vpc.nat-gateway'" in message
     assert "aws:ec2/natGateway:NatGateway needs it" in message
@@ -160,8 +160,8 @@ def test_a_catalog_with_a_repeated_key_is_refused() -> None:
 
 
 def test_network_lines_follow_the_nat_strategy() -> None:
-    dev = Network.cost_lines(DEV.network, CATALOG, DEV.usage)
-    prod = Network.cost_lines(PROD.network, CATALOG, PROD.usage)
+    dev = NetworkParts(DEV.network).cost_lines(CATALOG, DEV.usage)
+    prod = NetworkParts(PROD.network).cost_lines(CATALOG, PROD.usage)
     assert line(dev, "NAT gateways").monthly_usd == pytest.approx(32.85)
     assert line(prod, "NAT gateways").monthly_usd == pytest.approx(3 * 32.85)
     assert line(prod, "NAT Elastic IPs (public IPv4)").monthly_usd == pytest.approx(3 * 3.65)
@@ -177,11 +177,11 @@ def test_no_nat_and_no_flow_logs_means_no_such_lines() -> None:
             "flow_logs": DEV.network.flow_logs.model_copy(update={"enabled": False}),
         }
     )
-    assert Network.cost_lines(settings, CATALOG, DEV.usage) == []
+    assert NetworkParts(settings).cost_lines(CATALOG, DEV.usage) == []
 
 
 def test_flow_log_storage_is_a_month_of_ingestion_times_the_months_kept() -> None:
-    prod = Network.cost_lines(PROD.network, CATALOG, PROD.usage)
+    prod = NetworkParts(PROD.network).cost_lines(CATALOG, PROD.usage)
     storage = line(prod, "Flow-log storage")
     assert storage.quantity == pytest.approx(10 * 12)  # 10 GB/month kept 365 days
     assert storage.monthly_usd == pytest.approx(120 * 0.03)
@@ -200,7 +200,7 @@ def test_usage_not_given_is_reported_not_counted_as_zero() -> None:
 
 
 def test_alerts_topic_costs_its_key() -> None:
-    [key] = AlertsTopic.cost_lines(CATALOG)
+    [key] = AlertsParts(DEV.alerts, region="us-east-1").cost_lines(CATALOG)
     assert (key.component, key.monthly_usd, key.price_key) == (
         "monitoring",
         1.0,

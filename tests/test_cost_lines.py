@@ -10,7 +10,7 @@ from components.cdn import MANAGED_RULE_GROUPS, Cdn
 from components.cost import CostError, CostLine, UsageSettings, load_catalog
 from components.dns_zone import DnsZone
 from components.postgres import PostgresParts
-from components.redis import CacheEngine, RedisCache
+from components.redis import CacheEngine, RedisParts
 from components.uptime import Uptime
 from infra.config import parse_stack_config
 from infra.cost import estimate_stack
@@ -150,8 +150,8 @@ def test_an_instance_class_without_a_price_names_the_resource_and_the_key() -> N
 
 
 def test_cache_lines_for_dev_and_prod() -> None:
-    dev = RedisCache.cost_lines(DEV.cache, CATALOG)
-    prod = RedisCache.cost_lines(PROD.cache, CATALOG)
+    dev = RedisParts(DEV.cache).cost_lines(CATALOG)
+    prod = RedisParts(PROD.cache).cost_lines(CATALOG)
     assert line(dev, "Cache nodes").quantity == 730
     assert line(dev, "Cache nodes").monthly_usd == pytest.approx(11.68)
     assert line(prod, "Cache nodes").quantity == 2 * 730
@@ -165,19 +165,19 @@ def test_cache_lines_for_dev_and_prod() -> None:
 
 
 def test_valkey_nodes_cost_the_factor_of_redis_nodes() -> None:
-    redis = line(RedisCache.cost_lines(PROD.cache, CATALOG), "Cache nodes")
+    redis = line(RedisParts(PROD.cache).cost_lines(CATALOG), "Cache nodes")
     valkey_settings = PROD.cache.model_copy(
         update={"engine": CacheEngine.VALKEY, "engine_version": "8.0"}
     )
-    valkey = line(RedisCache.cost_lines(valkey_settings, CATALOG), "Cache nodes")
+    valkey = line(RedisParts(valkey_settings).cost_lines(CATALOG), "Cache nodes")
     assert valkey.monthly_usd == pytest.approx(0.8 * (redis.monthly_usd or 0))
     assert valkey.price_key == "elasticache.redis.cache.t4g.small x elasticache.valkey-factor"
     assert "Valkey" in valkey.note
 
 
 def test_snapshots_beyond_the_free_one_are_bounded_by_node_memory() -> None:
-    dev = line(RedisCache.cost_lines(DEV.cache, CATALOG), "Snapshot storage beyond the free one")
-    prod = line(RedisCache.cost_lines(PROD.cache, CATALOG), "Snapshot storage beyond the free one")
+    dev = line(RedisParts(DEV.cache).cost_lines(CATALOG), "Snapshot storage beyond the free one")
+    prod = line(RedisParts(PROD.cache).cost_lines(CATALOG), "Snapshot storage beyond the free one")
     assert dev.quantity == 0  # one day kept: the one free snapshot
     assert prod.quantity == pytest.approx(6 * 1.37)  # seven days of cache.t4g.small snapshots
     assert prod.monthly_usd == pytest.approx(6 * 1.37 * 0.085)
@@ -185,13 +185,13 @@ def test_snapshots_beyond_the_free_one_are_bounded_by_node_memory() -> None:
 
 def test_no_auth_token_means_no_secret_line() -> None:
     settings = DEV.cache.model_copy(update={"auth_token": False})
-    assert "AUTH-token secret" not in items(RedisCache.cost_lines(settings, CATALOG))
+    assert "AUTH-token secret" not in items(RedisParts(settings).cost_lines(CATALOG))
 
 
 def test_a_node_type_without_a_price_names_the_resource_and_the_key() -> None:
     settings = PROD.cache.model_copy(update={"node_type": "cache.m6g.large"})
     with pytest.raises(CostError) as caught:
-        RedisCache.cost_lines(settings, CATALOG)
+        RedisParts(settings).cost_lines(CATALOG)
     assert "no price 'elasticache.redis.cache.m6g.large'" in str(caught.value)
     assert "aws:elasticache/replicationGroup:ReplicationGroup needs it" in str(caught.value)
 
@@ -280,7 +280,7 @@ def test_the_stack_total_is_every_component_s_lines(plan: Plan) -> None:
     config = DEV if plan.outputs["environment"] == "dev" else PROD
     parts = {
         "database": PostgresParts(config.database).cost_lines(CATALOG, config.usage),
-        "cache": RedisCache.cost_lines(config.cache, CATALOG),
+        "cache": RedisParts(config.cache).cost_lines(CATALOG),
         "dns": DnsZone.cost_lines(config.dns, CATALOG, config.usage),
         "cdn": Cdn.cost_lines(config.cdn, CATALOG, config.usage),
     }

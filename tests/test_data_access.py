@@ -13,7 +13,8 @@ import pulumi_aws as aws
 
 from components.base import Environment, StackContext
 from components.postgres import PostgresDatabase, PostgresParts
-from components.redis import RedisCache
+from components.redis import RedisCache, RedisParts
+from components.shared.placement import DataStoreNetwork
 from components.shared.wiring import Wiring
 from infra.config import parse_stack_config
 from infractl.offline.engine import run_stack
@@ -50,24 +51,21 @@ def data_tier_with_clients() -> Plan:
             alerts_topic_arn=topic,
             edge_alerts_topic_arn=topic,
         )
+        network = DataStoreNetwork(
+            vpc_id=VPC, subnet_ids=subnets, client_security_group_ids=CLIENTS
+        )
         PostgresDatabase(
             "database",
             PostgresParts(config.database),
             wiring=wiring,
-            vpc_id=VPC,
-            database_subnet_ids=subnets,
-            client_security_group_ids=CLIENTS,
+            network=network,
             opts=opts,
         )
         RedisCache(
             "cache",
-            config.cache,
-            vpc_id=VPC,
-            database_subnet_ids=subnets,
-            client_security_group_ids=CLIENTS,
-            kms=config.kms,
-            alarm_topic_arn=topic,
-            context=context,
+            RedisParts(config.cache),
+            wiring=wiring,
+            network=network,
             opts=opts,
         )
 

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from components.network import (
     RESERVED_AZ_SLOTS,
+    Network,
+    NetworkParts,
     SubnetLayoutError,
     SubnetPrefixLengths,
     SubnetTier,
@@ -18,7 +20,7 @@ from components.network import (
     plan_subnets,
 )
 from infractl.offline.plan import Plan, PlannedResource
-from tests.conftest import LIFTED_BUDGET, plan_with, policy, statements
+from tests.conftest import LIFTED_BUDGET, plan_with, policy, stack_config, statements
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE = "aws:ec2/route:Route"
@@ -248,6 +250,27 @@ def test_every_nat_gateway_alarms_to_the_alerts_topic(plan: Plan) -> None:
         assert alarm.inputs["metricName"] == "ErrorPortAllocation"
         assert alarm.inputs["alarmActions"] == [topic_arn]
         assert alarm.inputs["okActions"] == [topic_arn]
+
+
+def test_the_parts_count_the_nat_gateways_and_alarms_the_plan_declares(plan: Plan) -> None:
+    parts = NetworkParts(stack_config(plan.stack).network)
+    alarms = [
+        alarm
+        for alarm in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if alarm.inputs["namespace"] == "AWS/NATGateway"
+    ]
+    gateways = len(parts.nat_zone_indexes)
+    assert len(plan.of_type(NAT)) == len(plan.of_type("aws:ec2/eip:Eip")) == gateways
+    assert len(alarms) == gateways * len(parts.nat_alarms)
+    planned = {IPv4Network(s.inputs["cidrBlock"]) for s in plan.of_type(SUBNET)}
+    assert planned == {block for blocks in parts.layout.values() for block in blocks}
+
+
+def test_the_network_output_is_what_the_component_declares(plan: Plan) -> None:
+    output = plan.outputs["network"]
+    assert set(output) == set(Network.OUTPUTS)
+    assert output["cidr"] == plan.one("aws:ec2/vpc:Vpc").inputs["cidrBlock"]
+    assert output["vpcId"] == plan.one("aws:ec2/vpc:Vpc").id
 
 
 # --- the subnet layout, as a property over many inputs --------------------------------------

@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from components.redis import AUTH_TOKEN_LENGTH, AUTH_TOKEN_SPECIAL
+from components.redis import AUTH_TOKEN_LENGTH, AUTH_TOKEN_SPECIAL, RedisCache, RedisParts
 from infractl.offline.plan import Plan, PlannedResource
-from tests.conftest import LIFTED_BUDGET, plan_with, policy, statements
+from tests.conftest import LIFTED_BUDGET, plan_with, policy, stack_config, statements
 
 GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 KEY = "aws:kms/key:Key"
@@ -254,6 +254,15 @@ def test_alarm_thresholds_come_from_config() -> None:
     assert by_metric["CPUUtilization"]["threshold"] == 80
 
 
+def test_the_parts_count_the_nodes_and_alarms_the_plan_declares(plan: Plan) -> None:
+    parts = RedisParts(stack_config(plan.stack).cache)
+    assert group(plan).inputs["numCacheClusters"] == len(parts.members)
+    assert len(cache_alarms(plan)) == len(parts.members) * len(parts.node_alarms)
+    for alarm in cache_alarms(plan):
+        node = alarm.inputs["dimensions"]["CacheClusterId"]
+        assert alarm.inputs["alarmDescription"].startswith(f"Cache node {node} ")
+
+
 # --- outputs ---------------------------------------------------------------------------------
 
 
@@ -275,6 +284,7 @@ def test_cache_output_follows_the_shared_contract(plan: Plan) -> None:
     assert output["port"] == 6379
     assert output["engine"] == "redis"
     assert output["securityGroupId"] == plan.named("cache-sg").id
+    assert set(output) == set(RedisCache.OUTPUTS)
 
 
 def test_offline_plan_answers_like_elasticache(prod_plan: Plan) -> None:
