@@ -11,7 +11,15 @@ import pytest
 from components.cdn import CACHING_OPTIMIZED_POLICY_ID, MANAGED_RULE_GROUPS
 from infra.config import ConfigError, parse_stack_config
 from infractl.plan import Plan, PlannedResource
-from tests.conftest import LIFTED_BUDGET, minimal_values, plan_with, policy, statements
+from tests.conftest import (
+    IN_EU_WEST_1,
+    LIFTED_BUDGET,
+    minimal_values,
+    plan_with,
+    policy,
+    region_of,
+    statements,
+)
 
 BUCKET = "aws:s3/bucket:Bucket"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
@@ -20,17 +28,6 @@ WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 RECORD = "aws:route53/record:Record"
 DOMAINS = {"dev": "cdn.dev.genericcorp.com", "prod": "cdn.genericcorp.com"}
 CDN = "genericcorp:cdn"
-
-# Another region, priced with us-east-1's catalog (the only one) as the estimate then states.
-IN_EU_WEST_1 = {
-    "aws:region": "eu-west-1",
-    "genericcorp:costModel": {"priceFallbackRegion": "us-east-1"},
-}
-
-
-def region_of(plan: Plan, resource: PlannedResource) -> str:
-    assert resource.provider is not None, resource.urn
-    return str(plan.by_urn(resource.provider).inputs["region"])
 
 
 def setting(plan: Plan, type_token: str, bucket: PlannedResource) -> PlannedResource:

@@ -11,7 +11,7 @@ from components.dns_zone import MAX_TTL, MIN_TTL, hostname_problem, txt_value
 from infra.config import ConfigError, parse_stack_config
 from infractl.engine import run_stack
 from infractl.plan import Plan, PlannedResource
-from tests.conftest import minimal_values, plan_with, policy, statements
+from tests.conftest import minimal_values, plan_with, policy, region_of, statements
 
 ZONE = "aws:route53/zone:Zone"
 RECORD = "aws:route53/record:Record"
@@ -20,11 +20,6 @@ DNS = "genericcorp:dns"
 ZONE_NAMES = {"dev": "dev.genericcorp.com", "prod": "genericcorp.com"}
 VERCEL = "cname.vercel-dns.com"
 DEV_NAME_SERVERS = ["ns-1.awsdns-01.org", "ns-2.awsdns-02.co.uk"]
-
-
-def region_of(plan: Plan, resource: PlannedResource) -> str:
-    assert resource.provider is not None, resource.urn
-    return str(plan.by_urn(resource.provider).inputs["region"])
 
 
 def records(plan: Plan) -> dict[tuple[str, str], PlannedResource]:

@@ -8,7 +8,7 @@ import pytest
 
 from infra.config import ConfigError, parse_stack_config
 from infractl.plan import Plan, PlannedResource
-from tests.conftest import minimal_values, plan_with
+from tests.conftest import IN_EU_WEST_1, minimal_values, plan_with, region_of
 
 CHECK = "aws:route53/healthCheck:HealthCheck"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -21,17 +21,6 @@ EXPECTED = {
         "cdn": "cdn.genericcorp.com",
     },
 }
-
-# Another region, priced with us-east-1's catalog (the only one) as the estimate then states.
-IN_EU_WEST_1 = {
-    "aws:region": "eu-west-1",
-    "genericcorp:costModel": {"priceFallbackRegion": "us-east-1"},
-}
-
-
-def region_of(plan: Plan, resource: PlannedResource) -> str:
-    assert resource.provider is not None, resource.urn
-    return str(plan.by_urn(resource.provider).inputs["region"])
 
 
 def health_alarms(plan: Plan) -> list[PlannedResource]:
