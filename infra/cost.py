@@ -35,7 +35,7 @@ from components.node_group import CapacityType, NodeGroup
 from components.postgres import PostgresParts
 from components.redis import RedisCache
 from components.tenants import TIERS, Tier
-from components.uptime import Uptime
+from components.uptime import UptimeParts
 from infra.config import StackConfig
 
 #: The region of the CloudFront certificate, the web ACL, the DNSSEC key and Route53's metrics;
@@ -110,7 +110,7 @@ def estimate_stack(config: StackConfig) -> Estimate:
         *RedisCache.cost_lines(config.cache, catalog),
         *DnsZone.cost_lines(config.dns, catalog, usage),
         *Cdn.cost_lines(config.cdn, catalog, usage),
-        *Uptime.cost_lines(config.uptime, catalog),
+        *UptimeParts(config.uptime).cost_lines(catalog),
         *EksCluster.cost_lines(config.cluster, catalog, usage),
         *(
             line

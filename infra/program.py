@@ -26,7 +26,7 @@ from components.postgres import PostgresDatabase, PostgresParts
 from components.redis import RedisCache
 from components.shared.wiring import Wiring
 from components.tenants import DataEgress, Tenants
-from components.uptime import Uptime
+from components.uptime import Uptime, UptimeParts
 from infra.config import PROJECT, ConfigError, ConfigProblem, StackConfig, load_stack_config
 from infra.cost import check_budget, estimate_stack, per_customer_output
 
@@ -101,6 +101,13 @@ def main() -> None:
             opts=pulumi.ResourceOptions(provider=us_east_1),
         ).topic_arn
     )
+    wiring = Wiring(
+        context=context,
+        kms=config.kms,
+        edge_provider=us_east_1,
+        alerts_topic_arn=alerts.topic_arn,
+        edge_alerts_topic_arn=edge_alerts_arn,
+    )
     dns = DnsZone(
         "dns",
         config.dns,
@@ -120,14 +127,7 @@ def main() -> None:
         us_east_1=us_east_1,
         opts=in_region,
     )
-    uptime = Uptime(
-        "uptime",
-        config.uptime,
-        alarm_topic_arn=edge_alerts_arn,
-        context=context,
-        us_east_1=us_east_1,
-        opts=in_region,
-    )
+    uptime = Uptime("uptime", UptimeParts(config.uptime), wiring=wiring, opts=in_region)
 
     cluster = EksCluster(
         "eks",
@@ -137,13 +137,6 @@ def main() -> None:
         alarm_topic_arn=alerts.topic_arn,
         context=context,
         opts=in_region,
-    )
-    wiring = Wiring(
-        context=context,
-        kms=config.kms,
-        edge_provider=us_east_1,
-        alerts_topic_arn=alerts.topic_arn,
-        edge_alerts_topic_arn=edge_alerts_arn,
     )
     database = PostgresDatabase(
         "database",
@@ -257,7 +250,7 @@ def main() -> None:
             "webAclArn": cdn.web_acl_arn,
         },
     )
-    pulumi.export("uptime", {"healthChecks": uptime.health_check_ids})
+    pulumi.export("uptime", uptime.outputs)
 
     pulumi.export("database", database.outputs)
     pulumi.export(

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from infra.config import StackConfig, parse_stack_config
 from infractl.engine import run_stack
 from infractl.plan import Plan, PlannedResource
+from infractl.stackfile import read_stack_file
 
 STACKS = ("dev", "prod")
 
@@ -39,6 +41,13 @@ def prod_plan() -> Plan:
 def plan(request: pytest.FixtureRequest) -> Plan:
     """Each committed stack in turn: a test using it proves a property in dev and in prod."""
     return plan_for(request.param)
+
+
+@cache
+def stack_config(stack: str) -> StackConfig:
+    """The validated configuration of a committed stack file: what ``plan_for(stack)`` declares."""
+    stack_file = read_stack_file(stack)
+    return parse_stack_config(stack, stack_file.values, stack_file.secret_keys)
 
 
 def region_of(plan: Plan, resource: PlannedResource) -> str:

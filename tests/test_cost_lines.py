@@ -11,7 +11,7 @@ from components.cost import CostError, CostLine, UsageSettings, load_catalog
 from components.dns_zone import DnsZone
 from components.postgres import PostgresParts
 from components.redis import CacheEngine, RedisCache
-from components.uptime import Uptime
+from components.uptime import UptimeParts
 from infra.config import parse_stack_config
 from infra.cost import estimate_stack
 from infractl.plan import Plan
@@ -259,8 +259,8 @@ def test_cdn_without_usage_prices_only_what_exists() -> None:
 
 
 def test_health_checks_are_priced_per_check() -> None:
-    dev = Uptime.cost_lines(DEV.uptime, CATALOG)
-    prod = Uptime.cost_lines(PROD.uptime, CATALOG)
+    dev = UptimeParts(DEV.uptime).cost_lines(CATALOG)
+    prod = UptimeParts(PROD.uptime).cost_lines(CATALOG)
     assert total(dev) == pytest.approx(0.75 + 2.00 + 0.10)
     assert total(prod) == pytest.approx(3 * (0.75 + 2.00 + 0.10))
     assert line(prod, "Route53 health checks").note == "landing, demo, cdn"
@@ -268,7 +268,7 @@ def test_health_checks_are_priced_per_check() -> None:
 
 def test_fast_interval_is_one_more_feature_per_check() -> None:
     fast = PROD.uptime.model_copy(update={"request_interval_seconds": 10})
-    lines = Uptime.cost_lines(fast, CATALOG)
+    lines = UptimeParts(fast).cost_lines(CATALOG)
     assert line(lines, "Health-check fast interval feature").monthly_usd == pytest.approx(6.0)
 
 
