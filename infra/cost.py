@@ -27,7 +27,7 @@ from components.cost import (
     marginal_cost_per_tenant,
     per_customer_json,
 )
-from components.dns_zone import DnsZone
+from components.dns_zone import DnsZoneParts
 from components.eks_cluster import EksCluster
 from components.kubernetes_platform import KubernetesPlatform
 from components.network import Network
@@ -108,7 +108,7 @@ def estimate_stack(config: StackConfig) -> Estimate:
         *Network.cost_lines(config.network, catalog, usage),
         *PostgresParts(config.database).cost_lines(catalog, usage),
         *RedisCache.cost_lines(config.cache, catalog),
-        *DnsZone.cost_lines(config.dns, catalog, usage),
+        *DnsZoneParts(config.dns).cost_lines(catalog, usage),
         *Cdn.cost_lines(config.cdn, catalog, usage),
         *UptimeParts(config.uptime).cost_lines(catalog),
         *EksCluster.cost_lines(config.cluster, catalog, usage),

@@ -16,7 +16,7 @@ from components.alerts import AlertsTopic
 from components.base import StackContext
 from components.budget import Budget, budget_json
 from components.cdn import Cdn
-from components.dns_zone import DnsZone, ExistingZone
+from components.dns_zone import DnsZone, DnsZoneParts, ExistingZone
 from components.eks_addons import EksAddons
 from components.eks_cluster import EksCluster
 from components.kubernetes_platform import KubernetesPlatform
@@ -110,12 +110,11 @@ def main() -> None:
     )
     dns = DnsZone(
         "dns",
-        config.dns,
-        kms=config.kms,
-        context=context,
-        us_east_1=us_east_1,
-        alarm_topic_arn=edge_alerts_arn,
+        DnsZoneParts(config.dns),
+        wiring=wiring,
         existing_zone=adopted_zone,
+        # The CDN's alias records: the zone lists every name that has records in it.
+        names_of_others=[config.cdn.domain],
         opts=in_region,
     )
     cdn = Cdn(
@@ -227,17 +226,7 @@ def main() -> None:
     pulumi.export("monthlyCost", estimate.to_json())
     pulumi.export("costPerCustomer", per_customer_output(config, estimate))
     pulumi.export("budget", budget_json(config.budget, estimate.total_usd, budget.budget_name))
-    pulumi.export(
-        "dns",
-        {
-            "zoneId": dns.zone_id,
-            "zoneName": dns.zone_name,
-            "nameServers": dns.name_servers,
-            "registrarInstruction": dns.registrar_instruction,
-            "dsRecord": dns.ds_record,
-            "records": sorted({*dns.record_fqdns, cdn.alias_domain}),
-        },
-    )
+    pulumi.export("dns", dns.outputs)
     pulumi.export(
         "cdn",
         {

@@ -8,7 +8,7 @@ import pytest
 
 from components.cdn import MANAGED_RULE_GROUPS, Cdn
 from components.cost import CostError, CostLine, UsageSettings, load_catalog
-from components.dns_zone import DnsZone
+from components.dns_zone import DnsZoneParts
 from components.postgres import PostgresParts
 from components.redis import CacheEngine, RedisCache
 from components.uptime import UptimeParts
@@ -200,8 +200,8 @@ def test_a_node_type_without_a_price_names_the_resource_and_the_key() -> None:
 
 
 def test_dns_lines_for_dev_and_prod() -> None:
-    dev = DnsZone.cost_lines(DEV.dns, CATALOG, DEV.usage)
-    prod = DnsZone.cost_lines(PROD.dns, CATALOG, PROD.usage)
+    dev = DnsZoneParts(DEV.dns).cost_lines(CATALOG, DEV.usage)
+    prod = DnsZoneParts(PROD.dns).cost_lines(CATALOG, PROD.usage)
     assert items(dev) == {"Hosted zone", "DNS queries"}
     assert line(dev, "Hosted zone").monthly_usd == 0.50
     assert line(prod, "DNS queries").monthly_usd == pytest.approx(5 * 0.40)
@@ -216,11 +216,11 @@ def test_dns_lines_for_dev_and_prod() -> None:
 
 def test_an_existing_zone_is_not_paid_for_by_the_stack() -> None:
     settings = DEV.dns.model_copy(update={"existing_zone_id": "Z0123456789ABCDEF"})
-    assert "Hosted zone" not in items(DnsZone.cost_lines(settings, CATALOG, DEV.usage))
+    assert "Hosted zone" not in items(DnsZoneParts(settings).cost_lines(CATALOG, DEV.usage))
 
 
 def test_query_logs_without_a_query_figure_say_usage_not_given() -> None:
-    lines = DnsZone.cost_lines(PROD.dns, CATALOG, NO_USAGE)
+    lines = DnsZoneParts(PROD.dns).cost_lines(CATALOG, NO_USAGE)
     for item in ("DNS queries", "Query-log ingestion", "Query-log storage"):
         assert line(lines, item).quantity is None
 
@@ -281,7 +281,7 @@ def test_the_stack_total_is_every_component_s_lines(plan: Plan) -> None:
     parts = {
         "database": PostgresParts(config.database).cost_lines(CATALOG, config.usage),
         "cache": RedisCache.cost_lines(config.cache, CATALOG),
-        "dns": DnsZone.cost_lines(config.dns, CATALOG, config.usage),
+        "dns": DnsZoneParts(config.dns).cost_lines(CATALOG, config.usage),
         "cdn": Cdn.cost_lines(config.cdn, CATALOG, config.usage),
     }
     for component, lines in parts.items():
