@@ -16,7 +16,7 @@ from typing import Any
 
 from components.alerts import AlertsTopic
 from components.budget import Budget
-from components.cdn import Cdn
+from components.cdn import CdnParts
 from components.cost import (
     CostError,
     Estimate,
@@ -109,7 +109,7 @@ def estimate_stack(config: StackConfig) -> Estimate:
         *PostgresParts(config.database).cost_lines(catalog, usage),
         *RedisCache.cost_lines(config.cache, catalog),
         *DnsZoneParts(config.dns).cost_lines(catalog, usage),
-        *Cdn.cost_lines(config.cdn, catalog, usage),
+        *CdnParts(config.cdn).cost_lines(catalog, usage),
         *UptimeParts(config.uptime).cost_lines(catalog),
         *EksCluster.cost_lines(config.cluster, catalog, usage),
         *(

@@ -15,7 +15,7 @@ import pulumi_aws as aws
 from components.alerts import AlertsTopic
 from components.base import StackContext
 from components.budget import Budget, budget_json
-from components.cdn import Cdn
+from components.cdn import Cdn, CdnParts
 from components.dns_zone import DnsZone, DnsZoneParts, ExistingZone
 from components.eks_addons import EksAddons
 from components.eks_cluster import EksCluster
@@ -117,15 +117,7 @@ def main() -> None:
         names_of_others=[config.cdn.domain],
         opts=in_region,
     )
-    cdn = Cdn(
-        "cdn",
-        config.cdn,
-        zone_id=dns.zone_id,
-        kms=config.kms,
-        context=context,
-        us_east_1=us_east_1,
-        opts=in_region,
-    )
+    cdn = Cdn("cdn", CdnParts(config.cdn), wiring=wiring, zone_id=dns.zone_id, opts=in_region)
     uptime = Uptime("uptime", UptimeParts(config.uptime), wiring=wiring, opts=in_region)
 
     cluster = EksCluster(
@@ -227,18 +219,7 @@ def main() -> None:
     pulumi.export("costPerCustomer", per_customer_output(config, estimate))
     pulumi.export("budget", budget_json(config.budget, estimate.total_usd, budget.budget_name))
     pulumi.export("dns", dns.outputs)
-    pulumi.export(
-        "cdn",
-        {
-            "distributionId": cdn.distribution_id,
-            "domainName": cdn.domain_name,
-            "aliasDomain": cdn.alias_domain,
-            "bucketName": cdn.bucket_name,
-            "logBucketName": cdn.log_bucket_name,
-            "certificateArn": cdn.certificate_arn,
-            "webAclArn": cdn.web_acl_arn,
-        },
-    )
+    pulumi.export("cdn", cdn.outputs)
     pulumi.export("uptime", uptime.outputs)
 
     pulumi.export("database", database.outputs)

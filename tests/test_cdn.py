@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.cdn import CACHING_OPTIMIZED_POLICY_ID, MANAGED_RULE_GROUPS
+from components.cdn import CACHING_OPTIMIZED_POLICY_ID, MANAGED_RULE_GROUPS, CdnParts
 from infra.config import ConfigError, parse_stack_config
 from infractl.plan import Plan, PlannedResource
 from tests.conftest import (
@@ -18,6 +18,7 @@ from tests.conftest import (
     plan_with,
     policy,
     region_of,
+    stack_config,
     statements,
 )
 
@@ -292,6 +293,15 @@ def test_prod_puts_a_managed_rule_web_acl_in_front_of_the_distribution(prod_plan
     assert len({r["priority"] for r in rules}) == len(rules)
     assert prod_plan.one(DISTRIBUTION).inputs["webAclId"] == acl.outputs["arn"]
     assert prod_plan.outputs["cdn"]["webAclArn"] == acl.outputs["arn"]
+
+
+def test_the_web_acl_declares_the_rules_its_parts_price(plan: Plan) -> None:
+    parts = CdnParts(stack_config(plan.stack).cdn)
+    acls = plan.of_type(WEB_ACL)
+    assert len(acls) == (0 if parts.waf is None else 1)
+    for acl in acls:
+        rules = sorted(acl.inputs["rules"], key=lambda rule: rule["priority"])
+        assert tuple(rule["name"] for rule in rules) == parts.waf_rules
 
 
 def test_dev_has_no_waf_unless_asked(dev_plan: Plan) -> None:

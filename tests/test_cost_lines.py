@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from components.cdn import MANAGED_RULE_GROUPS, Cdn
+from components.cdn import MANAGED_RULE_GROUPS, CdnParts
 from components.cost import CostError, CostLine, UsageSettings, load_catalog
 from components.dns_zone import DnsZoneParts
 from components.postgres import PostgresParts
@@ -229,8 +229,8 @@ def test_query_logs_without_a_query_figure_say_usage_not_given() -> None:
 
 
 def test_waf_is_priced_in_prod_only() -> None:
-    dev = Cdn.cost_lines(DEV.cdn, CATALOG, DEV.usage)
-    prod = Cdn.cost_lines(PROD.cdn, CATALOG, PROD.usage)
+    dev = CdnParts(DEV.cdn).cost_lines(CATALOG, DEV.usage)
+    prod = CdnParts(PROD.cdn).cost_lines(CATALOG, PROD.usage)
     assert not any(entry.item.startswith("WAF") for entry in dev)
     assert line(prod, "WAF web ACL").monthly_usd == 5.0
     assert line(prod, "WAF rules").quantity == len(MANAGED_RULE_GROUPS) + 1 == 4
@@ -238,7 +238,7 @@ def test_waf_is_priced_in_prod_only() -> None:
 
 
 def test_cdn_traffic_lines_follow_usage() -> None:
-    prod = Cdn.cost_lines(PROD.cdn, CATALOG, PROD.usage)
+    prod = CdnParts(PROD.cdn).cost_lines(CATALOG, PROD.usage)
     assert line(prod, "CloudFront data out").monthly_usd == pytest.approx(200 * 0.085)
     assert line(prod, "CloudFront HTTPS requests").monthly_usd == pytest.approx(10.0)
     assert line(prod, "S3 asset storage").monthly_usd == pytest.approx(20 * 0.023)
@@ -249,7 +249,7 @@ def test_cdn_traffic_lines_follow_usage() -> None:
 
 
 def test_cdn_without_usage_prices_only_what_exists() -> None:
-    lines = Cdn.cost_lines(PROD.cdn, CATALOG, NO_USAGE)
+    lines = CdnParts(PROD.cdn).cost_lines(CATALOG, NO_USAGE)
     counted = {entry.item for entry in lines if entry.quantity is not None}
     assert counted == {"KMS key (cdn-assets)", "WAF web ACL", "WAF rules"}
     assert total(lines) == pytest.approx(1 + 5 + 4)
@@ -282,7 +282,7 @@ def test_the_stack_total_is_every_component_s_lines(plan: Plan) -> None:
         "database": PostgresParts(config.database).cost_lines(CATALOG, config.usage),
         "cache": RedisCache.cost_lines(config.cache, CATALOG),
         "dns": DnsZoneParts(config.dns).cost_lines(CATALOG, config.usage),
-        "cdn": Cdn.cost_lines(config.cdn, CATALOG, config.usage),
+        "cdn": CdnParts(config.cdn).cost_lines(CATALOG, config.usage),
     }
     for component, lines in parts.items():
         assert monthly["byComponent"][component] == pytest.approx(total(lines), abs=0.01)
