@@ -24,17 +24,20 @@ Creates:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi_aws as aws
 from pydantic import Field, field_validator
 
-from components.base import PlatformComponent, SettingsModel, StackContext, policy_document
+from components.base import PlatformComponent, SettingsModel, policy_document
 from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings
 from components.dns_zone import check_hostname
 from components.kms_key import KmsKey, KmsSettings, service_statement
+from components.shared.wiring import Wiring
 
 #: AWS's managed "CachingOptimized" cache policy: long TTLs, gzip and brotli, no cookies or
 #: query strings in the cache key (right for static assets).
@@ -49,6 +52,8 @@ MANAGED_RULE_GROUPS = (
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
 )
+#: The web ACL's last rule: blocks an IP above ``waf.rateLimit`` requests in 5 minutes.
+RATE_LIMIT_RULE = "rate-limit-per-ip"
 
 #: FSBP controls the log bucket cannot meet: S3.12 (CloudFront standard logging writes through
 #: ACLs) and S3.17 (S3 server access logs can only be delivered to SSE-S3 buckets).
@@ -124,299 +129,34 @@ class CdnSettings(SettingsModel):
         return check_hostname(domain)
 
 
-class Cdn(PlatformComponent):
-    """CloudFront + private S3 origin with a custom domain, TLS and optional WAF."""
+@dataclass(frozen=True)
+class CdnParts:
+    """What a ``Cdn`` declares that costs money by existing, known from its settings alone: the
+    assets key and, when WAF is on, the web ACL and its rules. ``Cdn`` declares these and
+    ``cost_lines`` prices these; everything else the CDN costs follows from traffic (usage)."""
 
-    distribution_id: pulumi.Output[str]
-    domain_name: pulumi.Output[str]
-    alias_domain: str
-    bucket_name: pulumi.Output[str]
-    log_bucket_name: pulumi.Output[str]
-    certificate_arn: pulumi.Output[str]
-    web_acl_arn: pulumi.Output[str] | None
+    settings: CdnSettings
 
-    def __init__(
-        self,
-        name: str,
-        settings: CdnSettings,
-        *,
-        zone_id: pulumi.Input[str],
-        kms: KmsSettings,
-        context: StackContext,
-        us_east_1: aws.Provider,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__(
-            "genericcorp:edge:Cdn", name, context=context, component_tag="cdn", opts=opts
-        )
-        self.alias_domain = settings.domain
-        stateful = self.child_opts(protect=context.is_prod)
+    key_purpose: ClassVar[str] = "cdn-assets"
+    """The assets bucket's key (the log bucket uses SSE-S3: see the module docstring)."""
 
-        logs = aws.s3.Bucket(
-            f"{name}-logs",
-            bucket=context.physical_name("cdn-logs", context.account_id),
-            force_destroy=False,
-            # The two baseline controls this bucket deliberately does not meet (module docstring),
-            # named so that a policy or an auditor can tell a decision from a mistake.
-            tags=self.tags("cdn-logs", SecurityExceptions=LOG_BUCKET_EXCEPTIONS),
-            opts=stateful,
-        )
-        self._private(f"{name}-logs", logs)
-        log_acls = aws.s3.BucketOwnershipControls(
-            f"{name}-logs-ownership",
-            bucket=logs.id,
-            # CloudFront standard logging delivers through an ACL grant (see module docstring).
-            rule={"object_ownership": "BucketOwnerPreferred"},
-            opts=self.child_opts(),
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-logs-encryption",
-            bucket=logs.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-            opts=self.child_opts(),
-        )
-        self._versioned(f"{name}-logs", logs, settings, expire_days=settings.log_retention_days)
+    @property
+    def waf(self) -> WafSettings | None:
+        """The web ACL's settings, or None when the distribution has no web ACL."""
+        return self.settings.waf if self.settings.waf.enabled else None
 
-        assets = aws.s3.Bucket(
-            f"{name}-assets",
-            bucket=context.physical_name("cdn-assets", context.account_id),
-            force_destroy=False,
-            tags=self.tags("cdn-assets"),
-            opts=stateful,
-        )
-        self._private(f"{name}-assets", assets)
-        aws.s3.BucketOwnershipControls(
-            f"{name}-assets-ownership",
-            bucket=assets.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=self.child_opts(),
-        )
-        self._versioned(f"{name}-assets", assets, settings, expire_days=None)
-        aws.s3.BucketLogging(
-            f"{name}-assets-access-logs",
-            bucket=assets.id,
-            target_bucket=logs.id,
-            target_prefix="s3-access/",
-            opts=self.child_opts(),
-        )
+    @property
+    def waf_rules(self) -> tuple[str, ...]:
+        """The web ACL's rules in evaluation order (their priorities): the managed rule groups,
+        then the per-IP rate limit. Empty without a web ACL."""
+        return () if self.waf is None else (*MANAGED_RULE_GROUPS, RATE_LIMIT_RULE)
 
-        certificate = aws.acm.Certificate(
-            f"{name}-certificate",
-            domain_name=settings.domain,
-            validation_method="DNS",
-            key_algorithm="RSA_2048",
-            options={"certificate_transparency_logging_preference": "ENABLED"},
-            tags=self.tags("cdn"),
-            # CloudFront reads certificates from us-east-1 only, whatever the stack's region.
-            opts=self.child_opts(provider=us_east_1),
-        )
-        # One domain, so one validation record; ACM renews through it for as long as it exists.
-        validation_option = certificate.domain_validation_options.apply(lambda options: options[0])
-        validation_record = aws.route53.Record(
-            f"{name}-certificate-validation-record",
-            zone_id=zone_id,
-            name=validation_option.resource_record_name,
-            type=validation_option.resource_record_type,
-            records=[validation_option.resource_record_value],
-            ttl=300,
-            # The same CNAME validates a re-created certificate for the same domain.
-            allow_overwrite=True,
-            opts=self.child_opts(),
-        )
-        validation = aws.acm.CertificateValidation(
-            f"{name}-certificate-validation",
-            certificate_arn=certificate.arn,
-            validation_record_fqdns=[validation_record.fqdn],
-            opts=self.child_opts(provider=us_east_1),
-        )
-
-        access_control = aws.cloudfront.OriginAccessControl(
-            f"{name}-oac",
-            name=context.physical_name("cdn-assets"),
-            description="CloudFront signs every request to the assets bucket (SigV4).",
-            origin_access_control_origin_type="s3",
-            signing_behavior="always",
-            signing_protocol="sigv4",
-            opts=self.child_opts(),
-        )
-        headers = aws.cloudfront.ResponseHeadersPolicy(
-            f"{name}-security-headers",
-            name=context.physical_name("cdn-security-headers"),
-            comment="HSTS, nosniff, frame denial and a strict referrer policy on every response.",
-            security_headers_config={
-                "strict_transport_security": {
-                    "access_control_max_age_sec": HSTS_MAX_AGE_SECONDS,
-                    "include_subdomains": True,
-                    "preload": False,
-                    "override": True,
-                },
-                "content_type_options": {"override": True},
-                "frame_options": {"frame_option": "DENY", "override": True},
-                "referrer_policy": {
-                    "referrer_policy": "strict-origin-when-cross-origin",
-                    "override": True,
-                },
-            },
-            opts=self.child_opts(),
-        )
-        self.web_acl_arn = (
-            self._web_acl(name, settings.waf, us_east_1) if settings.waf.enabled else None
-        )
-
-        origin_id = "assets"
-        distribution = aws.cloudfront.Distribution(
-            f"{name}-distribution",
-            comment=f"{context.physical_name('cdn')}: static assets at {settings.domain}",
-            enabled=True,
-            aliases=[settings.domain],
-            default_root_object=settings.default_root_object,
-            http_version="http2and3",
-            is_ipv6_enabled=True,
-            price_class=str(settings.price_class),
-            origins=[
-                {
-                    "domain_name": assets.bucket_regional_domain_name,
-                    "origin_id": origin_id,
-                    "origin_access_control_id": access_control.id,
-                }
-            ],
-            default_cache_behavior={
-                "target_origin_id": origin_id,
-                "viewer_protocol_policy": "redirect-to-https",
-                "allowed_methods": ["GET", "HEAD", "OPTIONS"],
-                "cached_methods": ["GET", "HEAD"],
-                "compress": True,
-                "cache_policy_id": CACHING_OPTIMIZED_POLICY_ID,
-                "response_headers_policy_id": headers.id,
-            },
-            restrictions={"geo_restriction": {"restriction_type": "none"}},
-            viewer_certificate={
-                "acm_certificate_arn": validation.certificate_arn,
-                "ssl_support_method": "sni-only",
-                "minimum_protocol_version": MINIMUM_TLS_POLICY,
-            },
-            logging_config={
-                "bucket": logs.bucket_domain_name,
-                "prefix": "cloudfront/",
-                "include_cookies": False,
-            },
-            web_acl_id=self.web_acl_arn,
-            tags=self.tags("cdn"),
-            # CloudFront grants its log delivery access through an ACL when logging is set up.
-            opts=self.child_opts(depends_on=[log_acls]),
-        )
-
-        # The key is created after the distribution so that its policy can name it exactly.
-        key = KmsKey.owned_by(
-            self,
-            f"{name}-assets-key",
-            purpose="cdn-assets",
-            description="encrypts the CDN assets bucket",
-            settings=kms,
-            service_statements=[
-                service_statement(
-                    "CloudFrontDecryptsForThisDistribution",
-                    "cloudfront.amazonaws.com",
-                    actions=("kms:Decrypt",),
-                    condition={"StringEquals": {"AWS:SourceArn": distribution.arn}},
-                )
-            ],
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-assets-encryption",
-            bucket=assets.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": key.arn,
-                    },
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=self.child_opts(),
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-assets-policy",
-            bucket=assets.id,
-            policy=policy_document(
-                [
-                    _deny_insecure_transport(assets.arn),
-                    {
-                        "Sid": "CloudFrontReadsForThisDistribution",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "cloudfront.amazonaws.com"},
-                        "Action": "s3:GetObject",
-                        "Resource": pulumi.Output.concat(assets.arn, "/*"),
-                        "Condition": {"StringEquals": {"AWS:SourceArn": distribution.arn}},
-                    },
-                ]
-            ),
-            opts=self.child_opts(),
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-logs-policy",
-            bucket=logs.id,
-            policy=policy_document(
-                [
-                    _deny_insecure_transport(logs.arn),
-                    {
-                        "Sid": "S3ServerAccessLogsOfTheAssetsBucket",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "logging.s3.amazonaws.com"},
-                        "Action": "s3:PutObject",
-                        "Resource": pulumi.Output.concat(logs.arn, "/s3-access/*"),
-                        "Condition": {
-                            "ArnLike": {"aws:SourceArn": assets.arn},
-                            "StringEquals": {"aws:SourceAccount": context.account_id},
-                        },
-                    },
-                ]
-            ),
-            opts=self.child_opts(),
-        )
-
-        for record_type in ("A", "AAAA"):
-            aws.route53.Record(
-                f"{name}-alias-{record_type}",
-                zone_id=zone_id,
-                name=settings.domain,
-                type=record_type,
-                aliases=[
-                    {
-                        "name": distribution.domain_name,
-                        "zone_id": distribution.hosted_zone_id,
-                        "evaluate_target_health": False,
-                    }
-                ],
-                opts=self.child_opts(),
-            )
-
-        self.distribution_id = distribution.id
-        self.domain_name = distribution.domain_name
-        self.bucket_name = assets.bucket
-        self.log_bucket_name = logs.bucket
-        self.certificate_arn = validation.certificate_arn
-        self.register_outputs(
-            {
-                "distributionId": self.distribution_id,
-                "domainName": self.domain_name,
-                "aliasDomain": self.alias_domain,
-                "bucketName": self.bucket_name,
-                "logBucketName": self.log_bucket_name,
-                "certificateArn": self.certificate_arn,
-                "webAclArn": self.web_acl_arn,
-            }
-        )
-
-    @classmethod
-    def cost_lines(
-        cls, settings: CdnSettings, catalog: PriceCatalog, usage: UsageSettings
-    ) -> list[CostLine]:
-        """Monthly cost of what ``settings`` declares and the traffic ``usage`` expects. The
-        distribution, origin access control, response-headers policy and the ACM certificate
-        are free; so is transfer from S3 to CloudFront."""
-        component = "cdn"
+    def cost_lines(self, catalog: PriceCatalog, usage: UsageSettings) -> list[CostLine]:
+        """Monthly cost of these parts and the traffic ``usage`` expects. The distribution,
+        origin access control, response-headers policy and the ACM certificate are free; so is
+        transfer from S3 to CloudFront."""
+        settings = self.settings
+        component = Cdn.COMPONENT
         distribution = "aws:cloudfront/distribution:Distribution"
         requests = usage.cdn_requests_millions
         log_gb = None if requests is None else requests * 1e6 * ACCESS_LOG_BYTES_PER_REQUEST / 1e9
@@ -458,10 +198,9 @@ class Cdn(PlatformComponent):
                 note=f"about {ACCESS_LOG_BYTES_PER_REQUEST} bytes per request gzipped, kept "
                 f"{settings.log_retention_days} days",
             ),
-            *KmsKey.cost_lines(component, catalog, purposes=["cdn-assets"]),
+            *KmsKey.cost_lines(component, catalog, purposes=[self.key_purpose]),
         ]
-        waf = settings.waf
-        if waf.enabled:
+        if self.waf is not None:
             web_acl = "aws:wafv2/webAcl:WebAcl"
             # The managed groups used here are in WAF's base price (no subscription or extra
             # per-request fee) and stay below 1,500 WCUs, beyond which requests cost more.
@@ -473,7 +212,7 @@ class Cdn(PlatformComponent):
                     component,
                     "WAF rules",
                     catalog.price("waf.rule", resource=web_acl),
-                    len(MANAGED_RULE_GROUPS) + 1,
+                    len(self.waf_rules),
                     note=f"{len(MANAGED_RULE_GROUPS)} managed rule groups and the rate limit",
                 ),
                 CostLine.usage(
@@ -486,7 +225,138 @@ class Cdn(PlatformComponent):
             ]
         return lines
 
-    def _private(self, name: str, bucket: aws.s3.Bucket) -> None:
+
+@dataclass(frozen=True)
+class _LogBucket:
+    """The log bucket, and the ownership setting that lets CloudFront deliver to it."""
+
+    bucket: aws.s3.Bucket
+    acls: aws.s3.BucketOwnershipControls
+
+
+class Cdn(PlatformComponent):
+    """CloudFront + private S3 origin with a custom domain, TLS and optional WAF.
+
+    Steps: the log bucket; the assets bucket (its access logged to the log bucket); the
+    certificate in ``EDGE_REGION``, validated in the zone; the web ACL in ``EDGE_REGION`` when
+    ``parts`` asks; the distribution (origin access control, security headers); the assets key
+    and encryption, which name the distribution; both buckets' policies; the alias records.
+    ``wiring`` names, encrypts and places the edge resources.
+    """
+
+    COMPONENT: ClassVar[str] = "cdn"
+    OUTPUTS: ClassVar[Mapping[str, str]] = {
+        "distributionId": "CloudFront distribution id (for invalidations).",
+        "domainName": "The distribution's own domain (*.cloudfront.net).",
+        "aliasDomain": "The custom domain viewers use (A/AAAA aliases in the zone).",
+        "bucketName": "The assets bucket: upload the static assets here.",
+        "logBucketName": "Bucket of CloudFront's access logs and the assets' server access logs.",
+        "certificateArn": "ACM certificate of the alias domain (in us-east-1).",
+        "webAclArn": "WAF web ACL in front of the distribution (null without one).",
+    }
+
+    alias_domain: str
+    """The custom domain viewers use: the application finds its assets there."""
+
+    def __init__(
+        self,
+        name: str,
+        parts: CdnParts,
+        *,
+        wiring: Wiring,
+        zone_id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            "genericcorp:edge:Cdn",
+            name,
+            context=wiring.context,
+            component_tag=self.COMPONENT,
+            opts=opts,
+        )
+        settings = parts.settings
+        self._name = name
+        self.alias_domain = settings.domain
+        logs = self._log_bucket(settings)
+        assets = self._assets_bucket(settings, logs.bucket)
+        certificate_arn = self._certificate(zone_id, wiring.edge_provider)
+        web_acl_arn = None if parts.waf is None else self._web_acl(parts, parts.waf, wiring)
+        distribution = self._distribution(
+            settings,
+            assets=assets,
+            logs=logs,
+            certificate_arn=certificate_arn,
+            web_acl_arn=web_acl_arn,
+        )
+        self._assets_encryption(parts, assets, distribution, wiring.kms)
+        self._bucket_policies(assets, logs.bucket, distribution)
+        self._alias_records(zone_id, distribution)
+        self.publish(
+            {
+                "distributionId": distribution.id,
+                "domainName": distribution.domain_name,
+                "aliasDomain": self.alias_domain,
+                "bucketName": assets.bucket,
+                "logBucketName": logs.bucket.bucket,
+                "certificateArn": certificate_arn,
+                "webAclArn": web_acl_arn,
+            }
+        )
+
+    def _log_bucket(self, settings: CdnSettings) -> _LogBucket:
+        """Where CloudFront's standard logs and the assets bucket's server access logs go. Its
+        two baseline exceptions (module docstring) are named in a tag, so that a policy or an
+        auditor can tell a decision from a mistake."""
+        logs, acls = self._bucket(
+            "logs",
+            settings,
+            # CloudFront standard logging delivers through an ACL grant (see module docstring).
+            object_ownership="BucketOwnerPreferred",
+            expire_days=settings.log_retention_days,
+            SecurityExceptions=LOG_BUCKET_EXCEPTIONS,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{self._name}-logs-encryption",
+            bucket=logs.id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+            opts=self.child_opts(),
+        )
+        return _LogBucket(logs, acls)
+
+    def _assets_bucket(self, settings: CdnSettings, logs: aws.s3.Bucket) -> aws.s3.Bucket:
+        """The origin: no ACLs, old versions kept for rollback, every access logged."""
+        assets, _ = self._bucket(
+            "assets", settings, object_ownership="BucketOwnerEnforced", expire_days=None
+        )
+        aws.s3.BucketLogging(
+            f"{self._name}-assets-access-logs",
+            bucket=assets.id,
+            target_bucket=logs.id,
+            target_prefix="s3-access/",
+            opts=self.child_opts(),
+        )
+        return assets
+
+    def _bucket(
+        self,
+        role: str,
+        settings: CdnSettings,
+        *,
+        object_ownership: str,
+        expire_days: int | None,
+        **tags: str,
+    ) -> tuple[aws.s3.Bucket, aws.s3.BucketOwnershipControls]:
+        """A private, versioned bucket (protected in prod) whose noncurrent versions expire,
+        and whose current objects do too when ``expire_days`` is set."""
+        context = self.context
+        name = f"{self._name}-{role}"
+        bucket = aws.s3.Bucket(
+            name,
+            bucket=context.physical_name(f"cdn-{role}", context.account_id),
+            force_destroy=False,
+            tags=self.tags(f"cdn-{role}", **tags),
+            opts=self.child_opts(protect=context.is_prod),
+        )
         aws.s3.BucketPublicAccessBlock(
             f"{name}-public-access-block",
             bucket=bucket.id,
@@ -496,10 +366,20 @@ class Cdn(PlatformComponent):
             restrict_public_buckets=True,
             opts=self.child_opts(),
         )
+        ownership = aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=bucket.id,
+            rule={"object_ownership": object_ownership},
+            opts=self.child_opts(),
+        )
+        self._versioned(name, bucket, settings, expire_days=expire_days)
+        return bucket, ownership
 
     def _versioned(
         self, name: str, bucket: aws.s3.Bucket, settings: CdnSettings, *, expire_days: int | None
     ) -> None:
+        """Versioning, so that a bad upload can be rolled back, and a lifecycle that bounds
+        what the versions cost."""
         versioning = aws.s3.BucketVersioning(
             f"{name}-versioning",
             bucket=bucket.id,
@@ -523,49 +403,281 @@ class Cdn(PlatformComponent):
             opts=self.child_opts(depends_on=[versioning]),
         )
 
-    def _web_acl(
-        self, name: str, settings: WafSettings, us_east_1: aws.Provider
+    def _certificate(
+        self, zone_id: pulumi.Input[str], edge_provider: aws.Provider
     ) -> pulumi.Output[str]:
-        metric_prefix = self.context.physical_name("cdn")
-        rules: list[aws.wafv2.WebAclRuleArgsDict] = [
-            {
-                "name": group,
-                "priority": priority,
-                "override_action": {"none": {}},
-                "statement": {
-                    "managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}
-                },
-                "visibility_config": _visibility(f"{metric_prefix}-{group}"),
-            }
-            for priority, group in enumerate(MANAGED_RULE_GROUPS)
-        ]
-        rules.append(
-            {
-                "name": "rate-limit-per-ip",
-                "priority": len(MANAGED_RULE_GROUPS),
-                "action": {"block": {}},
-                "statement": {
-                    "rate_based_statement": {
-                        "limit": settings.rate_limit,
-                        "aggregate_key_type": "IP",
-                    }
-                },
-                "visibility_config": _visibility(f"{metric_prefix}-rate-limit"),
-            }
+        """A certificate for the alias domain in ``EDGE_REGION`` (CloudFront reads certificates
+        from there only), validated by a record in the zone so that ACM renews it by itself for
+        as long as the record exists. Returns its ARN once validated: CloudFront refuses a
+        certificate that is not issued yet."""
+        certificate = aws.acm.Certificate(
+            f"{self._name}-certificate",
+            domain_name=self.alias_domain,
+            validation_method="DNS",
+            key_algorithm="RSA_2048",
+            options={"certificate_transparency_logging_preference": "ENABLED"},
+            tags=self.tags("cdn"),
+            opts=self.child_opts(provider=edge_provider),
         )
+        # One domain, so one validation record.
+        validation_option = certificate.domain_validation_options.apply(lambda options: options[0])
+        validation_record = aws.route53.Record(
+            f"{self._name}-certificate-validation-record",
+            zone_id=zone_id,
+            name=validation_option.resource_record_name,
+            type=validation_option.resource_record_type,
+            records=[validation_option.resource_record_value],
+            ttl=300,
+            # The same CNAME validates a re-created certificate for the same domain.
+            allow_overwrite=True,
+            opts=self.child_opts(),
+        )
+        validation = aws.acm.CertificateValidation(
+            f"{self._name}-certificate-validation",
+            certificate_arn=certificate.arn,
+            validation_record_fqdns=[validation_record.fqdn],
+            opts=self.child_opts(provider=edge_provider),
+        )
+        return validation.certificate_arn
+
+    def _web_acl(self, parts: CdnParts, waf: WafSettings, wiring: Wiring) -> pulumi.Output[str]:
+        """Managed rule groups and a per-IP rate limit (FSBP CloudFront.6). Web ACLs for
+        CloudFront exist only in ``EDGE_REGION``."""
+        metric_prefix = self.context.physical_name("cdn")
         web_acl = aws.wafv2.WebAcl(
-            f"{name}-waf",
-            name=self.context.physical_name("cdn"),
+            f"{self._name}-waf",
+            name=metric_prefix,
             description="Managed rule groups and a per-IP rate limit for the CDN.",
             scope="CLOUDFRONT",
             default_action={"allow": {}},
-            rules=rules,
+            rules=[
+                _waf_rule(rule, priority, waf, metric_prefix)
+                for priority, rule in enumerate(parts.waf_rules)
+            ],
             visibility_config=_visibility(metric_prefix),
             tags=self.tags("cdn-waf"),
-            # Web ACLs for CloudFront exist only in us-east-1.
-            opts=self.child_opts(provider=us_east_1),
+            opts=self.child_opts(provider=wiring.edge_provider),
         )
         return web_acl.arn
+
+    def _distribution(
+        self,
+        settings: CdnSettings,
+        *,
+        assets: aws.s3.Bucket,
+        logs: _LogBucket,
+        certificate_arn: pulumi.Output[str],
+        web_acl_arn: pulumi.Output[str] | None,
+    ) -> aws.cloudfront.Distribution:
+        """HTTPS only with a modern TLS policy, cached with the managed CachingOptimized
+        policy, reading the private bucket through origin access control, logging every
+        request."""
+        origin_id = "assets"
+        return aws.cloudfront.Distribution(
+            f"{self._name}-distribution",
+            comment=f"{self.context.physical_name('cdn')}: static assets at {self.alias_domain}",
+            enabled=True,
+            aliases=[self.alias_domain],
+            default_root_object=settings.default_root_object,
+            http_version="http2and3",
+            is_ipv6_enabled=True,
+            price_class=str(settings.price_class),
+            origins=[
+                {
+                    "domain_name": assets.bucket_regional_domain_name,
+                    "origin_id": origin_id,
+                    "origin_access_control_id": self._origin_access_control().id,
+                }
+            ],
+            default_cache_behavior={
+                "target_origin_id": origin_id,
+                "viewer_protocol_policy": "redirect-to-https",
+                "allowed_methods": ["GET", "HEAD", "OPTIONS"],
+                "cached_methods": ["GET", "HEAD"],
+                "compress": True,
+                "cache_policy_id": CACHING_OPTIMIZED_POLICY_ID,
+                "response_headers_policy_id": self._security_headers().id,
+            },
+            restrictions={"geo_restriction": {"restriction_type": "none"}},
+            viewer_certificate={
+                "acm_certificate_arn": certificate_arn,
+                "ssl_support_method": "sni-only",
+                "minimum_protocol_version": MINIMUM_TLS_POLICY,
+            },
+            logging_config={
+                "bucket": logs.bucket.bucket_domain_name,
+                "prefix": "cloudfront/",
+                "include_cookies": False,
+            },
+            web_acl_id=web_acl_arn,
+            tags=self.tags("cdn"),
+            # CloudFront grants its log delivery access through an ACL when logging is set up.
+            opts=self.child_opts(depends_on=[logs.acls]),
+        )
+
+    def _origin_access_control(self) -> aws.cloudfront.OriginAccessControl:
+        """CloudFront signs every request to the bucket, which admits no one else."""
+        return aws.cloudfront.OriginAccessControl(
+            f"{self._name}-oac",
+            name=self.context.physical_name("cdn-assets"),
+            description="CloudFront signs every request to the assets bucket (SigV4).",
+            origin_access_control_origin_type="s3",
+            signing_behavior="always",
+            signing_protocol="sigv4",
+            opts=self.child_opts(),
+        )
+
+    def _security_headers(self) -> aws.cloudfront.ResponseHeadersPolicy:
+        """S3 sets none of these headers; CloudFront adds them to every response."""
+        return aws.cloudfront.ResponseHeadersPolicy(
+            f"{self._name}-security-headers",
+            name=self.context.physical_name("cdn-security-headers"),
+            comment="HSTS, nosniff, frame denial and a strict referrer policy on every response.",
+            security_headers_config={
+                "strict_transport_security": {
+                    "access_control_max_age_sec": HSTS_MAX_AGE_SECONDS,
+                    "include_subdomains": True,
+                    "preload": False,
+                    "override": True,
+                },
+                "content_type_options": {"override": True},
+                "frame_options": {"frame_option": "DENY", "override": True},
+                "referrer_policy": {
+                    "referrer_policy": "strict-origin-when-cross-origin",
+                    "override": True,
+                },
+            },
+            opts=self.child_opts(),
+        )
+
+    def _assets_encryption(
+        self,
+        parts: CdnParts,
+        assets: aws.s3.Bucket,
+        distribution: aws.cloudfront.Distribution,
+        kms: KmsSettings,
+    ) -> None:
+        """The assets' key, declared after the distribution so that its policy can name it
+        exactly; the bucket's encryption is a resource of its own, so there is no cycle."""
+        key = KmsKey.owned_by(
+            self,
+            f"{self._name}-assets-key",
+            purpose=parts.key_purpose,
+            description="encrypts the CDN assets bucket",
+            settings=kms,
+            service_statements=[
+                service_statement(
+                    "CloudFrontDecryptsForThisDistribution",
+                    "cloudfront.amazonaws.com",
+                    actions=("kms:Decrypt",),
+                    condition={"StringEquals": {"AWS:SourceArn": distribution.arn}},
+                )
+            ],
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{self._name}-assets-encryption",
+            bucket=assets.id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": key.arn,
+                    },
+                    # Bucket keys cut the KMS requests (and their cost) per object.
+                    "bucket_key_enabled": True,
+                }
+            ],
+            opts=self.child_opts(),
+        )
+
+    def _bucket_policies(
+        self,
+        assets: aws.s3.Bucket,
+        logs: aws.s3.Bucket,
+        distribution: aws.cloudfront.Distribution,
+    ) -> None:
+        """Both buckets refuse requests without TLS; the assets admit only this distribution's
+        reads, the log bucket only S3's server access logs of the assets bucket."""
+        self._bucket_policy(
+            "assets",
+            assets,
+            {
+                "Sid": "CloudFrontReadsForThisDistribution",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                "Action": "s3:GetObject",
+                "Resource": pulumi.Output.concat(assets.arn, "/*"),
+                "Condition": {"StringEquals": {"AWS:SourceArn": distribution.arn}},
+            },
+        )
+        self._bucket_policy(
+            "logs",
+            logs,
+            {
+                "Sid": "S3ServerAccessLogsOfTheAssetsBucket",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": pulumi.Output.concat(logs.arn, "/s3-access/*"),
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": assets.arn},
+                    "StringEquals": {"aws:SourceAccount": self.context.account_id},
+                },
+            },
+        )
+
+    def _bucket_policy(self, role: str, bucket: aws.s3.Bucket, allow: dict[str, Any]) -> None:
+        """TLS first, for everyone; then ``allow``, the one service the bucket serves."""
+        aws.s3.BucketPolicy(
+            f"{self._name}-{role}-policy",
+            bucket=bucket.id,
+            policy=policy_document([_deny_insecure_transport(bucket.arn), allow]),
+            opts=self.child_opts(),
+        )
+
+    def _alias_records(
+        self, zone_id: pulumi.Input[str], distribution: aws.cloudfront.Distribution
+    ) -> None:
+        """A and AAAA aliases: the distribution serves IPv6 too, and alias queries are free."""
+        for record_type in ("A", "AAAA"):
+            aws.route53.Record(
+                f"{self._name}-alias-{record_type}",
+                zone_id=zone_id,
+                name=self.alias_domain,
+                type=record_type,
+                aliases=[
+                    {
+                        "name": distribution.domain_name,
+                        "zone_id": distribution.hosted_zone_id,
+                        "evaluate_target_health": False,
+                    }
+                ],
+                opts=self.child_opts(),
+            )
+
+
+def _waf_rule(
+    rule: str, priority: int, waf: WafSettings, metric_prefix: str
+) -> aws.wafv2.WebAclRuleArgsDict:
+    """One rule of the web ACL: the per-IP rate limit, or an AWS managed rule group that keeps
+    its own actions (``override_action`` none)."""
+    if rule == RATE_LIMIT_RULE:
+        return {
+            "name": rule,
+            "priority": priority,
+            "action": {"block": {}},
+            "statement": {
+                "rate_based_statement": {"limit": waf.rate_limit, "aggregate_key_type": "IP"}
+            },
+            "visibility_config": _visibility(f"{metric_prefix}-rate-limit"),
+        }
+    return {
+        "name": rule,
+        "priority": priority,
+        "override_action": {"none": {}},
+        "statement": {"managed_rule_group_statement": {"name": rule, "vendor_name": "AWS"}},
+        "visibility_config": _visibility(f"{metric_prefix}-{rule}"),
+    }
 
 
 def _visibility(metric_name: str) -> aws.wafv2.WebAclVisibilityConfigArgsDict:

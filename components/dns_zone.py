@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import ClassVar
 
 import pulumi
 import pulumi_aws as aws
@@ -33,8 +34,10 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from components.base import PlatformComponent, SettingsModel, StackContext, policy_document
 from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings
-from components.kms_key import KmsKey, KmsSettings
+from components.kms_key import KmsKey
+from components.shared.alarms import AlarmSpec, alarm_line, metric_alarm
 from components.shared.logs import LogRetentionDays, encrypted_log_group
+from components.shared.wiring import EDGE_REGION, Wiring
 
 #: TTL bounds for configured records: at least a minute (lower values multiply query costs and
 #: resolvers clamp them anyway) and at most two days (the longest a mistake may stay cached).
@@ -52,8 +55,6 @@ _TXT_CHUNK = 255
 #: Size of one query-log entry in CloudWatch Logs (about 100 characters of log line plus the
 #: 26 bytes CloudWatch counts per event): an estimate for pricing query-log ingestion.
 QUERY_LOG_BYTES = 150
-#: Alarms ``DnsZone._dnssec`` declares (internal failure, key-signing key needing action).
-DNSSEC_ALARM_COUNT = 2
 
 
 def hostname_problem(value: str, *, owner: bool = False) -> str | None:
@@ -405,108 +406,70 @@ class ExistingZone:
     name_servers: Sequence[str]
 
 
-class DnsZone(PlatformComponent):
-    """A public hosted zone with configured records, query logging and DNSSEC."""
+@dataclass(frozen=True)
+class DnsZoneParts:
+    """What a ``DnsZone`` declares, known from its settings alone: whether it creates the zone,
+    the delegations it points, query logging with its key, and DNSSEC's key and alarms.
+    ``DnsZone`` declares these and ``cost_lines`` prices these, so the estimate, made before
+    anything is declared, counts what the zone will have."""
 
-    zone_id: pulumi.Output[str]
-    zone_name: str
-    name_servers: pulumi.Output[Sequence[str]]
-    record_fqdns: list[str]
-    ds_record: pulumi.Output[str] | None
-    registrar_instruction: pulumi.Output[str]
-    query_log_group_name: pulumi.Output[str] | None
+    settings: DnsSettings
 
-    def __init__(
-        self,
-        name: str,
-        settings: DnsSettings,
-        *,
-        kms: KmsSettings,
-        context: StackContext,
-        us_east_1: aws.Provider,
-        alarm_topic_arn: pulumi.Input[str],
-        existing_zone: ExistingZone | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__(
-            "genericcorp:edge:DnsZone", name, context=context, component_tag="dns", opts=opts
-        )
-        self.zone_name = settings.zone_name
-        if existing_zone is not None:
-            # Looked up, not imported: the zone outlives the stack, whoever created it.
-            self.zone_id = pulumi.Output.from_input(existing_zone.zone_id)
-            self.name_servers = pulumi.Output.from_input(list(existing_zone.name_servers))
-        else:
-            zone = aws.route53.Zone(
-                f"{name}-zone",
-                name=settings.zone_name,
-                comment=f"{context.physical_name('dns')}: public zone of {settings.zone_name}",
-                force_destroy=False,
-                tags=self.tags("dns"),
-                opts=self.child_opts(protect=context.is_prod),
+    query_log_key_purpose: ClassVar[str] = "dns-query-logs"
+    """The key of the query-log group (in ``EDGE_REGION``, where the group lives)."""
+    signing_key_purpose: ClassVar[str] = "dnssec"
+    """The asymmetric key Route53 signs the zone with (its key-signing key)."""
+
+    @property
+    def creates_zone(self) -> bool:
+        """Whether the stack creates (and pays for) the zone, rather than using an existing one
+        whose owner pays for it."""
+        return self.settings.existing_zone_id is None
+
+    @property
+    def delegations(self) -> tuple[DnsDelegation, ...]:
+        """The delegations that get NS records: those whose child zone's name servers are known
+        (until the child zone exists there is nothing to point at; see docs/dns.md)."""
+        return tuple(d for d in self.settings.delegations if d.name_servers)
+
+    @property
+    def query_logging(self) -> QueryLoggingSettings | None:
+        """Query logging's settings, or None when the zone's queries are not logged."""
+        logging = self.settings.query_logging
+        return logging if logging.enabled else None
+
+    @property
+    def alarms(self) -> tuple[AlarmSpec, ...]:
+        """The two DNSSEC metrics AWS says to watch, when the zone is signed: either means
+        validating resolvers may stop resolving the zone."""
+        if not self.settings.dnssec:
+            return ()
+        zone = self.settings.zone_name
+        return tuple(
+            AlarmSpec(
+                metric,
+                "AWS/Route53",
+                metric,
+                0,
+                f"{meaning}: validating resolvers may stop resolving {zone}. See docs/dns.md.",
+                statistic="Maximum",
+                evaluation_periods=1,
+                treat_missing_data="notBreaching",
             )
-            self.zone_id = zone.zone_id
-            self.name_servers = zone.name_servers
-
-        fqdns: list[str] = []
-        for record in settings.records:
-            aws.route53.Record(
-                f"{name}-{record.name}-{record.type}",
-                zone_id=self.zone_id,
-                name=record.name,
-                type=str(record.type),
-                ttl=record.ttl,
-                records=record_values(record),
-                opts=self.child_opts(),
+            for metric, meaning in (
+                ("DNSSECInternalFailure", "Route53 could not sign the zone"),
+                ("DNSSECKeySigningKeysNeedingAction", "a key-signing key needs action (KMS key)"),
             )
-            fqdns.append(record.name)
-        for delegation in settings.delegations:
-            if not delegation.name_servers:
-                continue  # the child zone does not exist yet (see docs/dns.md)
-            aws.route53.Record(
-                f"{name}-{delegation.name}-NS",
-                zone_id=self.zone_id,
-                name=delegation.name,
-                type="NS",
-                # Two days, as Route53 sets for a zone's own NS records: delegations rarely move.
-                ttl=MAX_TTL,
-                records=delegation.name_servers,
-                opts=self.child_opts(),
-            )
-            fqdns.append(delegation.name)
-        self.record_fqdns = sorted(set(fqdns))
-
-        self.query_log_group_name = (
-            self._query_logging(name, settings.query_logging, kms, us_east_1)
-            if settings.query_logging.enabled
-            else None
-        )
-        self.ds_record = (
-            self._dnssec(name, kms, us_east_1, alarm_topic_arn) if settings.dnssec else None
-        )
-        self.registrar_instruction = registrar_instruction(
-            settings, self.name_servers, self.ds_record
-        )
-        self.register_outputs(
-            {
-                "zoneId": self.zone_id,
-                "nameServers": self.name_servers,
-                "records": self.record_fqdns,
-                "dsRecord": self.ds_record,
-                "registrarInstruction": self.registrar_instruction,
-            }
         )
 
-    @classmethod
-    def cost_lines(
-        cls, settings: DnsSettings, catalog: PriceCatalog, usage: UsageSettings
-    ) -> list[CostLine]:
-        """Monthly cost of what ``settings`` declares. Records are free (part of the zone), as
-        are alias queries to CloudFront; an existing zone is paid for by whoever owns it."""
-        component = "dns"
+    def cost_lines(self, catalog: PriceCatalog, usage: UsageSettings) -> list[CostLine]:
+        """Monthly cost of these parts. Records are free (part of the zone), as are alias
+        queries to CloudFront; an existing zone is paid for by whoever owns it."""
+        component = DnsZone.COMPONENT
+        settings = self.settings
         queries = usage.dns_queries_millions
         lines: list[CostLine] = []
-        if settings.existing_zone_id is None:
+        if self.creates_zone:
             lines.append(
                 CostLine.fixed(
                     component,
@@ -525,8 +488,8 @@ class DnsZone(PlatformComponent):
                 note="standard queries, in millions",
             )
         )
-        logging = settings.query_logging
-        if logging.enabled:
+        logging = self.query_logging
+        if logging is not None:
             ingested = None if queries is None else queries * 1e6 * QUERY_LOG_BYTES / 1024**3
             lines += [
                 CostLine.usage(
@@ -547,7 +510,7 @@ class DnsZone(PlatformComponent):
                     else ingested * logging.retention_days / DAYS_PER_MONTH,
                     note=f"kept {logging.retention_days} days (upper bound: stored uncompressed)",
                 ),
-                *KmsKey.cost_lines(component, catalog, purposes=["dns-query-logs"]),
+                *KmsKey.cost_lines(component, catalog, purposes=[self.query_log_key_purpose]),
             ]
         if settings.dnssec:
             # The key-signing key is an asymmetric KMS key: $1 a month like any other. Route53
@@ -555,48 +518,151 @@ class DnsZone(PlatformComponent):
             lines += [
                 CostLine.fixed(
                     component,
-                    "KMS key (dnssec)",
+                    f"KMS key ({self.signing_key_purpose})",
                     catalog.price("kms.customer-managed-key", resource="aws:kms/key:Key"),
                     1,
                     note="ECC_NIST_P256, asymmetric",
                 ),
-                CostLine.fixed(
-                    component,
-                    "DNSSEC alarms",
-                    catalog.price(
-                        "cloudwatch.standard-alarm", resource="aws:cloudwatch/metricAlarm"
-                    ),
-                    DNSSEC_ALARM_COUNT,
-                ),
+                alarm_line(component, catalog, len(self.alarms), label="DNSSEC alarms"),
             ]
         return lines
 
-    def _query_logging(
+
+class DnsZone(PlatformComponent):
+    """A public hosted zone with configured records, query logging and DNSSEC.
+
+    Steps: the zone (created, or an existing one adopted); its records and delegations; query
+    logging to ``EDGE_REGION``; DNSSEC signing (the key in ``EDGE_REGION``, the key-signing key,
+    zone signing) and its alarms. ``parts`` says what each step declares; ``wiring`` names,
+    encrypts, alerts and places the edge resources.
+    """
+
+    COMPONENT: ClassVar[str] = "dns"
+    OUTPUTS: ClassVar[Mapping[str, str]] = {
+        "zoneId": "Route53 hosted zone id.",
+        "zoneName": "Domain the zone serves.",
+        "nameServers": "Name servers of the zone: the registrar or parent zone must name them.",
+        "registrarInstruction": "One line: what to set where so the world resolves (and trusts) "
+        "the zone.",
+        "dsRecord": "DS record to add at the registrar or parent zone (null when unsigned).",
+        "records": "Every name with records in the zone: configured records, delegations and "
+        "the names other components create (the CDN's alias).",
+    }
+
+    zone_id: pulumi.Output[str]
+    """Id of the hosted zone, created or adopted: other components add their records to it."""
+
+    def __init__(
         self,
         name: str,
-        settings: QueryLoggingSettings,
-        kms: KmsSettings,
-        us_east_1: aws.Provider,
-    ) -> pulumi.Output[str]:
-        context = self.context
-        log_group_name = f"/aws/route53/{self.zone_name}"
-        # Route53 writes query logs in us-east-1 only: the log group and its key live there.
+        parts: DnsZoneParts,
+        *,
+        wiring: Wiring,
+        existing_zone: ExistingZone | None = None,
+        names_of_others: Sequence[str] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """``existing_zone`` is the zone ``existingZoneId`` names, looked up (required then);
+        ``names_of_others`` are the names other components create records at in this zone (the
+        CDN's alias), published in ``records`` beside the zone's own."""
+        super().__init__(
+            "genericcorp:edge:DnsZone",
+            name,
+            context=wiring.context,
+            component_tag=self.COMPONENT,
+            opts=opts,
+        )
+        self._name = name
+        self._zone_name = parts.settings.zone_name
+        self.zone_id, name_servers = self._zone(parts, existing_zone)
+        own_names = self._records(parts)
+        if parts.query_logging is not None:
+            self._query_logging(parts.query_logging, wiring)
+        ds_record = self._dnssec(parts, wiring) if parts.settings.dnssec else None
+        self.publish(
+            {
+                "zoneId": self.zone_id,
+                "zoneName": self._zone_name,
+                "nameServers": name_servers,
+                "registrarInstruction": registrar_instruction(
+                    parts.settings, name_servers, ds_record
+                ),
+                "dsRecord": ds_record,
+                "records": sorted({*own_names, *names_of_others}),
+            }
+        )
+
+    def _zone(
+        self, parts: DnsZoneParts, existing_zone: ExistingZone | None
+    ) -> tuple[pulumi.Output[str], pulumi.Output[Sequence[str]]]:
+        """The zone's id and name servers. An existing zone is looked up, not imported: it
+        outlives the stack, whoever created it. A created zone is protected in prod: replacing
+        it changes its name servers and takes the domain offline until the registrar follows."""
+        if not parts.creates_zone:
+            if existing_zone is None:
+                raise ValueError("existingZoneId is set: pass the zone it names as existing_zone")
+            return (
+                pulumi.Output.from_input(existing_zone.zone_id),
+                pulumi.Output.from_input(list(existing_zone.name_servers)),
+            )
+        zone = aws.route53.Zone(
+            f"{self._name}-zone",
+            name=self._zone_name,
+            comment=f"{self.context.physical_name('dns')}: public zone of {self._zone_name}",
+            force_destroy=False,
+            tags=self.tags("dns"),
+            opts=self.child_opts(protect=self.context.is_prod),
+        )
+        return zone.zone_id, zone.name_servers
+
+    def _records(self, parts: DnsZoneParts) -> list[str]:
+        """The configured records and the delegations' NS records; returns the names they use,
+        which the ``records`` output lists."""
+        for record in parts.settings.records:
+            aws.route53.Record(
+                f"{self._name}-{record.name}-{record.type}",
+                zone_id=self.zone_id,
+                name=record.name,
+                type=str(record.type),
+                ttl=record.ttl,
+                records=record_values(record),
+                opts=self.child_opts(),
+            )
+        for delegation in parts.delegations:
+            aws.route53.Record(
+                f"{self._name}-{delegation.name}-NS",
+                zone_id=self.zone_id,
+                name=delegation.name,
+                type="NS",
+                # Two days, as Route53 sets for a zone's own NS records: delegations rarely move.
+                ttl=MAX_TTL,
+                records=delegation.name_servers,
+                opts=self.child_opts(),
+            )
+        return [
+            *(record.name for record in parts.settings.records),
+            *(delegation.name for delegation in parts.delegations),
+        ]
+
+    def _query_logging(self, settings: QueryLoggingSettings, wiring: Wiring) -> None:
+        """Route53 writes query logs to CloudWatch Logs in ``EDGE_REGION`` only, so the log
+        group and its key live there; it may write once a resource policy lets it."""
         log_group = encrypted_log_group(
             self,
-            f"{name}-query-logs",
-            log_group_name=log_group_name,
+            f"{self._name}-query-logs",
+            log_group_name=f"/aws/route53/{self._zone_name}",
             retention_days=settings.retention_days,
-            kms=kms,
-            purpose="dns-query-logs",
-            description=f"encrypts the DNS query logs of {self.zone_name}",
+            kms=wiring.kms,
+            purpose=DnsZoneParts.query_log_key_purpose,
+            description=f"encrypts the DNS query logs of {self._zone_name}",
             statement_sid="CloudWatchLogsEncryptsQueryLogs",
             tag="dns-query-logs",
-            provider=us_east_1,
-            region="us-east-1",
+            provider=wiring.edge_provider,
+            region=EDGE_REGION,
         )
         write_access = aws.cloudwatch.LogResourcePolicy(
-            f"{name}-query-logs-policy",
-            policy_name=context.physical_name("route53-query-logs"),
+            f"{self._name}-query-logs-policy",
+            policy_name=self.context.physical_name("route53-query-logs"),
             policy_document=policy_document(
                 [
                     {
@@ -605,122 +671,112 @@ class DnsZone(PlatformComponent):
                         "Principal": {"Service": "route53.amazonaws.com"},
                         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                         "Resource": pulumi.Output.concat(log_group.arn, ":*"),
-                        # Confused-deputy guard: only this account's hosted zones.
-                        "Condition": {
-                            "StringEquals": {"aws:SourceAccount": context.account_id},
-                            "ArnLike": {
-                                "aws:SourceArn": f"arn:{context.partition}:route53:::hostedzone/*"
-                            },
-                        },
+                        "Condition": _zones_of_account(self.context),
                     }
                 ]
             ),
-            opts=self.child_opts(provider=us_east_1),
+            opts=self.child_opts(provider=wiring.edge_provider),
         )
         aws.route53.QueryLog(
-            f"{name}-query-log",
+            f"{self._name}-query-log",
             zone_id=self.zone_id,
             cloudwatch_log_group_arn=log_group.arn,
             # Route53 checks that it may write when the configuration is created.
             opts=self.child_opts(depends_on=[write_access]),
         )
-        return log_group.name
 
-    def _dnssec(
-        self,
-        name: str,
-        kms: KmsSettings,
-        us_east_1: aws.Provider,
-        alarm_topic_arn: pulumi.Input[str],
-    ) -> pulumi.Output[str]:
-        context = self.context
-        zones_of_account = {
-            "StringEquals": {"aws:SourceAccount": context.account_id},
-            "ArnLike": {"aws:SourceArn": f"arn:{context.partition}:route53:::hostedzone/*"},
-        }
-        key = aws.kms.Key(
-            f"{name}-dnssec-key",
-            description=f"{context.physical_name('dnssec')}: signs {self.zone_name} (DNSSEC KSK)",
-            # Route53 requires an asymmetric P-256 signing key in us-east-1. Asymmetric keys
-            # cannot rotate automatically; rotating a KSK is a registrar-coordinated procedure.
-            customer_master_key_spec="ECC_NIST_P256",
-            key_usage="SIGN_VERIFY",
-            deletion_window_in_days=kms.deletion_window_days,
-            policy=policy_document(
-                [
-                    {
-                        "Sid": "AccountAdministration",
-                        "Effect": "Allow",
-                        "Principal": {"AWS": context.account_root_arn},
-                        "Action": "kms:*",
-                        "Resource": "*",
-                    },
-                    {
-                        "Sid": "Route53DnssecSigns",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "dnssec-route53.amazonaws.com"},
-                        "Action": ["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign"],
-                        "Resource": "*",
-                        "Condition": zones_of_account,
-                    },
-                    {
-                        "Sid": "Route53DnssecGrants",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "dnssec-route53.amazonaws.com"},
-                        "Action": "kms:CreateGrant",
-                        "Resource": "*",
-                        "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
-                    },
-                ]
-            ),
-            tags=self.tags("dnssec", Purpose="dnssec"),
-            # Losing the key while the DS record is published makes the domain unresolvable.
-            opts=self.child_opts(provider=us_east_1, protect=context.is_prod),
-        )
-        aws.kms.Alias(
-            f"{name}-dnssec-key-alias",
-            name=f"alias/{context.project}/{context.stack}/dnssec",
-            target_key_id=key.key_id,
-            opts=self.child_opts(provider=us_east_1),
-        )
+    def _dnssec(self, parts: DnsZoneParts, wiring: Wiring) -> pulumi.Output[str]:
+        """Sign the zone and watch the signing; returns the DS record the registrar (or parent
+        zone) must publish before resolvers can validate the zone."""
+        key = self._signing_key(wiring)
         signing_key = aws.route53.KeySigningKey(
-            f"{name}-ksk",
+            f"{self._name}-ksk",
             hosted_zone_id=self.zone_id,
             key_management_service_arn=key.arn,
-            name=f"{context.project}_{context.stack}_ksk".replace("-", "_"),
+            name=f"{self.context.project}_{self.context.stack}_ksk".replace("-", "_"),
             status="ACTIVE",
             opts=self.child_opts(),
         )
         aws.route53.HostedZoneDnsSec(
-            f"{name}-dnssec",
+            f"{self._name}-dnssec",
             hosted_zone_id=signing_key.hosted_zone_id,
             signing_status="SIGNING",
             opts=self.child_opts(depends_on=[signing_key]),
         )
-        for metric, meaning in (
-            ("DNSSECInternalFailure", "Route53 could not sign the zone"),
-            ("DNSSECKeySigningKeysNeedingAction", "a key-signing key needs action (KMS key)"),
-        ):
-            aws.cloudwatch.MetricAlarm(
-                f"{name}-{metric}",
-                alarm_description=f"{meaning}: validating resolvers may stop resolving "
-                f"{self.zone_name}. See docs/dns.md.",
-                namespace="AWS/Route53",
-                metric_name=metric,
+        for spec in parts.alarms:
+            metric_alarm(
+                self,
+                f"{self._name}-{spec.suffix}",
+                spec,
                 dimensions={"HostedZoneId": self.zone_id},
-                statistic="Maximum",
-                period=300,
-                evaluation_periods=1,
-                threshold=0,
-                comparison_operator="GreaterThanThreshold",
-                treat_missing_data="notBreaching",
-                alarm_actions=[alarm_topic_arn],
-                ok_actions=[alarm_topic_arn],
-                tags=self.tags(f"dns-{metric}"),
-                # Route53 publishes its metrics in us-east-1 only.
-                opts=self.child_opts(provider=us_east_1),
+                topic_arn=wiring.edge_alarm_topic,
+                tag=f"dns-{spec.suffix}",
+                # Route53 publishes its metrics in EDGE_REGION only.
+                provider=wiring.edge_provider,
             )
         return signing_key.ds_record
+
+    def _signing_key(self, wiring: Wiring) -> aws.kms.Key:
+        """Route53 requires an asymmetric P-256 signing key in ``EDGE_REGION``. Asymmetric keys
+        cannot rotate automatically; rotating a KSK is a registrar-coordinated procedure."""
+        context = self.context
+        purpose = DnsZoneParts.signing_key_purpose
+        key = aws.kms.Key(
+            f"{self._name}-dnssec-key",
+            description=f"{context.physical_name(purpose)}: signs {self._zone_name} (DNSSEC KSK)",
+            customer_master_key_spec="ECC_NIST_P256",
+            key_usage="SIGN_VERIFY",
+            deletion_window_in_days=wiring.kms.deletion_window_days,
+            policy=policy_document(_signing_key_statements(context)),
+            tags=self.tags(purpose, Purpose=purpose),
+            # Losing the key while the DS record is published makes the domain unresolvable.
+            opts=self.child_opts(provider=wiring.edge_provider, protect=context.is_prod),
+        )
+        aws.kms.Alias(
+            f"{self._name}-dnssec-key-alias",
+            name=f"alias/{context.project}/{context.stack}/{purpose}",
+            target_key_id=key.key_id,
+            opts=self.child_opts(provider=wiring.edge_provider),
+        )
+        return key
+
+
+def _zones_of_account(context: StackContext) -> dict[str, object]:
+    """Confused-deputy guard for Route53 acting as a service: only this account's hosted zones."""
+    return {
+        "StringEquals": {"aws:SourceAccount": context.account_id},
+        "ArnLike": {"aws:SourceArn": f"arn:{context.partition}:route53:::hostedzone/*"},
+    }
+
+
+def _signing_key_statements(context: StackContext) -> list[dict[str, object]]:
+    """The signing key's policy: the account administers it; Route53's DNSSEC service signs
+    with it for this account's zones and may grant itself access for that purpose only."""
+    return [
+        {
+            "Sid": "AccountAdministration",
+            "Effect": "Allow",
+            "Principal": {"AWS": context.account_root_arn},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "Route53DnssecSigns",
+            "Effect": "Allow",
+            "Principal": {"Service": "dnssec-route53.amazonaws.com"},
+            "Action": ["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign"],
+            "Resource": "*",
+            "Condition": _zones_of_account(context),
+        },
+        {
+            "Sid": "Route53DnssecGrants",
+            "Effect": "Allow",
+            "Principal": {"Service": "dnssec-route53.amazonaws.com"},
+            "Action": "kms:CreateGrant",
+            "Resource": "*",
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+    ]
 
 
 def registrar_instruction(

@@ -13,15 +13,19 @@ a separate cost line.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar, Literal
 
 import pulumi
 import pulumi_aws as aws
 from pydantic import Field, field_validator
 
-from components.base import PlatformComponent, SettingsModel, StackContext
+from components.base import PlatformComponent, SettingsModel
 from components.cost import CostLine, PriceCatalog
 from components.dns_zone import check_hostname
+from components.shared.alarms import AlarmSpec, alarm_line, metric_alarm
+from components.shared.wiring import Wiring
 
 #: The request interval Route53 bills as the "fast interval" optional feature.
 FAST_INTERVAL_SECONDS = 10
@@ -69,79 +73,35 @@ class UptimeSettings(SettingsModel):
         return checks
 
 
-class Uptime(PlatformComponent):
-    """HTTPS health checks with alarms to the alerts topic."""
+@dataclass(frozen=True)
+class UptimeParts:
+    """What an ``Uptime`` declares, derived once from its settings: a health check and an alarm
+    per configured endpoint. The constructor declares exactly these and ``cost_lines`` prices
+    exactly these."""
 
-    health_check_ids: dict[str, pulumi.Output[str]]
+    settings: UptimeSettings
 
-    def __init__(
-        self,
-        name: str,
-        settings: UptimeSettings,
-        *,
-        alarm_topic_arn: pulumi.Input[str],
-        context: StackContext,
-        us_east_1: aws.Provider,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__(
-            "genericcorp:monitoring:Uptime",
-            name,
-            context=context,
-            component_tag="monitoring",
-            opts=opts,
-        )
-        self.health_check_ids = {}
-        for check in settings.checks:
-            health_check = aws.route53.HealthCheck(
-                f"{name}-{check.name}",
-                type="HTTPS",
-                fqdn=check.domain,
-                port=443,
-                resource_path=check.path,
-                enable_sni=True,
-                request_interval=settings.request_interval_seconds,
-                failure_threshold=settings.failure_threshold,
-                reference_name=f"{context.stack}-{check.name}"[:28],
-                tags=self.tags(f"uptime-{check.name}"),
-                opts=self.child_opts(),
-            )
-            aws.cloudwatch.MetricAlarm(
-                f"{name}-{check.name}-down",
-                alarm_description=(
-                    f"https://{check.domain}{check.path} is failing Route53 health checks."
-                ),
-                namespace="AWS/Route53",
-                metric_name="HealthCheckStatus",
-                dimensions={"HealthCheckId": health_check.id},
-                statistic="Minimum",
-                period=60,
-                # Two minutes of failure: one flaky checker region does not page anyone.
-                evaluation_periods=2,
-                threshold=1,
-                comparison_operator="LessThanThreshold",
-                treat_missing_data="breaching",
-                alarm_actions=[alarm_topic_arn],
-                ok_actions=[alarm_topic_arn],
-                tags=self.tags(f"uptime-{check.name}"),
-                opts=self.child_opts(provider=us_east_1),
-            )
-            self.health_check_ids[check.name] = health_check.id
-        self.register_outputs({"healthChecks": self.health_check_ids})
+    @property
+    def checks(self) -> tuple[UptimeCheck, ...]:
+        """The endpoints watched, one Route53 health check each."""
+        return tuple(self.settings.checks)
 
-    @classmethod
-    def cost_lines(cls, settings: UptimeSettings, catalog: PriceCatalog) -> list[CostLine]:
+    @property
+    def alarms(self) -> tuple[AlarmSpec, ...]:
+        """One alarm per check, in the checks' order, on the check's ``HealthCheckStatus``."""
+        return tuple(_down_alarm(check) for check in self.checks)
+
+    def cost_lines(self, catalog: PriceCatalog) -> list[CostLine]:
         """Monthly cost of the checks and their alarms. Each check is priced at the non-AWS
         endpoint rate: Route53 charges the lower AWS rate only for resources of the same
         account it recognises (EC2 instances, load balancers), not Vercel's hosts; for the
         CDN check it is an upper bound. HTTPS is an optional feature, billed per check."""
-        component = "monitoring"
-        checks = len(settings.checks)
+        component = Uptime.COMPONENT
+        checks = len(self.checks)
         feature = catalog.price(
             "route53.health-check.optional-feature.non-aws",
             resource="aws:route53/healthCheck:HealthCheck",
         )
-        names = ", ".join(check.name for check in settings.checks)
         lines = [
             CostLine.fixed(
                 component,
@@ -151,11 +111,11 @@ class Uptime(PlatformComponent):
                     resource="aws:route53/healthCheck:HealthCheck",
                 ),
                 checks,
-                note=names,
+                note=", ".join(check.name for check in self.checks),
             ),
             CostLine.fixed(component, "Health-check HTTPS feature", feature, checks),
         ]
-        if settings.request_interval_seconds == FAST_INTERVAL_SECONDS:
+        if self.settings.request_interval_seconds == FAST_INTERVAL_SECONDS:
             lines.append(
                 CostLine.fixed(
                     component,
@@ -166,12 +126,90 @@ class Uptime(PlatformComponent):
                 )
             )
         lines.append(
-            CostLine.fixed(
+            alarm_line(
                 component,
-                "Health-check alarms",
-                catalog.price("cloudwatch.standard-alarm", resource="aws:cloudwatch/metricAlarm"),
-                checks,
+                catalog,
+                len(self.alarms),
+                label="Health-check alarms",
                 note="one per check",
             )
         )
         return lines
+
+
+def _down_alarm(check: UptimeCheck) -> AlarmSpec:
+    """Down for two minutes: one flaky checker region does not page anyone. A check that stops
+    reporting counts as down: a silent check is not a healthy one."""
+    return AlarmSpec(
+        f"{check.name}-down",
+        "AWS/Route53",
+        "HealthCheckStatus",
+        1,
+        f"https://{check.domain}{check.path} is failing Route53 health checks.",
+        comparison="LessThanThreshold",
+        statistic="Minimum",
+        period_seconds=60,
+        evaluation_periods=2,
+        treat_missing_data="breaching",
+    )
+
+
+class Uptime(PlatformComponent):
+    """HTTPS health checks with alarms to the alerts topic in ``EDGE_REGION``.
+
+    Steps, per check of ``parts``: the health check; its alarm (in ``EDGE_REGION``, where Route53
+    publishes health-check metrics). ``wiring`` names, tags and alerts.
+    """
+
+    COMPONENT: ClassVar[str] = "monitoring"
+    OUTPUTS: ClassVar[Mapping[str, str]] = {
+        "healthChecks": "Route53 health-check id by check name.",
+    }
+
+    def __init__(
+        self,
+        name: str,
+        parts: UptimeParts,
+        *,
+        wiring: Wiring,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            "genericcorp:monitoring:Uptime",
+            name,
+            context=wiring.context,
+            component_tag=self.COMPONENT,
+            opts=opts,
+        )
+        health_checks: dict[str, pulumi.Output[str]] = {}
+        for check, alarm in zip(parts.checks, parts.alarms, strict=True):
+            health_check = self._health_check(name, check, parts.settings)
+            metric_alarm(
+                self,
+                f"{name}-{alarm.suffix}",
+                alarm,
+                dimensions={"HealthCheckId": health_check.id},
+                topic_arn=wiring.edge_alarm_topic,
+                tag=f"uptime-{check.name}",
+                provider=wiring.edge_provider,
+            )
+            health_checks[check.name] = health_check.id
+        self.publish({"healthChecks": health_checks})
+
+    def _health_check(
+        self, name: str, check: UptimeCheck, settings: UptimeSettings
+    ) -> aws.route53.HealthCheck:
+        """HTTPS with SNI, as browsers connect: a certificate problem is an outage too."""
+        return aws.route53.HealthCheck(
+            f"{name}-{check.name}",
+            type="HTTPS",
+            fqdn=check.domain,
+            port=443,
+            resource_path=check.path,
+            enable_sni=True,
+            request_interval=settings.request_interval_seconds,
+            failure_threshold=settings.failure_threshold,
+            reference_name=f"{self.context.stack}-{check.name}"[:28],
+            tags=self.tags(f"uptime-{check.name}"),
+            opts=self.child_opts(),
+        )

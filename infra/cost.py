@@ -16,7 +16,7 @@ from typing import Any
 
 from components.alerts import AlertsParts
 from components.budget import BudgetParts
-from components.cdn import Cdn
+from components.cdn import CdnParts
 from components.cost import (
     CostError,
     Estimate,
@@ -27,7 +27,7 @@ from components.cost import (
     marginal_cost_per_tenant,
     per_customer_json,
 )
-from components.dns_zone import DnsZone
+from components.dns_zone import DnsZoneParts
 from components.eks_cluster import EksCluster
 from components.kubernetes_platform import KubernetesPlatform
 from components.network import NetworkParts
@@ -35,7 +35,7 @@ from components.node_group import CapacityType, NodeGroup
 from components.postgres import PostgresParts
 from components.redis import RedisParts
 from components.tenants import TIERS, Tier
-from components.uptime import Uptime
+from components.uptime import UptimeParts
 from infra.config import StackConfig
 
 #: Resource types that cost money by existing, with the catalog key of their price (a
@@ -102,9 +102,9 @@ def estimate_stack(config: StackConfig) -> Estimate:
         *NetworkParts(config.network).cost_lines(catalog, usage),
         *PostgresParts(config.database).cost_lines(catalog, usage),
         *RedisParts(config.cache).cost_lines(catalog),
-        *DnsZone.cost_lines(config.dns, catalog, usage),
-        *Cdn.cost_lines(config.cdn, catalog, usage),
-        *Uptime.cost_lines(config.uptime, catalog),
+        *DnsZoneParts(config.dns).cost_lines(catalog, usage),
+        *CdnParts(config.cdn).cost_lines(catalog, usage),
+        *UptimeParts(config.uptime).cost_lines(catalog),
         *EksCluster.cost_lines(config.cluster, catalog, usage),
         *(
             line

@@ -13,8 +13,8 @@ import pulumi_aws as aws
 from components.alerts import AlertsParts, AlertsTopic
 from components.base import StackContext
 from components.budget import Budget, BudgetParts
-from components.cdn import Cdn
-from components.dns_zone import DnsZone, ExistingZone
+from components.cdn import Cdn, CdnParts
+from components.dns_zone import DnsZone, DnsZoneParts, ExistingZone
 from components.eks_addons import EksAddons
 from components.eks_cluster import EksCluster
 from components.kubernetes_platform import KubernetesPlatform
@@ -25,7 +25,7 @@ from components.redis import RedisCache, RedisParts
 from components.shared.placement import DataStoreNetwork
 from components.shared.wiring import EDGE_REGION, Wiring
 from components.tenants import DataEgress, Tenants
-from components.uptime import Uptime
+from components.uptime import Uptime, UptimeParts
 from infra.config import PROJECT, ConfigError, ConfigProblem, StackConfig, load_stack_config
 from infra.cost import check_budget, estimate_stack, per_customer_output
 
@@ -102,31 +102,15 @@ def main() -> None:
 
     dns = DnsZone(
         "dns",
-        config.dns,
-        kms=config.kms,
-        context=context,
-        us_east_1=us_east_1,
-        alarm_topic_arn=edge_alerts_arn,
+        DnsZoneParts(config.dns),
+        wiring=wiring,
         existing_zone=adopted_zone,
+        # The CDN's alias records: the zone lists every name that has records in it.
+        names_of_others=[config.cdn.domain],
         opts=in_region,
     )
-    cdn = Cdn(
-        "cdn",
-        config.cdn,
-        zone_id=dns.zone_id,
-        kms=config.kms,
-        context=context,
-        us_east_1=us_east_1,
-        opts=in_region,
-    )
-    uptime = Uptime(
-        "uptime",
-        config.uptime,
-        alarm_topic_arn=edge_alerts_arn,
-        context=context,
-        us_east_1=us_east_1,
-        opts=in_region,
-    )
+    cdn = Cdn("cdn", CdnParts(config.cdn), wiring=wiring, zone_id=dns.zone_id, opts=in_region)
+    uptime = Uptime("uptime", UptimeParts(config.uptime), wiring=wiring, opts=in_region)
 
     cluster = EksCluster(
         "eks",
@@ -205,30 +189,9 @@ def main() -> None:
     pulumi.export("monthlyCost", estimate.to_json())
     pulumi.export("costPerCustomer", per_customer_output(config, estimate))
     pulumi.export("budget", budget.outputs)
-    pulumi.export(
-        "dns",
-        {
-            "zoneId": dns.zone_id,
-            "zoneName": dns.zone_name,
-            "nameServers": dns.name_servers,
-            "registrarInstruction": dns.registrar_instruction,
-            "dsRecord": dns.ds_record,
-            "records": sorted({*dns.record_fqdns, cdn.alias_domain}),
-        },
-    )
-    pulumi.export(
-        "cdn",
-        {
-            "distributionId": cdn.distribution_id,
-            "domainName": cdn.domain_name,
-            "aliasDomain": cdn.alias_domain,
-            "bucketName": cdn.bucket_name,
-            "logBucketName": cdn.log_bucket_name,
-            "certificateArn": cdn.certificate_arn,
-            "webAclArn": cdn.web_acl_arn,
-        },
-    )
-    pulumi.export("uptime", {"healthChecks": uptime.health_check_ids})
+    pulumi.export("dns", dns.outputs)
+    pulumi.export("cdn", cdn.outputs)
+    pulumi.export("uptime", uptime.outputs)
 
     pulumi.export("database", database.outputs)
     pulumi.export("cache", cache.outputs)

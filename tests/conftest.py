@@ -50,6 +50,20 @@ def plan(request: pytest.FixtureRequest) -> Plan:
     return plan_for(request.param)
 
 
+def region_of(plan: Plan, resource: PlannedResource) -> str:
+    """The region of the provider that declares ``resource``."""
+    assert resource.provider is not None, resource.urn
+    return str(plan.by_urn(resource.provider).inputs["region"])
+
+
+#: Another region than the edge's, priced with us-east-1's catalog (the only one) as the estimate
+#: then states: what must stay in us-east-1 still does.
+IN_EU_WEST_1: dict[str, Any] = {
+    "aws:region": "eu-west-1",
+    "genericcorp:costModel": {"priceFallbackRegion": "us-east-1"},
+}
+
+
 def policy(resource: PlannedResource, key: str) -> dict[str, Any]:
     """A JSON policy document input, parsed."""
     document = resource.inputs[key]

@@ -8,10 +8,19 @@ from typing import Any
 
 import pytest
 
-from components.cdn import CACHING_OPTIMIZED_POLICY_ID, MANAGED_RULE_GROUPS
+from components.cdn import CACHING_OPTIMIZED_POLICY_ID, MANAGED_RULE_GROUPS, CdnParts
 from infra.config import ConfigError, parse_stack_config
 from infractl.offline.plan import Plan, PlannedResource
-from tests.conftest import LIFTED_BUDGET, minimal_values, plan_with, policy, statements
+from tests.conftest import (
+    IN_EU_WEST_1,
+    LIFTED_BUDGET,
+    minimal_values,
+    plan_with,
+    policy,
+    region_of,
+    stack_config,
+    statements,
+)
 
 BUCKET = "aws:s3/bucket:Bucket"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
@@ -20,17 +29,6 @@ WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 RECORD = "aws:route53/record:Record"
 DOMAINS = {"dev": "cdn.dev.genericcorp.com", "prod": "cdn.genericcorp.com"}
 CDN = "genericcorp:cdn"
-
-# Another region, priced with us-east-1's catalog (the only one) as the estimate then states.
-IN_EU_WEST_1 = {
-    "aws:region": "eu-west-1",
-    "genericcorp:costModel": {"priceFallbackRegion": "us-east-1"},
-}
-
-
-def region_of(plan: Plan, resource: PlannedResource) -> str:
-    assert resource.provider is not None, resource.urn
-    return str(plan.by_urn(resource.provider).inputs["region"])
 
 
 def setting(plan: Plan, type_token: str, bucket: PlannedResource) -> PlannedResource:
@@ -295,6 +293,15 @@ def test_prod_puts_a_managed_rule_web_acl_in_front_of_the_distribution(prod_plan
     assert len({r["priority"] for r in rules}) == len(rules)
     assert prod_plan.one(DISTRIBUTION).inputs["webAclId"] == acl.outputs["arn"]
     assert prod_plan.outputs["cdn"]["webAclArn"] == acl.outputs["arn"]
+
+
+def test_the_web_acl_declares_the_rules_its_parts_price(plan: Plan) -> None:
+    parts = CdnParts(stack_config(plan.stack).cdn)
+    acls = plan.of_type(WEB_ACL)
+    assert len(acls) == (0 if parts.waf is None else 1)
+    for acl in acls:
+        rules = sorted(acl.inputs["rules"], key=lambda rule: rule["priority"])
+        assert tuple(rule["name"] for rule in rules) == parts.waf_rules
 
 
 def test_dev_has_no_waf_unless_asked(dev_plan: Plan) -> None:

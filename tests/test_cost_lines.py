@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from components.cdn import MANAGED_RULE_GROUPS, Cdn
+from components.cdn import MANAGED_RULE_GROUPS, CdnParts
 from components.cost import CostError, CostLine, UsageSettings, load_catalog
-from components.dns_zone import DnsZone
+from components.dns_zone import DnsZoneParts
 from components.postgres import PostgresParts
 from components.redis import CacheEngine, RedisParts
-from components.uptime import Uptime
+from components.uptime import UptimeParts
 from infra.config import parse_stack_config
 from infra.cost import estimate_stack
 from infractl.offline.plan import Plan
@@ -200,8 +200,8 @@ def test_a_node_type_without_a_price_names_the_resource_and_the_key() -> None:
 
 
 def test_dns_lines_for_dev_and_prod() -> None:
-    dev = DnsZone.cost_lines(DEV.dns, CATALOG, DEV.usage)
-    prod = DnsZone.cost_lines(PROD.dns, CATALOG, PROD.usage)
+    dev = DnsZoneParts(DEV.dns).cost_lines(CATALOG, DEV.usage)
+    prod = DnsZoneParts(PROD.dns).cost_lines(CATALOG, PROD.usage)
     assert items(dev) == {"Hosted zone", "DNS queries"}
     assert line(dev, "Hosted zone").monthly_usd == 0.50
     assert line(prod, "DNS queries").monthly_usd == pytest.approx(5 * 0.40)
@@ -216,11 +216,11 @@ def test_dns_lines_for_dev_and_prod() -> None:
 
 def test_an_existing_zone_is_not_paid_for_by_the_stack() -> None:
     settings = DEV.dns.model_copy(update={"existing_zone_id": "Z0123456789ABCDEF"})
-    assert "Hosted zone" not in items(DnsZone.cost_lines(settings, CATALOG, DEV.usage))
+    assert "Hosted zone" not in items(DnsZoneParts(settings).cost_lines(CATALOG, DEV.usage))
 
 
 def test_query_logs_without_a_query_figure_say_usage_not_given() -> None:
-    lines = DnsZone.cost_lines(PROD.dns, CATALOG, NO_USAGE)
+    lines = DnsZoneParts(PROD.dns).cost_lines(CATALOG, NO_USAGE)
     for item in ("DNS queries", "Query-log ingestion", "Query-log storage"):
         assert line(lines, item).quantity is None
 
@@ -229,8 +229,8 @@ def test_query_logs_without_a_query_figure_say_usage_not_given() -> None:
 
 
 def test_waf_is_priced_in_prod_only() -> None:
-    dev = Cdn.cost_lines(DEV.cdn, CATALOG, DEV.usage)
-    prod = Cdn.cost_lines(PROD.cdn, CATALOG, PROD.usage)
+    dev = CdnParts(DEV.cdn).cost_lines(CATALOG, DEV.usage)
+    prod = CdnParts(PROD.cdn).cost_lines(CATALOG, PROD.usage)
     assert not any(entry.item.startswith("WAF") for entry in dev)
     assert line(prod, "WAF web ACL").monthly_usd == 5.0
     assert line(prod, "WAF rules").quantity == len(MANAGED_RULE_GROUPS) + 1 == 4
@@ -238,7 +238,7 @@ def test_waf_is_priced_in_prod_only() -> None:
 
 
 def test_cdn_traffic_lines_follow_usage() -> None:
-    prod = Cdn.cost_lines(PROD.cdn, CATALOG, PROD.usage)
+    prod = CdnParts(PROD.cdn).cost_lines(CATALOG, PROD.usage)
     assert line(prod, "CloudFront data out").monthly_usd == pytest.approx(200 * 0.085)
     assert line(prod, "CloudFront HTTPS requests").monthly_usd == pytest.approx(10.0)
     assert line(prod, "S3 asset storage").monthly_usd == pytest.approx(20 * 0.023)
@@ -249,7 +249,7 @@ def test_cdn_traffic_lines_follow_usage() -> None:
 
 
 def test_cdn_without_usage_prices_only_what_exists() -> None:
-    lines = Cdn.cost_lines(PROD.cdn, CATALOG, NO_USAGE)
+    lines = CdnParts(PROD.cdn).cost_lines(CATALOG, NO_USAGE)
     counted = {entry.item for entry in lines if entry.quantity is not None}
     assert counted == {"KMS key (cdn-assets)", "WAF web ACL", "WAF rules"}
     assert total(lines) == pytest.approx(1 + 5 + 4)
@@ -259,8 +259,8 @@ def test_cdn_without_usage_prices_only_what_exists() -> None:
 
 
 def test_health_checks_are_priced_per_check() -> None:
-    dev = Uptime.cost_lines(DEV.uptime, CATALOG)
-    prod = Uptime.cost_lines(PROD.uptime, CATALOG)
+    dev = UptimeParts(DEV.uptime).cost_lines(CATALOG)
+    prod = UptimeParts(PROD.uptime).cost_lines(CATALOG)
     assert total(dev) == pytest.approx(0.75 + 2.00 + 0.10)
     assert total(prod) == pytest.approx(3 * (0.75 + 2.00 + 0.10))
     assert line(prod, "Route53 health checks").note == "landing, demo, cdn"
@@ -268,7 +268,7 @@ def test_health_checks_are_priced_per_check() -> None:
 
 def test_fast_interval_is_one_more_feature_per_check() -> None:
     fast = PROD.uptime.model_copy(update={"request_interval_seconds": 10})
-    lines = Uptime.cost_lines(fast, CATALOG)
+    lines = UptimeParts(fast).cost_lines(CATALOG)
     assert line(lines, "Health-check fast interval feature").monthly_usd == pytest.approx(6.0)
 
 
@@ -281,8 +281,8 @@ def test_the_stack_total_is_every_component_s_lines(plan: Plan) -> None:
     parts = {
         "database": PostgresParts(config.database).cost_lines(CATALOG, config.usage),
         "cache": RedisParts(config.cache).cost_lines(CATALOG),
-        "dns": DnsZone.cost_lines(config.dns, CATALOG, config.usage),
-        "cdn": Cdn.cost_lines(config.cdn, CATALOG, config.usage),
+        "dns": DnsZoneParts(config.dns).cost_lines(CATALOG, config.usage),
+        "cdn": CdnParts(config.cdn).cost_lines(CATALOG, config.usage),
     }
     for component, lines in parts.items():
         assert monthly["byComponent"][component] == pytest.approx(total(lines), abs=0.01)

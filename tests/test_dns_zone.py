@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from components.dns_zone import MAX_TTL, MIN_TTL, hostname_problem, txt_value
+from components.dns_zone import MAX_TTL, MIN_TTL, DnsZoneParts, hostname_problem, txt_value
 from infra.config import ConfigError, parse_stack_config
 from infractl.offline.engine import run_stack
 from infractl.offline.plan import Plan, PlannedResource
-from tests.conftest import minimal_values, plan_with, policy, statements
+from tests.conftest import minimal_values, plan_with, policy, region_of, stack_config, statements
 
 ZONE = "aws:route53/zone:Zone"
 RECORD = "aws:route53/record:Record"
@@ -20,11 +20,6 @@ DNS = "genericcorp:dns"
 ZONE_NAMES = {"dev": "dev.genericcorp.com", "prod": "genericcorp.com"}
 VERCEL = "cname.vercel-dns.com"
 DEV_NAME_SERVERS = ["ns-1.awsdns-01.org", "ns-2.awsdns-02.co.uk"]
-
-
-def region_of(plan: Plan, resource: PlannedResource) -> str:
-    assert resource.provider is not None, resource.urn
-    return str(plan.by_urn(resource.provider).inputs["region"])
 
 
 def records(plan: Plan) -> dict[tuple[str, str], PlannedResource]:
@@ -182,6 +177,14 @@ def test_dnssec_failures_alarm_in_us_east_1(prod_plan: Plan) -> None:
         assert region_of(prod_plan, alarm) == "us-east-1"
         assert alarm.inputs["dimensions"] == {"HostedZoneId": prod_plan.one(ZONE).outputs["zoneId"]}
         assert alarm.inputs["alarmActions"] == [topic_arn]
+
+
+def test_the_zone_and_the_alarms_its_parts_price_are_declared(plan: Plan) -> None:
+    parts = DnsZoneParts(stack_config(plan.stack).dns)
+    assert len(plan.of_type(ZONE)) == int(parts.creates_zone)
+    zone_alarms = [r for r in plan.children(plan.named("dns").urn) if r.type == ALARM]
+    assert {a.name for a in zone_alarms} == {f"dns-{spec.suffix}" for spec in parts.alarms}
+    assert len(parts.alarms) == (2 if plan.stack == "prod" else 0)
 
 
 def test_dev_zone_is_unsigned(dev_plan: Plan) -> None:

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
+from components.uptime import UptimeParts
 from infra.config import ConfigError, parse_stack_config
 from infractl.offline.plan import Plan, PlannedResource
-from tests.conftest import minimal_values, plan_with
+from tests.conftest import IN_EU_WEST_1, minimal_values, plan_with, region_of, stack_config
 
 CHECK = "aws:route53/healthCheck:HealthCheck"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -21,17 +22,6 @@ EXPECTED = {
         "cdn": "cdn.genericcorp.com",
     },
 }
-
-# Another region, priced with us-east-1's catalog (the only one) as the estimate then states.
-IN_EU_WEST_1 = {
-    "aws:region": "eu-west-1",
-    "genericcorp:costModel": {"priceFallbackRegion": "us-east-1"},
-}
-
-
-def region_of(plan: Plan, resource: PlannedResource) -> str:
-    assert resource.provider is not None, resource.urn
-    return str(plan.by_urn(resource.provider).inputs["region"])
 
 
 def health_alarms(plan: Plan) -> list[PlannedResource]:
@@ -63,6 +53,13 @@ def test_each_check_alarms_to_the_alerts_topic_in_us_east_1(plan: Plan) -> None:
         assert alarm.inputs["treatMissingData"] == "breaching"
         assert alarm.inputs["alarmActions"] == [topic_arn]
         assert alarm.inputs["okActions"] == [topic_arn]
+
+
+def test_each_check_and_alarm_the_parts_price_is_declared(plan: Plan) -> None:
+    parts = UptimeParts(stack_config(plan.stack).uptime)
+    assert {c.name for c in plan.of_type(CHECK)} == {f"uptime-{c.name}" for c in parts.checks}
+    assert {a.name for a in health_alarms(plan)} == {f"uptime-{a.suffix}" for a in parts.alarms}
+    assert len(parts.alarms) == len(parts.checks)
 
 
 def test_outside_us_east_1_alarms_use_a_second_alerts_topic_there() -> None:
