@@ -17,11 +17,9 @@ from components.base import StackContext
 from components.budget import Budget, budget_json
 from components.cdn import Cdn
 from components.dns_zone import DnsZone, ExistingZone
-from components.eks_addons import EksAddons
-from components.eks_cluster import EksCluster
-from components.kubernetes_platform import KubernetesPlatform
+from components.eks_compute import EksCompute, EksComputeParts
+from components.kubernetes_platform import KubernetesPlatform, KubernetesPlatformParts
 from components.network import Network, SubnetTier
-from components.node_group import NodeGroup
 from components.postgres import PostgresDatabase, PostgresParts
 from components.redis import RedisCache
 from components.shared.wiring import Wiring
@@ -129,21 +127,19 @@ def main() -> None:
         opts=in_region,
     )
 
-    cluster = EksCluster(
-        "eks",
-        config.cluster,
-        private_subnet_ids=network.private_subnet_ids,
-        kms=config.kms,
-        alarm_topic_arn=alerts.topic_arn,
-        context=context,
-        opts=in_region,
-    )
     wiring = Wiring(
         context=context,
         kms=config.kms,
         edge_provider=us_east_1,
         alerts_topic_arn=alerts.topic_arn,
         edge_alerts_topic_arn=edge_alerts_arn,
+    )
+    compute = EksCompute(
+        "eks",
+        EksComputeParts(config.cluster),
+        wiring=wiring,
+        private_subnet_ids=network.private_subnet_ids,
+        opts=in_region,
     )
     database = PostgresDatabase(
         "database",
@@ -152,7 +148,7 @@ def main() -> None:
         vpc_id=network.vpc_id,
         database_subnet_ids=network.database_subnet_ids,
         # Managed nodes, and so every pod, use the cluster security group: the only client.
-        client_security_group_ids=(cluster.cluster_security_group_id,),
+        client_security_group_ids=(compute.cluster.cluster_security_group_id,),
         opts=in_region,
     )
     cache = RedisCache(
@@ -160,35 +156,19 @@ def main() -> None:
         config.cache,
         vpc_id=network.vpc_id,
         database_subnet_ids=network.database_subnet_ids,
-        client_security_group_ids=(cluster.cluster_security_group_id,),
+        client_security_group_ids=(compute.cluster.cluster_security_group_id,),
         kms=config.kms,
         alarm_topic_arn=alerts.topic_arn,
         context=context,
         opts=in_region,
     )
 
-    addons = EksAddons("eks-addons", config.cluster.addons, cluster=cluster, opts=in_region)
-    node_groups = [
-        NodeGroup(
-            f"eks-nodes-{group.name}",
-            group,
-            cluster_name=cluster.name,
-            kubernetes_version=config.cluster.version,
-            subnet_ids=network.private_subnet_ids,
-            context=context,
-            # Nodes only become Ready once the CNI runs.
-            depends_on=addons.networking,
-            opts=in_region,
-        )
-        for group in config.cluster.node_groups
-    ]
-    addons.after_nodes(node_groups)
     platform = KubernetesPlatform(
         "platform",
-        config.platform,
-        cluster=cluster,
+        KubernetesPlatformParts(config.platform),
+        wiring=wiring,
+        compute=compute,
         vpc_id=network.vpc_id,
-        depends_on=[*node_groups, *addons.workloads],
         opts=in_region,
     )
     data_subnets = [str(block) for block in network.layout[SubnetTier.DATABASE]]
@@ -201,7 +181,7 @@ def main() -> None:
         # (those stay in Secrets Manager, named by the stack outputs).
         endpoints={
             "AWS_REGION": config.region,
-            "CLUSTER_NAME": cluster.name,
+            "CLUSTER_NAME": compute.cluster.name,
             "DATABASE_HOST": database.address,
             "DATABASE_PORT": str(config.database.port),
             "CACHE_HOST": cache.primary_endpoint,
@@ -273,21 +253,8 @@ def main() -> None:
         },
     )
 
-    pulumi.export(
-        "cluster",
-        {
-            "name": cluster.name,
-            "arn": cluster.arn,
-            "endpoint": cluster.endpoint,
-            "version": cluster.version,
-            "securityGroupId": cluster.cluster_security_group_id,
-            "oidcProviderArn": cluster.oidc_provider_arn,
-            "endpointPublicAccess": config.cluster.endpoint_public_access,
-            "publicAccessCidrs": list(config.cluster.public_access_cidrs),
-            "nodeGroups": [group.node_group_name for group in node_groups],
-        },
-    )
-    pulumi.export("kubeconfig", cluster.kubeconfig)
+    pulumi.export("cluster", compute.outputs)
+    pulumi.export("kubeconfig", compute.kubeconfig)
     pulumi.export(
         "tenants",
         {
