@@ -175,7 +175,7 @@ def main() -> None:
     tenants = Tenants(
         "tenants",
         config.tenants,
-        context=context,
+        wiring=wiring,
         provider=platform.provider,
         # What the app reads to find the platform: host names and ports, never credentials
         # (those stay in Secrets Manager, named by the stack outputs).
@@ -255,13 +255,7 @@ def main() -> None:
 
     pulumi.export("cluster", compute.outputs)
     pulumi.export("kubeconfig", compute.kubeconfig)
-    pulumi.export(
-        "tenants",
-        {
-            tenant.name: {"namespace": tenants.namespaces[tenant.name], "tier": str(tenant.tier)}
-            for tenant in config.tenants
-        },
-    )
+    pulumi.export("tenants", tenants.outputs)
 
 
 #: The region of CloudFront's certificates and web ACLs and of Route53's logs and metrics.
