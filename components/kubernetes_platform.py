@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 from pydantic import Field
@@ -292,14 +293,10 @@ class KubernetesPlatform(PlatformComponent):
         """cluster-autoscaler, built for the cluster's minor, with a role that may resize only
         this cluster's node groups."""
         cluster = self._cluster
-        role = service_account_role(
-            self,
-            f"{self._name}-cluster-autoscaler-irsa",
-            oidc=cluster.oidc,
-            namespace="kube-system",
-            service_account="cluster-autoscaler",
-            description="Lets cluster-autoscaler resize this cluster's node groups only.",
-            inline_policy=cluster.name.apply(
+        role = self._controller_role(
+            "cluster-autoscaler",
+            "Lets cluster-autoscaler resize this cluster's node groups only.",
+            cluster.name.apply(
                 lambda cluster_name: json.dumps(cluster_autoscaler_policy(cluster_name))
             ),
         )
@@ -334,14 +331,10 @@ class KubernetesPlatform(PlatformComponent):
         """The AWS Load Balancer Controller with the controller's published policy; region and
         VPC are given because pods cannot reach the metadata service (hop limit 1)."""
         cluster = self._cluster
-        role = service_account_role(
-            self,
-            f"{self._name}-aws-load-balancer-controller-irsa",
-            oidc=cluster.oidc,
-            namespace="kube-system",
-            service_account="aws-load-balancer-controller",
-            description="Lets the AWS Load Balancer Controller manage ALBs, NLBs and targets.",
-            inline_policy=policy_document(LOAD_BALANCER_CONTROLLER_STATEMENTS),
+        role = self._controller_role(
+            "aws-load-balancer-controller",
+            "Lets the AWS Load Balancer Controller manage ALBs, NLBs and targets.",
+            policy_document(LOAD_BALANCER_CONTROLLER_STATEMENTS),
         )
         self._release(
             "aws-load-balancer-controller",
@@ -359,6 +352,21 @@ class KubernetesPlatform(PlatformComponent):
                 "resources": _resources("100m", "128Mi", "256Mi"),
             },
             in_cluster,
+        )
+
+    def _controller_role(
+        self, service_account: str, description: str, policy: pulumi.Input[str]
+    ) -> aws.iam.Role:
+        """The role of a controller in ``kube-system`` that calls AWS APIs: only its service
+        account may assume it, so no other pod borrows its permissions (or the node role's)."""
+        return service_account_role(
+            self,
+            f"{self._name}-{service_account}-irsa",
+            oidc=self._cluster.oidc,
+            namespace="kube-system",
+            service_account=service_account,
+            description=description,
+            inline_policy=policy,
         )
 
     def _monitoring(
