@@ -130,6 +130,19 @@ class DataEgress:
     description: str
 
 
+@dataclass(frozen=True)
+class TenantEnvironment:
+    """What the platform gives every tenant alike: the endpoints its app reads, the data tier's
+    ports it may reach and the subnets of the load balancers that reach its pods."""
+
+    endpoints: Mapping[str, pulumi.Input[str]]
+    """Host names and ports of the platform (never credentials), published as a ConfigMap."""
+    data_egress: Sequence[DataEgress]
+    """The data tier's ports and subnets, the only egress besides DNS and the namespace."""
+    load_balancer_cidrs: Sequence[str]
+    """Subnets the ingress load balancers send from, admitted to load-balancer targets."""
+
+
 class Tenant(PlatformComponent):
     """One tenant's namespace and everything that isolates and configures it.
 
@@ -153,9 +166,7 @@ class Tenant(PlatformComponent):
         settings: TenantSettings,
         *,
         wiring: Wiring,
-        endpoints: Mapping[str, pulumi.Input[str]],
-        data_egress: Sequence[DataEgress],
-        load_balancer_cidrs: Sequence[str],
+        environment: TenantEnvironment,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
@@ -175,7 +186,9 @@ class Tenant(PlatformComponent):
         inside = self.child_opts(depends_on=[namespace])
         self._quota(inside)
         self._limit_range(inside)
-        for policy_name, policy_spec in network_policies(data_egress, load_balancer_cidrs):
+        for policy_name, policy_spec in network_policies(
+            environment.data_egress, environment.load_balancer_cidrs
+        ):
             k8s.networking.v1.NetworkPolicy(
                 f"{name}-{policy_name}",
                 metadata=self._meta(policy_name),
@@ -192,7 +205,11 @@ class Tenant(PlatformComponent):
         k8s.core.v1.ConfigMap(
             f"{name}-endpoints",
             metadata=self._meta("platform-endpoints"),
-            data={**endpoints, "TENANT_NAME": settings.name, "TENANT_TIER": settings.tier},
+            data={
+                **environment.endpoints,
+                "TENANT_NAME": settings.name,
+                "TENANT_TIER": settings.tier,
+            },
             opts=inside,
         )
         self.namespace = namespace.metadata.apply(lambda m: m.name or settings.namespace)
@@ -358,14 +375,13 @@ class Tenants(PlatformComponent):
             component_tag=self.COMPONENT,
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(provider=provider)),
         )
+        environment = TenantEnvironment(endpoints, data_egress, load_balancer_cidrs)
         self.outputs = {
             tenant.name: Tenant(
                 f"{name}-{tenant.name}",
                 tenant,
                 wiring=wiring,
-                endpoints=endpoints,
-                data_egress=data_egress,
-                load_balancer_cidrs=load_balancer_cidrs,
+                environment=environment,
                 opts=self.child_opts(),
             ).outputs
             for tenant in tenants
