@@ -12,7 +12,7 @@ Creates:
   authentication mode ``API`` without permanent admin rights for whoever created it;
 - one ``aws.eks.AccessEntry`` and ``aws.eks.AccessPolicyAssociation`` per configured admin;
 - ``aws.iam.OpenIdConnectProvider`` for the cluster's issuer, so that service accounts assume
-  IAM roles (IRSA) instead of borrowing the node role (see ``service_account_role``);
+  IAM roles (IRSA) instead of borrowing the node role (``components.shared.iam``);
 - CloudWatch alarms on the control-plane metrics EKS publishes for free: pods the scheduler
   cannot place (the node groups are out of capacity) and API server 5XX responses.
 
@@ -25,11 +25,11 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import pulumi
 import pulumi_aws as aws
@@ -38,7 +38,6 @@ from pydantic import Field, field_validator, model_validator
 from components.base import (
     PlatformComponent,
     SettingsModel,
-    StackContext,
     policy_document,
     static_policy_document,
 )
@@ -46,7 +45,10 @@ from components.cost import CostLine, PriceCatalog, UsageSettings, hourly, log_l
 from components.eks_addons import AddonVersions
 from components.kms_key import KmsKey, KmsSettings
 from components.node_group import NodeGroupSettings
+from components.shared.alarms import AlarmSpec, alarm_line, metric_alarm
+from components.shared.iam import OidcIdentity
 from components.shared.logs import LogRetentionDays, encrypted_log_group
+from components.shared.wiring import Wiring
 
 
 @dataclass(frozen=True)
@@ -73,9 +75,6 @@ VERSIONS_REVIEWED_ON = date(2026, 11, 25)
 
 #: Every control-plane log type EKS can send to CloudWatch Logs.
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-
-#: The control-plane alarms ``_alarms`` declares (unschedulable pods, API server 5XX).
-ALARM_COUNT = 2
 
 
 class AccessPolicy(StrEnum):
@@ -198,8 +197,7 @@ class ClusterSettings(SettingsModel):
                 "publicAccessCidrs is set but endpointPublicAccess is false: the CIDRs would be "
                 "ignored; remove them or turn public access on"
             )
-        names = [group.name for group in self.node_groups]
-        repeated = sorted({n for n in names if names.count(n) > 1})
+        repeated = _repeated(group.name for group in self.node_groups)
         if repeated:
             raise ValueError(f"node group names must be unique; repeated: {', '.join(repeated)}")
         if not any(e.access_policy is AccessPolicy.CLUSTER_ADMIN for e in self.access_entries):
@@ -207,8 +205,7 @@ class ClusterSettings(SettingsModel):
                 "accessEntries needs a cluster-admin entry for the role that runs pulumi: the "
                 "cluster grants its creator nothing, and the program installs Kubernetes objects"
             )
-        principals = [entry.principal_arn for entry in self.access_entries]
-        repeated = sorted({p for p in principals if principals.count(p) > 1})
+        repeated = _repeated(entry.principal_arn for entry in self.access_entries)
         if repeated:
             raise ValueError(f"each principal may have one access entry; repeated: {repeated}")
         kube_proxy_minor = ".".join(self.addons.kube_proxy.lstrip("v").split(".")[:2])
@@ -221,65 +218,205 @@ class ClusterSettings(SettingsModel):
         return self
 
 
+@dataclass(frozen=True)
+class EksClusterParts:
+    """The control plane's keys, logs and alarms, known from its settings alone: ``EksCluster``
+    declares them and ``cost_lines`` prices them, so the estimate (made before anything is
+    declared) counts what the cluster creates."""
+
+    settings: ClusterSettings
+
+    secrets_key_purpose: ClassVar[str] = "eks-secrets"
+    """The key that envelope-encrypts Kubernetes secrets."""
+    logs_key_purpose: ClassVar[str] = "eks-logs"
+    """The key of the control-plane log group (CloudWatch Logs may use only its own key)."""
+    log_types: ClassVar[tuple[str, ...]] = CONTROL_PLANE_LOG_TYPES
+    """Control-plane logs EKS sends to the log group: all of them."""
+    alarms: ClassVar[tuple[AlarmSpec, ...]] = (
+        AlarmSpec("unschedulable-pods", "AWS/EKS", "scheduler_pending_pods_UNSCHEDULABLE", 0,
+                  "Pods have waited 15 minutes for a node: the node groups are at their maximum "
+                  "size or no node fits their requests (raise maxSize or instance size).",
+                  statistic="Maximum", treat_missing_data="notBreaching"),
+        AlarmSpec("apiserver-5xx", "AWS/EKS", "apiserver_request_total_5XX", 10,
+                  "The Kubernetes API server is answering with 5XX errors.",
+                  statistic="Sum", treat_missing_data="notBreaching"),
+    )  # fmt: skip
+    """The control-plane metrics EKS publishes free: capacity shortfalls and API errors."""
+
+    @property
+    def key_purposes(self) -> tuple[str, ...]:
+        """Every customer-managed key the cluster declares."""
+        return (self.secrets_key_purpose, self.logs_key_purpose)
+
+    def cost_lines(self, catalog: PriceCatalog, usage: UsageSettings) -> list[CostLine]:
+        """Monthly cost of the control plane (its node groups price themselves). Access
+        entries, the OIDC provider, the IAM role and the metrics the alarms watch are free."""
+        settings = self.settings
+        component = EksCluster.COMPONENT
+        return [
+            # The upgrade policy is STANDARD and only versions in standard support are
+            # accepted, so the cluster is never billed the extended-support rate.
+            CostLine.fixed(
+                component,
+                "EKS control plane",
+                catalog.price("eks.cluster.standard-support", resource="aws:eks/cluster:Cluster"),
+                hourly(catalog, 1),
+                note=f"Kubernetes {settings.version}, standard support, "
+                f"{catalog.hours_per_month} h",
+            ),
+            *KmsKey.cost_lines(component, catalog, purposes=self.key_purposes),
+            *log_lines(
+                component,
+                catalog,
+                label="Control-plane log",
+                resource="EKS control-plane logs",
+                ingested_gb=usage.cluster_logs_ingested_gb,
+                retention_days=settings.log_retention_days,
+                note=f"{', '.join(self.log_types)}; the audit log dominates",
+            ),
+            alarm_line(component, catalog, len(self.alarms), label="Control-plane alarms"),
+        ]
+
+
 class EksCluster(PlatformComponent):
-    """An encrypted, audited, private EKS control plane with IRSA."""
+    """An encrypted, audited, private EKS control plane with IRSA.
+
+    Steps: the secrets key and the encrypted control-plane log group; the cluster role; the
+    cluster; its access entries; the OIDC provider; the alarms. ``parts`` says what each step
+    declares; ``wiring`` names, encrypts and alerts.
+    """
+
+    COMPONENT: ClassVar[str] = "compute"
+    OUTPUTS: ClassVar[Mapping[str, str]] = {
+        "name": "Cluster name (genericcorp-<stack>-eks).",
+        "arn": "Cluster ARN.",
+        "endpoint": "Kubernetes API endpoint (private; public only for the configured CIDRs).",
+        "version": "Kubernetes minor version the control plane runs.",
+        "securityGroupId": "Cluster security group EKS created: nodes and pods use it, and the "
+        "data tier admits it.",
+        "oidcProviderArn": "IAM OIDC provider of the cluster's issuer, for service-account roles.",
+    }
 
     name: pulumi.Output[str]
+    """The cluster's name, as add-ons, node groups and the kubeconfig address it."""
     arn: pulumi.Output[str]
+    """The cluster's ARN."""
     endpoint: pulumi.Output[str]
+    """The Kubernetes API endpoint."""
     version: pulumi.Output[str]
+    """The Kubernetes version EKS reports."""
+    kubernetes_version: str
+    """The configured minor version, known before deployment (chart versions follow it)."""
     certificate_authority: pulumi.Output[str]
+    """The cluster's CA certificate (base64), for the kubeconfig."""
     cluster_security_group_id: pulumi.Output[str]
-    oidc_provider_arn: pulumi.Output[str]
-    oidc_issuer: pulumi.Output[str]
-    """Issuer host and path without ``https://``, as IAM condition keys spell it."""
+    """The security group EKS created, which managed nodes and their pods use."""
+    oidc: OidcIdentity
+    """The cluster's OIDC provider, which service-account roles trust."""
+    access: list[pulumi.Resource]
+    """Access entries and their policies: Kubernetes calls fail until these exist."""
     kubeconfig: pulumi.Output[str]
     """A kubeconfig (JSON) whose user gets a token from ``aws eks get-token``; secret."""
 
     def __init__(
         self,
         name: str,
-        settings: ClusterSettings,
+        parts: EksClusterParts,
         *,
+        wiring: Wiring,
         private_subnet_ids: pulumi.Input[Sequence[str]],
-        kms: KmsSettings,
-        alarm_topic_arn: pulumi.Input[str],
-        context: StackContext,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
             "genericcorp:compute:EksCluster",
             name,
-            context=context,
-            component_tag="compute",
+            context=wiring.context,
+            component_tag=self.COMPONENT,
             opts=opts,
         )
-        self.settings = settings
-        cluster_name = context.physical_name("eks")
-        log_group_name = f"/aws/eks/{cluster_name}/cluster"
+        self._name = name
+        self._physical_name = wiring.context.physical_name("eks")
+        secrets_key = self._secrets_key(parts, wiring.kms)
+        role, role_grants = self._role(secrets_key)
+        cluster = self._cluster(
+            parts,
+            role=role,
+            secrets_key=secrets_key,
+            private_subnet_ids=private_subnet_ids,
+            # EKS creates the log group itself (no retention, no key) if it does not exist,
+            # and the role must hold its permissions before the cluster uses them.
+            prerequisites=[self._log_group(parts, wiring.kms), *role_grants],
+        )
+        self.access = self._access_entries(parts, cluster)
+        self.oidc = self._oidc_provider(cluster)
+        for spec in parts.alarms:
+            metric_alarm(
+                self,
+                f"{name}-{spec.suffix}",
+                spec,
+                dimensions={"ClusterName": self._physical_name},
+                topic_arn=wiring.alarm_topic,
+                tag=f"eks-{spec.suffix}",
+                depends_on=[cluster],
+            )
 
-        secrets_key = KmsKey.owned_by(
+        self.name = cluster.name
+        self.arn = cluster.arn
+        self.endpoint = cluster.endpoint
+        self.version = cluster.version
+        self.kubernetes_version = parts.settings.version
+        self.certificate_authority = cluster.certificate_authority.apply(lambda ca: ca.data or "")
+        self.cluster_security_group_id = cluster.vpc_config.apply(
+            lambda vpc: vpc.cluster_security_group_id or ""
+        )
+        region = self.context.region
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(cluster.name, cluster.endpoint, self.certificate_authority).apply(
+                lambda values: kubeconfig(values[0], values[1], values[2], region)
+            )
+        )
+        self.publish(
+            {
+                "name": self.name,
+                "arn": self.arn,
+                "endpoint": self.endpoint,
+                "version": self.version,
+                "securityGroupId": self.cluster_security_group_id,
+                "oidcProviderArn": self.oidc.provider_arn,
+            }
+        )
+
+    def _secrets_key(self, parts: EksClusterParts, kms: KmsSettings) -> KmsKey:
+        """Envelope encryption of Kubernetes secrets with a key of our own (FSBP EKS.3)."""
+        return KmsKey.owned_by(
             self,
-            f"{name}-secrets-key",
-            purpose="eks-secrets",
+            f"{self._name}-secrets-key",
+            purpose=parts.secrets_key_purpose,
             description="encrypts Kubernetes secrets of the EKS cluster",
             settings=kms,
         )
-        log_group = encrypted_log_group(
+
+    def _log_group(self, parts: EksClusterParts, kms: KmsSettings) -> aws.cloudwatch.LogGroup:
+        """The control-plane log group, declared before the cluster so that it has a
+        retention period and a key: EKS would create it without either."""
+        return encrypted_log_group(
             self,
-            f"{name}-control-plane-logs",
-            key_name=f"{name}-logs-key",
-            log_group_name=log_group_name,
-            retention_days=settings.log_retention_days,
+            f"{self._name}-control-plane-logs",
+            key_name=f"{self._name}-logs-key",
+            log_group_name=f"/aws/eks/{self._physical_name}/cluster",
+            retention_days=parts.settings.log_retention_days,
             kms=kms,
-            purpose="eks-logs",
+            purpose=parts.logs_key_purpose,
             description="encrypts the EKS control-plane log group",
             statement_sid="CloudWatchLogsEncryptsControlPlaneLogs",
             tag="eks-control-plane-logs",
         )
 
+    def _role(self, secrets_key: KmsKey) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
+        """The role the control plane manages AWS resources with, and its grants: the managed
+        cluster policy and the secrets key alone (the cluster fails to start without them)."""
         role = aws.iam.Role(
-            f"{name}-role",
+            f"{self._name}-role",
             description="Lets the EKS control plane manage the cluster's AWS resources.",
             assume_role_policy=static_policy_document(
                 [
@@ -294,13 +431,13 @@ class EksCluster(PlatformComponent):
             opts=self.child_opts(),
         )
         cluster_policy = aws.iam.RolePolicyAttachment(
-            f"{name}-role-cluster-policy",
+            f"{self._name}-role-cluster-policy",
             role=role.name,
-            policy_arn=f"arn:{context.partition}:iam::aws:policy/AmazonEKSClusterPolicy",
+            policy_arn=f"arn:{self.context.partition}:iam::aws:policy/AmazonEKSClusterPolicy",
             opts=self.child_opts(),
         )
         secrets_access = aws.iam.RolePolicy(
-            f"{name}-role-secrets-key",
+            f"{self._name}-role-secrets-key",
             role=role.id,
             policy=policy_document(
                 [
@@ -319,10 +456,24 @@ class EksCluster(PlatformComponent):
             ),
             opts=self.child_opts(),
         )
+        return role, [cluster_policy, secrets_access]
 
-        cluster = aws.eks.Cluster(
-            f"{name}-cluster",
-            name=cluster_name,
+    def _cluster(
+        self,
+        parts: EksClusterParts,
+        *,
+        role: aws.iam.Role,
+        secrets_key: KmsKey,
+        private_subnet_ids: pulumi.Input[Sequence[str]],
+        prerequisites: Sequence[pulumi.Resource],
+    ) -> aws.eks.Cluster:
+        """The control plane: private endpoint, every log type, API authentication without
+        permanent admin rights for its creator, and never extended support."""
+        settings = parts.settings
+        is_prod = self.context.is_prod
+        return aws.eks.Cluster(
+            f"{self._name}-cluster",
+            name=self._physical_name,
             version=settings.version,
             role_arn=role.arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
@@ -335,7 +486,7 @@ class EksCluster(PlatformComponent):
                 resources=["secrets"],
                 provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=secrets_key.arn),
             ),
-            enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
+            enabled_cluster_log_types=list(parts.log_types),
             access_config=aws.eks.ClusterAccessConfigArgs(
                 authentication_mode="API",
                 bootstrap_cluster_creator_admin_permissions=False,
@@ -344,20 +495,19 @@ class EksCluster(PlatformComponent):
             # would otherwise run vpc-cni on the node role's permissions.
             bootstrap_self_managed_addons=False,
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
-            deletion_protection=context.is_prod,
+            deletion_protection=is_prod,
             tags=self.tags("eks"),
-            opts=self.child_opts(
-                protect=context.is_prod,
-                # EKS creates the log group itself (no retention, no key) if it does not exist,
-                # and the role must hold its permissions before the cluster uses them.
-                depends_on=[log_group, cluster_policy, secrets_access],
-            ),
+            opts=self.child_opts(protect=is_prod, depends_on=list(prerequisites)),
         )
 
-        self.access: list[pulumi.Resource] = []
-        """Access entries and their policies: Kubernetes calls fail until these exist."""
-        for index, entry in enumerate(settings.access_entries):
-            label = f"{name}-admin-{index}"
+    def _access_entries(
+        self, parts: EksClusterParts, cluster: aws.eks.Cluster
+    ) -> list[pulumi.Resource]:
+        """One entry and cluster-wide policy per configured admin: the creator gets none, so
+        these are the only way into the Kubernetes API."""
+        access: list[pulumi.Resource] = []
+        for index, entry in enumerate(parts.settings.access_entries):
+            label = f"{self._name}-admin-{index}"
             access_entry = aws.eks.AccessEntry(
                 label,
                 cluster_name=cluster.name,
@@ -374,175 +524,30 @@ class EksCluster(PlatformComponent):
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
                 opts=self.child_opts(),
             )
-            self.access += [access_entry, association]
+            access += [access_entry, association]
+        return access
 
+    def _oidc_provider(self, cluster: aws.eks.Cluster) -> OidcIdentity:
+        """The IAM OIDC provider of the cluster's issuer, so that service accounts assume roles
+        of their own (IRSA) instead of borrowing the node role."""
         issuer_url = cluster.identities.apply(_issuer)
-        oidc = aws.iam.OpenIdConnectProvider(
-            f"{name}-oidc",
+        provider = aws.iam.OpenIdConnectProvider(
+            f"{self._name}-oidc",
             url=issuer_url,
             client_id_lists=["sts.amazonaws.com"],
             tags=self.tags("eks-oidc"),
             opts=self.child_opts(),
         )
-
-        self._alarms(name, cluster_name, alarm_topic_arn, cluster)
-
-        self.name = cluster.name
-        self.arn = cluster.arn
-        self.endpoint = cluster.endpoint
-        self.version = cluster.version
-        self.certificate_authority = cluster.certificate_authority.apply(lambda ca: ca.data or "")
-        self.cluster_security_group_id = cluster.vpc_config.apply(
-            lambda vpc: vpc.cluster_security_group_id or ""
-        )
-        self.oidc_provider_arn = oidc.arn
-        self.oidc_issuer = issuer_url.apply(lambda url: url.removeprefix("https://"))
-        self.kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(cluster.name, cluster.endpoint, self.certificate_authority).apply(
-                lambda parts: kubeconfig(parts[0], parts[1], parts[2], context.region)
-            )
-        )
-        self.register_outputs(
-            {
-                "name": self.name,
-                "arn": self.arn,
-                "endpoint": self.endpoint,
-                "clusterSecurityGroupId": self.cluster_security_group_id,
-                "oidcProviderArn": self.oidc_provider_arn,
-            }
+        return OidcIdentity(
+            provider_arn=provider.arn,
+            issuer=issuer_url.apply(lambda url: url.removeprefix("https://")),
         )
 
-    @classmethod
-    def cost_lines(
-        cls, settings: ClusterSettings, catalog: PriceCatalog, usage: UsageSettings
-    ) -> list[CostLine]:
-        """Monthly cost of the control plane ``settings`` declares (its node groups price
-        themselves). Access entries, the OIDC provider, the IAM role and the control-plane
-        metrics the alarms watch are free."""
-        component = "compute"
-        resource = "aws:eks/cluster:Cluster"
-        return [
-            # The upgrade policy is STANDARD and only versions in standard support are
-            # accepted, so the cluster is never billed the extended-support rate.
-            CostLine.fixed(
-                component,
-                "EKS control plane",
-                catalog.price("eks.cluster.standard-support", resource=resource),
-                hourly(catalog, 1),
-                note=f"Kubernetes {settings.version}, standard support, "
-                f"{catalog.hours_per_month} h",
-            ),
-            *KmsKey.cost_lines(component, catalog, purposes=["eks-secrets", "eks-logs"]),
-            *log_lines(
-                component,
-                catalog,
-                label="Control-plane log",
-                resource="EKS control-plane logs",
-                ingested_gb=usage.cluster_logs_ingested_gb,
-                retention_days=settings.log_retention_days,
-                note=f"{', '.join(CONTROL_PLANE_LOG_TYPES)}; the audit log dominates",
-            ),
-            CostLine.fixed(
-                component,
-                "Control-plane alarms",
-                catalog.price("cloudwatch.standard-alarm", resource="aws:cloudwatch/metricAlarm"),
-                ALARM_COUNT,
-            ),
-        ]
 
-    def service_account_role(
-        self,
-        owner: PlatformComponent,
-        name: str,
-        *,
-        namespace: str,
-        service_account: str,
-        description: str,
-        managed_policy_arns: Sequence[str] = (),
-        inline_policy: pulumi.Input[str] | None = None,
-    ) -> aws.iam.Role:
-        """An IAM role only the named Kubernetes service account of this cluster may assume."""
-        trust = pulumi.Output.all(self.oidc_provider_arn, self.oidc_issuer).apply(
-            lambda parts: static_policy_document(
-                [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Federated": parts[0]},
-                        "Action": "sts:AssumeRoleWithWebIdentity",
-                        "Condition": {
-                            "StringEquals": {
-                                f"{parts[1]}:sub": (
-                                    f"system:serviceaccount:{namespace}:{service_account}"
-                                ),
-                                f"{parts[1]}:aud": "sts.amazonaws.com",
-                            }
-                        },
-                    }
-                ]
-            )
-        )
-        role = aws.iam.Role(
-            name,
-            description=description,
-            assume_role_policy=trust,
-            tags=owner.tags(name),
-            opts=owner.child_opts(),
-        )
-        for arn in managed_policy_arns:
-            aws.iam.RolePolicyAttachment(
-                f"{name}-{arn.rsplit('/', 1)[-1]}",
-                role=role.name,
-                policy_arn=arn,
-                opts=owner.child_opts(),
-            )
-        if inline_policy is not None:
-            aws.iam.RolePolicy(
-                f"{name}-policy", role=role.id, policy=inline_policy, opts=owner.child_opts()
-            )
-        return role
-
-    def _alarms(
-        self,
-        name: str,
-        cluster_name: str,
-        alarm_topic_arn: pulumi.Input[str],
-        cluster: aws.eks.Cluster,
-    ) -> None:
-        alarms: list[tuple[str, str, str, float, int]] = [
-            (
-                "unschedulable-pods",
-                "scheduler_pending_pods_UNSCHEDULABLE",
-                "Pods have waited 15 minutes for a node: the node groups are at their maximum "
-                "size or no node fits their requests (raise maxSize or instance size).",
-                0,
-                3,
-            ),
-            (
-                "apiserver-5xx",
-                "apiserver_request_total_5XX",
-                "The Kubernetes API server is answering with 5XX errors.",
-                10,
-                3,
-            ),
-        ]
-        for suffix, metric, description, threshold, periods in alarms:
-            aws.cloudwatch.MetricAlarm(
-                f"{name}-{suffix}",
-                alarm_description=description,
-                namespace="AWS/EKS",
-                metric_name=metric,
-                dimensions={"ClusterName": cluster_name},
-                statistic="Maximum" if metric.startswith("scheduler") else "Sum",
-                period=300,
-                evaluation_periods=periods,
-                threshold=threshold,
-                comparison_operator="GreaterThanThreshold",
-                treat_missing_data="notBreaching",
-                alarm_actions=[alarm_topic_arn],
-                ok_actions=[alarm_topic_arn],
-                tags=self.tags(f"eks-{suffix}"),
-                opts=self.child_opts(depends_on=[cluster]),
-            )
+def _repeated(values: Iterable[str]) -> list[str]:
+    """The values that occur more than once, sorted."""
+    seen = list(values)
+    return sorted({value for value in seen if seen.count(value) > 1})
 
 
 def _issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:

@@ -18,18 +18,21 @@ that would look up its region or VPC there is given them explicitly.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 from pydantic import Field
 
 from components.base import PlatformComponent, SettingsModel, policy_document
 from components.cost import CostLine, PriceCatalog, UsageSettings, hourly
-from components.eks_cluster import EksCluster
+from components.eks_compute import EksCompute
+from components.shared.iam import service_account_role
+from components.shared.wiring import Wiring
 
 
 @dataclass(frozen=True)
@@ -110,179 +113,53 @@ def _resources(cpu: str, memory: str, memory_limit: str | None = None) -> dict[s
     }
 
 
-class KubernetesPlatform(PlatformComponent):
-    """The Kubernetes provider of the cluster and the platform's cluster-wide workloads."""
+@dataclass(frozen=True)
+class VolumeClaims:
+    """gp3 volumes a monitoring workload claims through its chart: one per replica."""
 
-    provider: k8s.Provider
-    grafana_admin_password: pulumi.Output[str]
+    workload: str
+    """The workload, as its cost line names it."""
+    size_gib: int
+    """Size of each volume."""
+    replicas: int | None = None
+    """Replicas, each with a volume; None for a workload that runs one unreplicated pod."""
 
-    def __init__(
-        self,
-        name: str,
-        settings: PlatformSettings,
-        *,
-        cluster: EksCluster,
-        vpc_id: pulumi.Input[str],
-        depends_on: Sequence[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__(
-            "genericcorp:platform:KubernetesPlatform",
-            name,
-            context=cluster.context,
-            component_tag="platform",
-            opts=opts,
-        )
-        context = self.context
-        self.provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=cluster.kubeconfig,
-            # Field ownership per manager, so operators' kubectl edits show up as conflicts.
-            enable_server_side_apply=True,
-            # The cluster answers 401 to the deployer until its access entry is associated.
-            opts=self.child_opts(depends_on=cluster.access),
-        )
-        # Workloads need schedulable nodes and DNS; CRD-using charts need the API up.
-        in_cluster = self.child_opts(provider=self.provider, depends_on=list(depends_on))
+    @property
+    def total_gib(self) -> int:
+        """The GiB claimed across replicas."""
+        return (self.replicas or 1) * self.size_gib
 
-        storage_class = k8s.storage.v1.StorageClass(
-            f"{name}-gp3",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=STORAGE_CLASS,
-                annotations={"storageclass.kubernetes.io/is-default-class": "true"},
-            ),
-            provisioner="ebs.csi.aws.com",
-            parameters={"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"},
-            # Bind where the pod lands: an EBS volume lives in one AZ.
-            volume_binding_mode="WaitForFirstConsumer",
-            allow_volume_expansion=True,
-            reclaim_policy="Retain" if context.is_prod else "Delete",
-            opts=in_cluster,
-        )
-        self._release(
-            name,
-            "metrics-server",
-            "kube-system",
-            {
-                "replicas": 2 if context.is_prod else 1,
-                "resources": _resources("50m", "64Mi", "128Mi"),
-            },
-            in_cluster,
-        )
 
-        cluster_autoscaler_role = cluster.service_account_role(
-            self,
-            f"{name}-cluster-autoscaler-irsa",
-            namespace="kube-system",
-            service_account="cluster-autoscaler",
-            description="Lets cluster-autoscaler resize this cluster's node groups only.",
-            inline_policy=cluster.name.apply(
-                lambda cluster_name: json.dumps(cluster_autoscaler_policy(cluster_name))
-            ),
-        )
-        self._release(
-            name,
-            "cluster-autoscaler",
-            "kube-system",
-            {
-                "cloudProvider": "aws",
-                "awsRegion": context.region,
-                "autoDiscovery": {"clusterName": cluster.name},
-                "image": {"tag": CLUSTER_AUTOSCALER_IMAGES[cluster.settings.version]},
-                "rbac": {
-                    "serviceAccount": {
-                        "create": True,
-                        "name": "cluster-autoscaler",
-                        "annotations": {"eks.amazonaws.com/role-arn": cluster_autoscaler_role.arn},
-                    }
-                },
-                "extraArgs": {
-                    "balance-similar-node-groups": True,
-                    "skip-nodes-with-system-pods": False,
-                    "expander": "least-waste",
-                },
-                "resources": _resources("100m", "300Mi", "600Mi"),
-            },
-            in_cluster,
-        )
+@dataclass(frozen=True)
+class KubernetesPlatformParts:
+    """What ``KubernetesPlatform`` installs that costs money, derived once from its settings.
 
-        load_balancer_role = cluster.service_account_role(
-            self,
-            f"{name}-aws-load-balancer-controller-irsa",
-            namespace="kube-system",
-            service_account="aws-load-balancer-controller",
-            description="Lets the AWS Load Balancer Controller manage ALBs, NLBs and targets.",
-            inline_policy=policy_document(LOAD_BALANCER_CONTROLLER_STATEMENTS),
-        )
-        self._release(
-            name,
-            "aws-load-balancer-controller",
-            "kube-system",
-            {
-                "clusterName": cluster.name,
-                "region": context.region,
-                "vpcId": vpc_id,
-                "replicaCount": 2 if context.is_prod else 1,
-                "serviceAccount": {
-                    "create": True,
-                    "name": "aws-load-balancer-controller",
-                    "annotations": {"eks.amazonaws.com/role-arn": load_balancer_role.arn},
-                },
-                "resources": _resources("100m", "128Mi", "256Mi"),
-            },
-            in_cluster,
-        )
+    Nothing priced is declared as a resource: the monitoring charts claim ``volumes`` (their
+    values read the same settings) and the AWS Load Balancer Controller creates the ingress ALB
+    at run time. ``cost_lines`` prices both before anything is declared.
+    """
 
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-monitoring",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=MONITORING_NAMESPACE,
-                labels={
-                    # node-exporter reads the host's /proc and network: it needs privileged.
-                    "pod-security.kubernetes.io/enforce": "privileged",
-                    "pod-security.kubernetes.io/warn": "baseline",
-                    "genericcorp.com/purpose": "monitoring",
-                },
-            ),
-            opts=in_cluster,
-        )
-        password = random.RandomPassword(
-            f"{name}-grafana-admin-password",
-            length=32,
-            special=False,
-            opts=self.child_opts(),
-        )
-        self.grafana_admin_password = pulumi.Output.secret(password.result)
-        grafana_secret = k8s.core.v1.Secret(
-            f"{name}-grafana-admin",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name="grafana-admin", namespace=namespace.metadata.name
-            ),
-            type="Opaque",
-            string_data={"admin-user": "admin", "admin-password": self.grafana_admin_password},
-            opts=in_cluster,
-        )
-        self._release(
-            name,
-            "kube-prometheus-stack",
-            MONITORING_NAMESPACE,
-            monitoring_values(settings),
-            self.child_opts(
-                provider=self.provider,
-                depends_on=[*depends_on, storage_class, namespace, grafana_secret],
-            ),
-            create_namespace=False,
-        )
-        self.register_outputs({"storageClass": storage_class.metadata.name})
+    settings: PlatformSettings
 
-    @classmethod
+    @property
+    def volumes(self) -> tuple[VolumeClaims, ...]:
+        """Prometheus's and Alertmanager's volumes, and Grafana's when it keeps one."""
+        settings = self.settings
+        prometheus, alertmanager, grafana = (
+            settings.prometheus,
+            settings.alertmanager,
+            settings.grafana,
+        )
+        replicated = (
+            VolumeClaims("Prometheus", prometheus.storage_gib, prometheus.replicas),
+            VolumeClaims("Alertmanager", alertmanager.storage_gib, alertmanager.replicas),
+        )
+        if not grafana.persistence_enabled:
+            return replicated
+        return (*replicated, VolumeClaims("Grafana", grafana.storage_gib))
+
     def cost_lines(
-        cls,
-        settings: PlatformSettings,
-        catalog: PriceCatalog,
-        usage: UsageSettings,
-        *,
-        availability_zones: int,
+        self, catalog: PriceCatalog, usage: UsageSettings, *, availability_zones: int
     ) -> list[CostLine]:
         """Monthly cost of the volumes the monitoring stack claims and of the ingress ALB.
 
@@ -292,38 +169,20 @@ class KubernetesPlatform(PlatformComponent):
         group) and prices it, its public IPv4 addresses (one per AZ of the public subnets it
         spans, at least) and its LCUs (usage).
         """
-        component = "platform"
+        component = KubernetesPlatform.COMPONENT
         gp3 = catalog.price("ec2.ebs.gp3-storage", resource="gp3 PersistentVolumes")
-        prometheus, alertmanager = settings.prometheus, settings.alertmanager
-        lines = [
-            CostLine.fixed(
-                component,
-                "Prometheus volumes",
-                gp3,
-                prometheus.replicas * prometheus.storage_gib,
-                note=f"{prometheus.replicas} x {prometheus.storage_gib} GiB gp3",
-            ),
-            CostLine.fixed(
-                component,
-                "Alertmanager volumes",
-                gp3,
-                alertmanager.replicas * alertmanager.storage_gib,
-                note=f"{alertmanager.replicas} x {alertmanager.storage_gib} GiB gp3",
-            ),
-        ]
-        if settings.grafana.persistence_enabled:
-            lines.append(
-                CostLine.fixed(
-                    component,
-                    "Grafana volume",
-                    gp3,
-                    settings.grafana.storage_gib,
-                    note=f"{settings.grafana.storage_gib} GiB gp3",
-                )
-            )
+        lines: list[CostLine] = []
+        for volume in self.volumes:
+            size = f"{volume.size_gib} GiB gp3"
+            if volume.replicas is None:
+                item, note = f"{volume.workload} volume", size
+            else:
+                item, note = f"{volume.workload} volumes", f"{volume.replicas} x {size}"
+            lines.append(CostLine.fixed(component, item, gp3, volume.total_gib, note=note))
         alb = "the ingress ALB (created by the AWS Load Balancer Controller)"
         lcus = usage.alb_average_lcus
-        lines += [
+        return [
+            *lines,
             CostLine.fixed(
                 component,
                 "Ingress load balancer (ALB)",
@@ -347,27 +206,234 @@ class KubernetesPlatform(PlatformComponent):
                 note=f"{lcus} LCU on average x {catalog.hours_per_month} h",
             ),
         ]
-        return lines
+
+
+class KubernetesPlatform(PlatformComponent):
+    """The Kubernetes provider of the cluster and the platform's cluster-wide workloads.
+
+    Steps: the provider; the default StorageClass; metrics-server; cluster-autoscaler and the
+    AWS Load Balancer Controller, each with its IRSA role; the monitoring stack with its
+    namespace and Grafana's admin secret. Everything in the cluster waits for ``compute.ready``
+    (nodes, DNS, volumes). ``parts`` says what the monitoring stack claims; ``wiring`` names.
+    """
+
+    COMPONENT: ClassVar[str] = "platform"
+    OUTPUTS: ClassVar[Mapping[str, str]] = {
+        "storageClass": "The default StorageClass (encrypted gp3) that volume claims get.",
+    }
+
+    provider: k8s.Provider
+    """The Kubernetes provider of the cluster; tenants' objects use it too."""
+    grafana_admin_password: pulumi.Output[str]
+    """Grafana's generated admin password; secret."""
+
+    def __init__(
+        self,
+        name: str,
+        parts: KubernetesPlatformParts,
+        *,
+        wiring: Wiring,
+        compute: EksCompute,
+        vpc_id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            "genericcorp:platform:KubernetesPlatform",
+            name,
+            context=wiring.context,
+            component_tag=self.COMPONENT,
+            opts=opts,
+        )
+        self._name = name
+        self._cluster = compute.cluster
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=compute.kubeconfig,
+            # Field ownership per manager, so operators' kubectl edits show up as conflicts.
+            enable_server_side_apply=True,
+            # The cluster answers 401 to the deployer until its access entry is associated.
+            opts=self.child_opts(depends_on=compute.cluster.access),
+        )
+        self._ready = compute.ready
+        # Workloads need schedulable nodes and DNS; CRD-using charts need the API up.
+        in_cluster = self.child_opts(provider=self.provider, depends_on=list(compute.ready))
+        storage_class = self._storage_class(in_cluster)
+        self._release(
+            "metrics-server",
+            "kube-system",
+            {
+                "replicas": 2 if self.context.is_prod else 1,
+                "resources": _resources("50m", "64Mi", "128Mi"),
+            },
+            in_cluster,
+        )
+        self._cluster_autoscaler(in_cluster)
+        self._load_balancer_controller(vpc_id, in_cluster)
+        self._monitoring(parts, storage_class, in_cluster)
+        self.publish({"storageClass": storage_class.metadata.name})
+
+    def _storage_class(self, in_cluster: pulumi.ResourceOptions) -> k8s.storage.v1.StorageClass:
+        """The default class: encrypted gp3, bound where the pod lands (an EBS volume lives in
+        one AZ); prod keeps a released volume's data."""
+        return k8s.storage.v1.StorageClass(
+            f"{self._name}-gp3",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=STORAGE_CLASS,
+                annotations={"storageclass.kubernetes.io/is-default-class": "true"},
+            ),
+            provisioner="ebs.csi.aws.com",
+            parameters={"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"},
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            reclaim_policy="Retain" if self.context.is_prod else "Delete",
+            opts=in_cluster,
+        )
+
+    def _cluster_autoscaler(self, in_cluster: pulumi.ResourceOptions) -> None:
+        """cluster-autoscaler, built for the cluster's minor, with a role that may resize only
+        this cluster's node groups."""
+        cluster = self._cluster
+        role = self._controller_role(
+            "cluster-autoscaler",
+            "Lets cluster-autoscaler resize this cluster's node groups only.",
+            cluster.name.apply(
+                lambda cluster_name: json.dumps(cluster_autoscaler_policy(cluster_name))
+            ),
+        )
+        self._release(
+            "cluster-autoscaler",
+            "kube-system",
+            {
+                "cloudProvider": "aws",
+                "awsRegion": self.context.region,
+                "autoDiscovery": {"clusterName": cluster.name},
+                "image": {"tag": CLUSTER_AUTOSCALER_IMAGES[cluster.kubernetes_version]},
+                "rbac": {
+                    "serviceAccount": {
+                        "create": True,
+                        "name": "cluster-autoscaler",
+                        "annotations": {"eks.amazonaws.com/role-arn": role.arn},
+                    }
+                },
+                "extraArgs": {
+                    "balance-similar-node-groups": True,
+                    "skip-nodes-with-system-pods": False,
+                    "expander": "least-waste",
+                },
+                "resources": _resources("100m", "300Mi", "600Mi"),
+            },
+            in_cluster,
+        )
+
+    def _load_balancer_controller(
+        self, vpc_id: pulumi.Input[str], in_cluster: pulumi.ResourceOptions
+    ) -> None:
+        """The AWS Load Balancer Controller with the controller's published policy; region and
+        VPC are given because pods cannot reach the metadata service (hop limit 1)."""
+        cluster = self._cluster
+        role = self._controller_role(
+            "aws-load-balancer-controller",
+            "Lets the AWS Load Balancer Controller manage ALBs, NLBs and targets.",
+            policy_document(LOAD_BALANCER_CONTROLLER_STATEMENTS),
+        )
+        self._release(
+            "aws-load-balancer-controller",
+            "kube-system",
+            {
+                "clusterName": cluster.name,
+                "region": self.context.region,
+                "vpcId": vpc_id,
+                "replicaCount": 2 if self.context.is_prod else 1,
+                "serviceAccount": {
+                    "create": True,
+                    "name": "aws-load-balancer-controller",
+                    "annotations": {"eks.amazonaws.com/role-arn": role.arn},
+                },
+                "resources": _resources("100m", "128Mi", "256Mi"),
+            },
+            in_cluster,
+        )
+
+    def _controller_role(
+        self, service_account: str, description: str, policy: pulumi.Input[str]
+    ) -> aws.iam.Role:
+        """The role of a controller in ``kube-system`` that calls AWS APIs: only its service
+        account may assume it, so no other pod borrows its permissions (or the node role's)."""
+        return service_account_role(
+            self,
+            f"{self._name}-{service_account}-irsa",
+            oidc=self._cluster.oidc,
+            namespace="kube-system",
+            service_account=service_account,
+            description=description,
+            inline_policy=policy,
+        )
+
+    def _monitoring(
+        self,
+        parts: KubernetesPlatformParts,
+        storage_class: k8s.storage.v1.StorageClass,
+        in_cluster: pulumi.ResourceOptions,
+    ) -> None:
+        """kube-prometheus-stack in its own namespace (node-exporter needs privileged pods),
+        with a generated Grafana password that only a Secret holds, never the chart values."""
+        namespace = k8s.core.v1.Namespace(
+            f"{self._name}-monitoring",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=MONITORING_NAMESPACE,
+                labels={
+                    # node-exporter reads the host's /proc and network: it needs privileged.
+                    "pod-security.kubernetes.io/enforce": "privileged",
+                    "pod-security.kubernetes.io/warn": "baseline",
+                    "genericcorp.com/purpose": "monitoring",
+                },
+            ),
+            opts=in_cluster,
+        )
+        password = random.RandomPassword(
+            f"{self._name}-grafana-admin-password",
+            length=32,
+            special=False,
+            opts=self.child_opts(),
+        )
+        self.grafana_admin_password = pulumi.Output.secret(password.result)
+        grafana_secret = k8s.core.v1.Secret(
+            f"{self._name}-grafana-admin",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="grafana-admin", namespace=namespace.metadata.name
+            ),
+            type="Opaque",
+            string_data={"admin-user": "admin", "admin-password": self.grafana_admin_password},
+            opts=in_cluster,
+        )
+        self._release(
+            "kube-prometheus-stack",
+            MONITORING_NAMESPACE,
+            monitoring_values(parts.settings),
+            self.child_opts(
+                provider=self.provider,
+                depends_on=[*self._ready, storage_class, namespace, grafana_secret],
+            ),
+        )
 
     def _release(
         self,
-        name: str,
         key: str,
         namespace: str,
         values: Mapping[str, Any],
         opts: pulumi.ResourceOptions,
-        *,
-        create_namespace: bool = False,
     ) -> k8s.helm.v3.Release:
+        """A release of a chart pinned in ``CHARTS``: atomic, so a failed install or upgrade
+        rolls back instead of leaving a half-applied release."""
         chart = CHARTS[key]
         return k8s.helm.v3.Release(
-            f"{name}-{key}",
+            f"{self._name}-{key}",
             name=key,
             chart=chart.chart,
             version=chart.version,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
             namespace=namespace,
-            create_namespace=create_namespace,
+            create_namespace=False,
             values=dict(values),
             atomic=True,
             cleanup_on_fail=True,

@@ -18,16 +18,18 @@ Creates:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Self
+from typing import ClassVar, Self
 
 import pulumi
 import pulumi_aws as aws
 from pydantic import Field, field_validator, model_validator
 
-from components.base import PlatformComponent, SettingsModel, StackContext, static_policy_document
+from components.base import PlatformComponent, SettingsModel, static_policy_document
 from components.cost import CostLine, PriceCatalog, hourly, spot_price
+from components.shared.wiring import Wiring
 
 
 class CapacityType(StrEnum):
@@ -160,141 +162,40 @@ class NodeGroupSettings(SettingsModel):
         return AMI_TYPES[self.architecture]
 
 
-class NodeGroup(PlatformComponent):
-    """A managed node group with a hardened launch template and a least-privilege role."""
+@dataclass(frozen=True)
+class NodeGroupParts:
+    """What a ``NodeGroup`` declares, derived once from its settings.
 
-    node_group_name: pulumi.Output[str]
-    role_arn: pulumi.Output[str]
+    The constructor starts ``node_count`` nodes with ``role_policies`` and ``cost_lines`` prices
+    those same nodes, so the estimate cannot drift from the group.
+    """
 
-    def __init__(
-        self,
-        name: str,
-        settings: NodeGroupSettings,
-        *,
-        cluster_name: pulumi.Input[str],
-        kubernetes_version: pulumi.Input[str],
-        subnet_ids: pulumi.Input[Sequence[str]],
-        context: StackContext,
-        depends_on: Sequence[pulumi.Resource] = (),
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        super().__init__(
-            "genericcorp:compute:NodeGroup",
-            name,
-            context=context,
-            component_tag="compute",
-            opts=opts,
-        )
-        role = aws.iam.Role(
-            f"{name}-role",
-            description=f"Instance role of the {settings.name} EKS node group.",
-            assume_role_policy=static_policy_document(
-                [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "ec2.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ]
-            ),
-            tags=self.tags(f"nodes-{settings.name}"),
-            opts=self.child_opts(),
-        )
-        attachments = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-role-{policy}",
-                role=role.name,
-                policy_arn=f"arn:{context.partition}:iam::aws:policy/{policy}",
-                opts=self.child_opts(),
-            )
-            for policy in NODE_ROLE_POLICIES
-        ]
-        node_tags = {
-            **self.tags(f"nodes-{settings.name}"),
-            "NodeGroup": settings.name,
-        }
-        launch_template = aws.ec2.LaunchTemplate(
-            f"{name}-lt",
-            description=f"Hardened nodes of the {settings.name} EKS node group.",
-            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                http_endpoint="enabled",
-                http_tokens="required",
-                http_put_response_hop_limit=1,
-                instance_metadata_tags="disabled",
-            ),
-            block_device_mappings=[
-                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-                    device_name="/dev/xvda",
-                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                        volume_type="gp3",
-                        volume_size=settings.disk_size_gib,
-                        encrypted="true",
-                        delete_on_termination="true",
-                    ),
-                )
-            ],
-            tag_specifications=[
-                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=node_tags)
-                for kind in ("instance", "volume", "network-interface")
-            ],
-            update_default_version=True,
-            tags=self.tags(f"nodes-{settings.name}"),
-            opts=self.child_opts(),
-        )
-        group = aws.eks.NodeGroup(
-            f"{name}-group",
-            cluster_name=cluster_name,
-            node_group_name=context.physical_name(settings.name),
-            version=kubernetes_version,
-            node_role_arn=role.arn,
-            subnet_ids=subnet_ids,
-            ami_type=settings.ami_type,
-            capacity_type=str(settings.capacity_type),
-            instance_types=settings.instance_types,
-            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=settings.min_size,
-                desired_size=settings.desired_size,
-                max_size=settings.max_size,
-            ),
-            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=33),
-            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
-                id=launch_template.id, version=launch_template.latest_version.apply(str)
-            ),
-            labels={**settings.labels, "genericcorp.com/node-group": settings.name},
-            taints=[
-                aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value, effect=str(t.effect))
-                for t in settings.taints
-            ],
-            tags=self.tags(f"nodes-{settings.name}"),
-            opts=self.child_opts(
-                # The node role's policies, and whatever nodes need to become Ready (the CNI).
-                depends_on=[*attachments, *depends_on],
-                # The cluster autoscaler owns the desired size once the group exists.
-                ignore_changes=["scalingConfig.desiredSize"],
-            ),
-        )
-        self.node_group_name = group.node_group_name
-        self.role_arn = role.arn
-        self.register_outputs({"nodeGroupName": self.node_group_name, "roleArn": self.role_arn})
+    settings: NodeGroupSettings
 
-    @classmethod
-    def cost_lines(
-        cls, settings: NodeGroupSettings, catalog: PriceCatalog, *, spot_discount_percent: float
-    ) -> list[CostLine]:
-        """Monthly cost of the group's nodes and their root volumes, at ``desiredSize``.
+    @property
+    def role_policies(self) -> tuple[str, ...]:
+        """Managed policies of the node role."""
+        return NODE_ROLE_POLICIES
 
-        desiredSize, not minSize or maxSize: it is the number of nodes the stack file says the
-        group runs, what EKS starts, and where the cluster autoscaler begins. minSize is a
-        floor and maxSize a ceiling the autoscaler reaches only under load, so pricing either
-        would misstate a normal month; the autoscaler's later changes show in
-        ``infractl cost actual``. Nodes are priced at the first instance type (the one the
-        autoscaler plans with); the role, launch template and group are free.
+    @property
+    def node_count(self) -> int:
+        """Nodes at creation: ``desiredSize``, where the cluster autoscaler starts from.
+
+        Not minSize or maxSize: minSize is a floor and maxSize a ceiling the autoscaler reaches
+        only under load, so pricing either would misstate a normal month; the autoscaler's later
+        changes show in ``infractl cost actual``.
         """
-        component = "compute"
-        resource = "aws:eks/nodeGroup:NodeGroup"
+        return self.settings.desired_size
+
+    def cost_lines(self, catalog: PriceCatalog, *, spot_discount_percent: float) -> list[CostLine]:
+        """Monthly cost of the group's ``node_count`` nodes and their root volumes. Nodes are
+        priced at the first instance type (the one the autoscaler plans with); the role, launch
+        template and group are free."""
+        settings = self.settings
+        component = NodeGroup.COMPONENT
         first = settings.instance_types[0]
-        price = catalog.price(f"ec2.instance.{first}", resource=resource)
-        count = settings.desired_size
+        price = catalog.price(f"ec2.instance.{first}", resource="aws:eks/nodeGroup:NodeGroup")
+        count = self.node_count
         capacity = f"{settings.capacity_type}"
         if settings.capacity_type is CapacityType.SPOT:
             price = spot_price(price, spot_discount_percent)
@@ -321,6 +222,170 @@ class NodeGroup(PlatformComponent):
                 note=f"{count} x {settings.disk_size_gib} GiB gp3",
             ),
         ]
+
+
+class NodeGroup(PlatformComponent):
+    """A managed node group with a hardened launch template and a least-privilege role.
+
+    Steps: the node role and its managed policies; the launch template; the group. ``parts``
+    says what the group runs; ``wiring`` names and tags it.
+    """
+
+    COMPONENT: ClassVar[str] = "compute"
+    OUTPUTS: ClassVar[Mapping[str, str]] = {
+        "nodeGroupName": "Node group name (genericcorp-<stack>-<group>).",
+        "roleArn": "Instance role of the group's nodes.",
+    }
+
+    node_group_name: pulumi.Output[str]
+    """The group's name in EKS."""
+    role_arn: pulumi.Output[str]
+    """The nodes' instance role."""
+
+    def __init__(
+        self,
+        name: str,
+        parts: NodeGroupParts,
+        *,
+        wiring: Wiring,
+        cluster_name: pulumi.Input[str],
+        kubernetes_version: pulumi.Input[str],
+        subnet_ids: pulumi.Input[Sequence[str]],
+        depends_on: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            "genericcorp:compute:NodeGroup",
+            name,
+            context=wiring.context,
+            component_tag=self.COMPONENT,
+            opts=opts,
+        )
+        self._name = name
+        self._tag = f"nodes-{parts.settings.name}"
+        role, attachments = self._role(parts)
+        group = self._group(
+            parts,
+            role=role,
+            launch_template=self._launch_template(parts),
+            cluster_name=cluster_name,
+            kubernetes_version=kubernetes_version,
+            subnet_ids=subnet_ids,
+            # The node role's policies, and whatever nodes need to become Ready (the CNI).
+            prerequisites=[*attachments, *depends_on],
+        )
+        self.node_group_name = group.node_group_name
+        self.role_arn = role.arn
+        self.publish({"nodeGroupName": self.node_group_name, "roleArn": self.role_arn})
+
+    def _role(self, parts: NodeGroupParts) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
+        """The nodes' instance role with the worker and registry-pull policies only: the CNI's
+        permissions come through its own IRSA role, out of reach of a pod on the node."""
+        role = aws.iam.Role(
+            f"{self._name}-role",
+            description=f"Instance role of the {parts.settings.name} EKS node group.",
+            assume_role_policy=static_policy_document(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ec2.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ]
+            ),
+            tags=self.tags(self._tag),
+            opts=self.child_opts(),
+        )
+        attachments: list[pulumi.Resource] = [
+            aws.iam.RolePolicyAttachment(
+                f"{self._name}-role-{policy}",
+                role=role.name,
+                policy_arn=f"arn:{self.context.partition}:iam::aws:policy/{policy}",
+                opts=self.child_opts(),
+            )
+            for policy in parts.role_policies
+        ]
+        return role, attachments
+
+    def _launch_template(self, parts: NodeGroupParts) -> aws.ec2.LaunchTemplate:
+        """IMDSv2 with a hop limit of 1 (pods cannot reach the node's credentials) and an
+        encrypted gp3 root volume. No network interface or security group: EKS then attaches
+        the cluster security group, the one the data tier admits."""
+        settings = parts.settings
+        node_tags = {**self.tags(self._tag), "NodeGroup": settings.name}
+        return aws.ec2.LaunchTemplate(
+            f"{self._name}-lt",
+            description=f"Hardened nodes of the {settings.name} EKS node group.",
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=1,
+                instance_metadata_tags="disabled",
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_type="gp3",
+                        volume_size=settings.disk_size_gib,
+                        encrypted="true",
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=node_tags)
+                for kind in ("instance", "volume", "network-interface")
+            ],
+            update_default_version=True,
+            tags=self.tags(self._tag),
+            opts=self.child_opts(),
+        )
+
+    def _group(
+        self,
+        parts: NodeGroupParts,
+        *,
+        role: aws.iam.Role,
+        launch_template: aws.ec2.LaunchTemplate,
+        cluster_name: pulumi.Input[str],
+        kubernetes_version: pulumi.Input[str],
+        subnet_ids: pulumi.Input[Sequence[str]],
+        prerequisites: Sequence[pulumi.Resource],
+    ) -> aws.eks.NodeGroup:
+        """The group itself: the AMI type follows the instance family, and the cluster
+        autoscaler owns the desired size once the group exists."""
+        settings = parts.settings
+        return aws.eks.NodeGroup(
+            f"{self._name}-group",
+            cluster_name=cluster_name,
+            node_group_name=self.context.physical_name(settings.name),
+            version=kubernetes_version,
+            node_role_arn=role.arn,
+            subnet_ids=subnet_ids,
+            ami_type=settings.ami_type,
+            capacity_type=str(settings.capacity_type),
+            instance_types=settings.instance_types,
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=settings.min_size,
+                desired_size=parts.node_count,
+                max_size=settings.max_size,
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=33),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=launch_template.id, version=launch_template.latest_version.apply(str)
+            ),
+            labels={**settings.labels, "genericcorp.com/node-group": settings.name},
+            taints=[
+                aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value, effect=str(t.effect))
+                for t in settings.taints
+            ],
+            tags=self.tags(self._tag),
+            opts=self.child_opts(
+                depends_on=list(prerequisites),
+                ignore_changes=["scalingConfig.desiredSize"],
+            ),
+        )
 
 
 #: Managed policies of the node role. No AmazonEKS_CNI_Policy: vpc-cni has its own IRSA role.

@@ -23,13 +23,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, ClassVar, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import AfterValidator, Field, field_validator
 
-from components.base import PlatformComponent, SettingsModel, StackContext
+from components.base import PlatformComponent, SettingsModel
+from components.shared.wiring import Wiring
 
 NAMESPACE_PREFIX = "tenant-"
 LOAD_BALANCER_TARGET_LABEL = "genericcorp.com/load-balancer-target"
@@ -129,57 +130,122 @@ class DataEgress:
     description: str
 
 
+@dataclass(frozen=True)
+class TenantEnvironment:
+    """What the platform gives every tenant alike: the endpoints its app reads, the data tier's
+    ports it may reach and the subnets of the load balancers that reach its pods."""
+
+    endpoints: Mapping[str, pulumi.Input[str]]
+    """Host names and ports of the platform (never credentials), published as a ConfigMap."""
+    data_egress: Sequence[DataEgress]
+    """The data tier's ports and subnets, the only egress besides DNS and the namespace."""
+    load_balancer_cidrs: Sequence[str]
+    """Subnets the ingress load balancers send from, admitted to load-balancer targets."""
+
+
 class Tenant(PlatformComponent):
-    """One tenant's namespace and everything that isolates and configures it."""
+    """One tenant's namespace and everything that isolates and configures it.
+
+    Steps: the namespace; the tier's quota and limit range; the network policies; the app's
+    service account; the endpoints ConfigMap. Every object but the namespace lives in it, so it
+    is created after the namespace and deleted before it.
+    """
+
+    COMPONENT: ClassVar[str] = "tenants"
+    OUTPUTS: ClassVar[Mapping[str, str]] = {
+        "namespace": "The tenant's namespace (tenant-<name>).",
+        "tier": "The tenant's service tier: starter, standard or enterprise.",
+    }
 
     namespace: pulumi.Output[str]
+    """The tenant's namespace, once Kubernetes has it."""
 
     def __init__(
         self,
         name: str,
         settings: TenantSettings,
         *,
-        context: StackContext,
-        endpoints: Mapping[str, pulumi.Input[str]],
-        data_egress: Sequence[DataEgress],
-        load_balancer_cidrs: Sequence[str],
+        wiring: Wiring,
+        environment: TenantEnvironment,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
             "genericcorp:platform:Tenant",
             name,
-            context=context,
-            component_tag="tenants",
+            context=wiring.context,
+            component_tag=self.COMPONENT,
             opts=opts,
         )
-        spec = TIERS[settings.tier]
-        ns_name = settings.namespace
-        labels = {"genericcorp.com/tenant": settings.name, "genericcorp.com/tier": settings.tier}
-        namespace = k8s.core.v1.Namespace(
-            f"{name}-ns",
+        self._name = name
+        self._settings = settings
+        self._labels = {
+            "genericcorp.com/tenant": settings.name,
+            "genericcorp.com/tier": settings.tier,
+        }
+        namespace = self._namespace()
+        inside = self.child_opts(depends_on=[namespace])
+        self._quota(inside)
+        self._limit_range(inside)
+        for policy_name, policy_spec in network_policies(
+            environment.data_egress, environment.load_balancer_cidrs
+        ):
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy_name}",
+                metadata=self._meta(policy_name),
+                spec=cast("k8s.networking.v1.NetworkPolicySpecArgsDict", policy_spec),
+                opts=inside,
+            )
+        k8s.core.v1.ServiceAccount(
+            f"{name}-app",
+            metadata=self._meta("app"),
+            # The app calls no Kubernetes API unless a pod asks for a token.
+            automount_service_account_token=False,
+            opts=inside,
+        )
+        k8s.core.v1.ConfigMap(
+            f"{name}-endpoints",
+            metadata=self._meta("platform-endpoints"),
+            data={
+                **environment.endpoints,
+                "TENANT_NAME": settings.name,
+                "TENANT_TIER": settings.tier,
+            },
+            opts=inside,
+        )
+        self.namespace = namespace.metadata.apply(lambda m: m.name or settings.namespace)
+        self.publish({"namespace": self.namespace, "tier": str(settings.tier)})
+
+    def _namespace(self) -> k8s.core.v1.Namespace:
+        """The namespace, labelled with tenant and tier, restricted pod security enforced. In
+        prod it holds the tenant's volumes: removing a tenant from the config fails until an
+        operator unprotects it on purpose."""
+        return k8s.core.v1.Namespace(
+            f"{self._name}-ns",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=ns_name,
+                name=self._settings.namespace,
                 labels={
-                    **labels,
+                    **self._labels,
                     "pod-security.kubernetes.io/enforce": "restricted",
                     "pod-security.kubernetes.io/enforce-version": "latest",
                     "pod-security.kubernetes.io/audit": "restricted",
                     "pod-security.kubernetes.io/warn": "restricted",
                 },
             ),
-            # A namespace holds the tenant's volumes: in prod, removing a tenant from the config
-            # fails until an operator unprotects it on purpose.
-            opts=self.child_opts(protect=context.is_prod),
+            opts=self.child_opts(protect=self.context.is_prod),
         )
-        # Every object below lives in the namespace: create it first, delete it last.
-        inside = self.child_opts(depends_on=[namespace])
 
-        def meta(object_name: str) -> k8s.meta.v1.ObjectMetaArgs:
-            return k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=ns_name, labels=labels)
+    def _meta(self, object_name: str) -> k8s.meta.v1.ObjectMetaArgs:
+        return k8s.meta.v1.ObjectMetaArgs(
+            name=object_name, namespace=self._settings.namespace, labels=self._labels
+        )
 
+    def _quota(self, inside: pulumi.ResourceOptions) -> None:
+        """The tier's reservations and ceilings: what the tenant may request (and is priced
+        by), and no load balancer or node port of its own."""
+        spec = TIERS[self._settings.tier]
         k8s.core.v1.ResourceQuota(
-            f"{name}-quota",
-            metadata=meta("tier-quota"),
+            f"{self._name}-quota",
+            metadata=self._meta("tier-quota"),
             spec=k8s.core.v1.ResourceQuotaSpecArgs(
                 hard={
                     "requests.cpu": _cpu(spec.requested_cpu_cores),
@@ -196,9 +262,14 @@ class Tenant(PlatformComponent):
             ),
             opts=inside,
         )
+
+    def _limit_range(self, inside: pulumi.ResourceOptions) -> None:
+        """Defaults for containers that set no requests or limits (the quota requires them),
+        and the tier's ceiling per container."""
+        spec = TIERS[self._settings.tier]
         k8s.core.v1.LimitRange(
-            f"{name}-limits",
-            metadata=meta("tier-limits"),
+            f"{self._name}-limits",
+            metadata=self._meta("tier-limits"),
             spec=k8s.core.v1.LimitRangeSpecArgs(
                 limits=[
                     k8s.core.v1.LimitRangeItemArgs(
@@ -214,27 +285,6 @@ class Tenant(PlatformComponent):
             ),
             opts=inside,
         )
-        for policy_name, policy_spec in network_policies(data_egress, load_balancer_cidrs):
-            k8s.networking.v1.NetworkPolicy(
-                f"{name}-{policy_name}",
-                metadata=meta(policy_name),
-                spec=cast("k8s.networking.v1.NetworkPolicySpecArgsDict", policy_spec),
-                opts=inside,
-            )
-        k8s.core.v1.ServiceAccount(
-            f"{name}-app",
-            metadata=meta("app"),
-            automount_service_account_token=False,
-            opts=inside,
-        )
-        k8s.core.v1.ConfigMap(
-            f"{name}-endpoints",
-            metadata=meta("platform-endpoints"),
-            data={**endpoints, "TENANT_NAME": settings.name, "TENANT_TIER": settings.tier},
-            opts=inside,
-        )
-        self.namespace = namespace.metadata.apply(lambda m: m.name or ns_name)
-        self.register_outputs({"namespace": self.namespace})
 
 
 def network_policies(
@@ -298,16 +348,20 @@ def network_policies(
 
 
 class Tenants(PlatformComponent):
-    """Every configured tenant, each an isolated namespace."""
+    """Every configured tenant, each an isolated namespace.
 
-    namespaces: dict[str, pulumi.Output[str]]
+    Its outputs are keyed by tenant name, each the tenant's own outputs (``Tenant.OUTPUTS``):
+    the keys follow the configuration, so they are registered as they are rather than declared.
+    """
+
+    COMPONENT: ClassVar[str] = "tenants"
 
     def __init__(
         self,
         name: str,
         tenants: Sequence[TenantSettings],
         *,
-        context: StackContext,
+        wiring: Wiring,
         provider: k8s.Provider,
         endpoints: Mapping[str, pulumi.Input[str]],
         data_egress: Sequence[DataEgress],
@@ -317,20 +371,19 @@ class Tenants(PlatformComponent):
         super().__init__(
             "genericcorp:platform:Tenants",
             name,
-            context=context,
-            component_tag="tenants",
+            context=wiring.context,
+            component_tag=self.COMPONENT,
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(provider=provider)),
         )
-        self.namespaces = {
+        environment = TenantEnvironment(endpoints, data_egress, load_balancer_cidrs)
+        self.outputs = {
             tenant.name: Tenant(
                 f"{name}-{tenant.name}",
                 tenant,
-                context=context,
-                endpoints=endpoints,
-                data_egress=data_egress,
-                load_balancer_cidrs=load_balancer_cidrs,
+                wiring=wiring,
+                environment=environment,
                 opts=self.child_opts(),
-            ).namespace
+            ).outputs
             for tenant in tenants
         }
-        self.register_outputs({"namespaces": self.namespaces})
+        self.register_outputs(self.outputs)

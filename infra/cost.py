@@ -28,10 +28,10 @@ from components.cost import (
     per_customer_json,
 )
 from components.dns_zone import DnsZoneParts
-from components.eks_cluster import EksCluster
-from components.kubernetes_platform import KubernetesPlatform
+from components.eks_compute import EksComputeParts
+from components.kubernetes_platform import KubernetesPlatformParts
 from components.network import NetworkParts
-from components.node_group import CapacityType, NodeGroup
+from components.node_group import CapacityType
 from components.postgres import PostgresParts
 from components.redis import RedisParts
 from components.tenants import TIERS, Tier
@@ -71,7 +71,7 @@ PRICED_UNITS_FROM_INPUTS: tuple[tuple[str, str, Callable[[Mapping[str, Any]], fl
         "secretsmanager.secret",
         lambda inputs: 1.0 if inputs.get("manageMasterUserPassword") else 0.0,
     ),
-    # A node group's instances: desiredSize of them (see NodeGroup.cost_lines).
+    # A node group's instances: desiredSize of them (see NodeGroupParts.node_count).
     (
         "aws:eks/nodeGroup:NodeGroup",
         "ec2.instance.*",
@@ -105,16 +105,11 @@ def estimate_stack(config: StackConfig) -> Estimate:
         *DnsZoneParts(config.dns).cost_lines(catalog, usage),
         *CdnParts(config.cdn).cost_lines(catalog, usage),
         *UptimeParts(config.uptime).cost_lines(catalog),
-        *EksCluster.cost_lines(config.cluster, catalog, usage),
-        *(
-            line
-            for group in config.cluster.node_groups
-            for line in NodeGroup.cost_lines(
-                group, catalog, spot_discount_percent=config.cost_model.spot_discount_percent
-            )
+        *EksComputeParts(config.cluster).cost_lines(
+            catalog, usage, spot_discount_percent=config.cost_model.spot_discount_percent
         ),
-        *KubernetesPlatform.cost_lines(
-            config.platform, catalog, usage, availability_zones=config.network.az_count
+        *KubernetesPlatformParts(config.platform).cost_lines(
+            catalog, usage, availability_zones=config.network.az_count
         ),
         *BudgetParts(config.budget).cost_lines(catalog),
         *external_lines(config.cost_model),

@@ -15,11 +15,9 @@ from components.base import StackContext
 from components.budget import Budget, BudgetParts
 from components.cdn import Cdn, CdnParts
 from components.dns_zone import DnsZone, DnsZoneParts, ExistingZone
-from components.eks_addons import EksAddons
-from components.eks_cluster import EksCluster
-from components.kubernetes_platform import KubernetesPlatform
+from components.eks_compute import EksCompute, EksComputeParts
+from components.kubernetes_platform import KubernetesPlatform, KubernetesPlatformParts
 from components.network import Network, NetworkParts, SubnetTier
-from components.node_group import NodeGroup
 from components.postgres import PostgresDatabase, PostgresParts
 from components.redis import RedisCache, RedisParts
 from components.shared.placement import DataStoreNetwork
@@ -112,20 +110,18 @@ def main() -> None:
     cdn = Cdn("cdn", CdnParts(config.cdn), wiring=wiring, zone_id=dns.zone_id, opts=in_region)
     uptime = Uptime("uptime", UptimeParts(config.uptime), wiring=wiring, opts=in_region)
 
-    cluster = EksCluster(
+    compute = EksCompute(
         "eks",
-        config.cluster,
+        EksComputeParts(config.cluster),
+        wiring=wiring,
         private_subnet_ids=network.private_subnet_ids,
-        kms=config.kms,
-        alarm_topic_arn=alerts.topic_arn,
-        context=context,
         opts=in_region,
     )
     data_tier = DataStoreNetwork(
         vpc_id=network.vpc_id,
         subnet_ids=network.database_subnet_ids,
         # Managed nodes, and so every pod, use the cluster security group: the only client.
-        client_security_group_ids=(cluster.cluster_security_group_id,),
+        client_security_group_ids=(compute.cluster.cluster_security_group_id,),
     )
     database = PostgresDatabase(
         "database", PostgresParts(config.database), wiring=wiring, network=data_tier, opts=in_region
@@ -134,41 +130,25 @@ def main() -> None:
         "cache", RedisParts(config.cache), wiring=wiring, network=data_tier, opts=in_region
     )
 
-    addons = EksAddons("eks-addons", config.cluster.addons, cluster=cluster, opts=in_region)
-    node_groups = [
-        NodeGroup(
-            f"eks-nodes-{group.name}",
-            group,
-            cluster_name=cluster.name,
-            kubernetes_version=config.cluster.version,
-            subnet_ids=network.private_subnet_ids,
-            context=context,
-            # Nodes only become Ready once the CNI runs.
-            depends_on=addons.networking,
-            opts=in_region,
-        )
-        for group in config.cluster.node_groups
-    ]
-    addons.after_nodes(node_groups)
     platform = KubernetesPlatform(
         "platform",
-        config.platform,
-        cluster=cluster,
+        KubernetesPlatformParts(config.platform),
+        wiring=wiring,
+        compute=compute,
         vpc_id=network.vpc_id,
-        depends_on=[*node_groups, *addons.workloads],
         opts=in_region,
     )
     data_subnets = [str(block) for block in network.layout[SubnetTier.DATABASE]]
     tenants = Tenants(
         "tenants",
         config.tenants,
-        context=context,
+        wiring=wiring,
         provider=platform.provider,
         # What the app reads to find the platform: host names and ports, never credentials
         # (those stay in Secrets Manager, named by the stack outputs).
         endpoints={
             "AWS_REGION": config.region,
-            "CLUSTER_NAME": cluster.name,
+            "CLUSTER_NAME": compute.cluster.name,
             "DATABASE_HOST": database.address,
             "DATABASE_PORT": str(config.database.port),
             "CACHE_HOST": cache.primary_endpoint,
@@ -196,28 +176,9 @@ def main() -> None:
     pulumi.export("database", database.outputs)
     pulumi.export("cache", cache.outputs)
 
-    pulumi.export(
-        "cluster",
-        {
-            "name": cluster.name,
-            "arn": cluster.arn,
-            "endpoint": cluster.endpoint,
-            "version": cluster.version,
-            "securityGroupId": cluster.cluster_security_group_id,
-            "oidcProviderArn": cluster.oidc_provider_arn,
-            "endpointPublicAccess": config.cluster.endpoint_public_access,
-            "publicAccessCidrs": list(config.cluster.public_access_cidrs),
-            "nodeGroups": [group.node_group_name for group in node_groups],
-        },
-    )
-    pulumi.export("kubeconfig", cluster.kubeconfig)
-    pulumi.export(
-        "tenants",
-        {
-            tenant.name: {"namespace": tenants.namespaces[tenant.name], "tier": str(tenant.tier)}
-            for tenant in config.tenants
-        },
-    )
+    pulumi.export("cluster", compute.outputs)
+    pulumi.export("kubeconfig", compute.kubeconfig)
+    pulumi.export("tenants", tenants.outputs)
 
 
 def existing_zone(config: StackConfig, invoke: pulumi.InvokeOptions) -> ExistingZone | None:

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from components.cost import CostError, CostLine, UsageSettings, load_catalog
-from components.eks_cluster import EksCluster
-from components.kubernetes_platform import KubernetesPlatform
-from components.node_group import CapacityType, NodeGroup
+from components.eks_cluster import EksClusterParts
+from components.kubernetes_platform import KubernetesPlatformParts
+from components.node_group import CapacityType, NodeGroupParts
 from components.tenants import TIERS, Tier
 from infra.config import parse_stack_config
 from infra.cost import BudgetExceededError, estimate_stack, per_customer_output
@@ -41,8 +41,8 @@ def total(lines: list[CostLine]) -> float:
 
 
 def test_control_plane_is_standard_support_with_its_keys_logs_and_alarms() -> None:
-    dev = EksCluster.cost_lines(DEV.cluster, CATALOG, DEV.usage)
-    prod = EksCluster.cost_lines(PROD.cluster, CATALOG, PROD.usage)
+    dev = EksClusterParts(DEV.cluster).cost_lines(CATALOG, DEV.usage)
+    prod = EksClusterParts(PROD.cluster).cost_lines(CATALOG, PROD.usage)
     for lines in (dev, prod):
         control_plane = line(lines, "EKS control plane")
         assert control_plane.price_key == "eks.cluster.standard-support"
@@ -61,12 +61,12 @@ def test_control_plane_is_standard_support_with_its_keys_logs_and_alarms() -> No
 
 def test_cluster_logs_use_their_own_usage_figure() -> None:
     usage = DEV.usage.model_copy(update={"cluster_logs_ingested_gb": 7.0, "logs_ingested_gb": 0.0})
-    lines = EksCluster.cost_lines(DEV.cluster, CATALOG, usage)
+    lines = EksClusterParts(DEV.cluster).cost_lines(CATALOG, usage)
     assert line(lines, "Control-plane log ingestion").monthly_usd == pytest.approx(3.5)
 
 
 def test_cluster_logs_not_given_say_so() -> None:
-    lines = EksCluster.cost_lines(PROD.cluster, CATALOG, NO_USAGE)
+    lines = EksClusterParts(PROD.cluster).cost_lines(CATALOG, NO_USAGE)
     for item in ("Control-plane log ingestion", "Control-plane log storage"):
         assert line(lines, item).quantity is None
         assert line(lines, item).to_json()["note"] == "usage not given"
@@ -78,7 +78,7 @@ def test_cluster_logs_not_given_say_so() -> None:
 
 def test_prod_nodes_are_on_demand_at_the_desired_size() -> None:
     [group] = PROD.cluster.node_groups
-    lines = NodeGroup.cost_lines(group, CATALOG, spot_discount_percent=70)
+    lines = NodeGroupParts(group).cost_lines(CATALOG, spot_discount_percent=70)
     nodes = line(lines, "Nodes (general)")
     assert nodes.price_key == "ec2.instance.m7g.large"
     assert nodes.quantity == 3 * HOURS
@@ -92,7 +92,7 @@ def test_dev_nodes_are_spot_priced_from_the_first_type_with_the_discount() -> No
     [group] = DEV.cluster.node_groups
     assert group.capacity_type is CapacityType.SPOT
     assert group.instance_types[0] == "t4g.medium"
-    lines = NodeGroup.cost_lines(group, CATALOG, spot_discount_percent=70)
+    lines = NodeGroupParts(group).cost_lines(CATALOG, spot_discount_percent=70)
     nodes = line(lines, "Nodes (general)")
     assert nodes.quantity == 2 * HOURS
     assert nodes.unit_price == pytest.approx(0.0336 * 0.30)
@@ -115,15 +115,17 @@ def test_the_spot_discount_comes_from_the_cost_model(discount: float, monthly: f
 
 def test_the_spot_discount_leaves_on_demand_groups_alone() -> None:
     [group] = PROD.cluster.node_groups
-    cheap = NodeGroup.cost_lines(group, CATALOG, spot_discount_percent=90)
-    full = NodeGroup.cost_lines(group, CATALOG, spot_discount_percent=0)
+    cheap = NodeGroupParts(group).cost_lines(CATALOG, spot_discount_percent=90)
+    full = NodeGroupParts(group).cost_lines(CATALOG, spot_discount_percent=0)
     assert total(cheap) == total(full)
 
 
 def test_nodes_are_priced_at_desired_not_min_or_max() -> None:
     [group] = PROD.cluster.node_groups
     group = group.model_copy(update={"min_size": 2, "desired_size": 4, "max_size": 9})
-    nodes = line(NodeGroup.cost_lines(group, CATALOG, spot_discount_percent=70), "Nodes (general)")
+    nodes = line(
+        NodeGroupParts(group).cost_lines(CATALOG, spot_discount_percent=70), "Nodes (general)"
+    )
     assert nodes.quantity == 4 * HOURS
     assert "desiredSize 4 (min 2, max 9)" in nodes.note
 
@@ -142,7 +144,7 @@ def test_a_first_instance_type_without_a_price_names_the_node_group() -> None:
     [group] = PROD.cluster.node_groups
     group = group.model_copy(update={"instance_types": ["r8g.large", "m7g.large"]})
     with pytest.raises(CostError) as caught:
-        NodeGroup.cost_lines(group, CATALOG, spot_discount_percent=70)
+        NodeGroupParts(group).cost_lines(CATALOG, spot_discount_percent=70)
     assert "no price 'ec2.instance.r8g.large'" in str(caught.value)
     assert "aws:eks/nodeGroup:NodeGroup needs it" in str(caught.value)
 
@@ -151,8 +153,10 @@ def test_a_first_instance_type_without_a_price_names_the_node_group() -> None:
 
 
 def test_monitoring_volumes_are_size_times_replicas() -> None:
-    dev = KubernetesPlatform.cost_lines(DEV.platform, CATALOG, DEV.usage, availability_zones=2)
-    prod = KubernetesPlatform.cost_lines(PROD.platform, CATALOG, PROD.usage, availability_zones=3)
+    dev = KubernetesPlatformParts(DEV.platform).cost_lines(CATALOG, DEV.usage, availability_zones=2)
+    prod = KubernetesPlatformParts(PROD.platform).cost_lines(
+        CATALOG, PROD.usage, availability_zones=3
+    )
     assert line(dev, "Prometheus volumes").quantity == 20  # 1 x 20 GiB
     assert line(prod, "Prometheus volumes").quantity == 200  # 2 x 100 GiB
     assert line(prod, "Prometheus volumes").monthly_usd == pytest.approx(16.0)
@@ -168,13 +172,15 @@ def test_three_prometheus_replicas_triple_its_volumes() -> None:
     platform = PROD.platform.model_copy(
         update={"prometheus": PROD.platform.prometheus.model_copy(update={"replicas": 3})}
     )
-    lines = KubernetesPlatform.cost_lines(platform, CATALOG, PROD.usage, availability_zones=3)
+    lines = KubernetesPlatformParts(platform).cost_lines(CATALOG, PROD.usage, availability_zones=3)
     assert line(lines, "Prometheus volumes").quantity == 300
 
 
 def test_one_shared_ingress_alb_with_an_address_per_az_and_lcus_from_usage() -> None:
-    dev = KubernetesPlatform.cost_lines(DEV.platform, CATALOG, DEV.usage, availability_zones=2)
-    prod = KubernetesPlatform.cost_lines(PROD.platform, CATALOG, PROD.usage, availability_zones=3)
+    dev = KubernetesPlatformParts(DEV.platform).cost_lines(CATALOG, DEV.usage, availability_zones=2)
+    prod = KubernetesPlatformParts(PROD.platform).cost_lines(
+        CATALOG, PROD.usage, availability_zones=3
+    )
     for lines in (dev, prod):
         alb = line(lines, "Ingress load balancer (ALB)")
         assert alb.monthly_usd == pytest.approx(HOURS * 0.0225)
@@ -188,7 +194,9 @@ def test_one_shared_ingress_alb_with_an_address_per_az_and_lcus_from_usage() -> 
 
 
 def test_alb_lcus_not_given_say_so() -> None:
-    lines = KubernetesPlatform.cost_lines(PROD.platform, CATALOG, NO_USAGE, availability_zones=3)
+    lines = KubernetesPlatformParts(PROD.platform).cost_lines(
+        CATALOG, NO_USAGE, availability_zones=3
+    )
     lcus = line(lines, "Ingress load balancer LCUs")
     assert lcus.quantity is None
     assert lcus.to_json()["note"] == "usage not given"

@@ -10,9 +10,14 @@ from typing import Any
 import pytest
 
 from components.eks_cluster import KUBERNETES_VERSIONS
-from components.kubernetes_platform import CHARTS, CLUSTER_AUTOSCALER_IMAGES
+from components.kubernetes_platform import (
+    CHARTS,
+    CLUSTER_AUTOSCALER_IMAGES,
+    KubernetesPlatformParts,
+)
 from infra.config import ConfigError, parse_stack_config
 from infractl.offline.plan import Plan, PlannedResource
+from infractl.offline.stackfile import read_stack_file
 from tests.conftest import minimal_values, policy, statements
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -179,6 +184,32 @@ def test_monitoring_persistence_and_retention_follow_the_environment(plan: Plan)
     # Control-plane parts EKS manages, and localhost-only kube-proxy, are not scraped.
     for part in ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"):
         assert found[part] == {"enabled": False}, part
+
+
+def test_the_charts_claim_the_volumes_the_parts_price(plan: Plan) -> None:
+    stack_file = read_stack_file(plan.stack)
+    settings = parse_stack_config(plan.stack, stack_file.values, stack_file.secret_keys).platform
+    claimed = {volume.workload: volume for volume in KubernetesPlatformParts(settings).volumes}
+    found = values(plan, "kube-prometheus-stack")
+
+    def size(claim: dict[str, Any]) -> int:
+        storage = claim["volumeClaimTemplate"]["spec"]["resources"]["requests"]["storage"]
+        return int(storage.removesuffix("Gi"))
+
+    prometheus = found["prometheus"]["prometheusSpec"]
+    assert (claimed["Prometheus"].replicas, claimed["Prometheus"].size_gib) == (
+        prometheus["replicas"],
+        size(prometheus["storageSpec"]),
+    )
+    alertmanager = found["alertmanager"]["alertmanagerSpec"]
+    assert (claimed["Alertmanager"].replicas, claimed["Alertmanager"].size_gib) == (
+        alertmanager["replicas"],
+        size(alertmanager["storage"]),
+    )
+    grafana = found["grafana"]["persistence"]
+    assert ("Grafana" in claimed) is grafana["enabled"]
+    if grafana["enabled"]:
+        assert f"{claimed['Grafana'].size_gib}Gi" == grafana["size"]
 
 
 def test_grafana_admin_password_is_generated_secret_and_never_in_chart_values(

@@ -20,6 +20,7 @@ COMPONENT_TAGS = {
     "genericcorp:edge:Cdn": "cdn",
     "genericcorp:data:PostgresDatabase": "database",
     "genericcorp:data:RedisCache": "cache",
+    "genericcorp:compute:EksCompute": "compute",
     "genericcorp:compute:EksCluster": "compute",
     "genericcorp:compute:NodeGroup": "compute",
     "genericcorp:compute:EksAddons": "compute",

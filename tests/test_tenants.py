@@ -14,6 +14,7 @@ from components.tenants import (
     LOAD_BALANCER_TARGET_LABEL,
     MAX_TENANT_NAME,
     TIERS,
+    Tenant,
     Tier,
     TierSpec,
 )
@@ -70,6 +71,8 @@ def test_each_tenant_is_a_component_with_its_namespace(tenant_plan: Plan) -> Non
     assert tenant_plan.outputs["tenants"] == {
         name: {"namespace": f"tenant-{name}", "tier": tier} for name, tier in expected.items()
     }
+    for published in tenant_plan.outputs["tenants"].values():
+        assert set(published) == set(Tenant.OUTPUTS)
     for component in components:
         kinds = sorted(r.type.rsplit(":", 1)[-1] for r in tenant_plan.children(component.urn))
         assert kinds == [
