@@ -1,8 +1,8 @@
 """The stack's cost estimate: every component's cost lines, priced from the catalog.
 
-``estimate_stack`` is the one place that lists what the stack pays for. A new component adds
-its ``cost_lines(...)`` here (see docs/cost.md, "Adding a component's cost"); a test checks that
-every resource type with a price in ``PRICED_RESOURCE_TYPES`` is matched by lines.
+``estimate_stack`` prices the parts of the stack's composition (``infra/composition.py``), the
+same parts the program declares; a test checks that every resource type with a price in
+``PRICED_RESOURCE_TYPES`` is matched by lines (see docs/cost.md, "Adding a component's cost").
 
 The estimate needs only the configuration, so the program computes it (and enforces the budget)
 before declaring any resource.
@@ -14,28 +14,18 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from components.alerts import AlertsParts
-from components.budget import BudgetParts
-from components.cdn import CdnParts
 from components.cost import (
     CostError,
     Estimate,
     PerCustomerModel,
     average_marginal_cost,
-    external_lines,
     load_catalog,
     marginal_cost_per_tenant,
     per_customer_json,
 )
-from components.dns_zone import DnsZoneParts
-from components.eks_compute import EksComputeParts
-from components.kubernetes_platform import KubernetesPlatformParts
-from components.network import NetworkParts
 from components.node_group import CapacityType
-from components.postgres import PostgresParts
-from components.redis import RedisParts
 from components.tenants import TIERS, Tier
-from components.uptime import UptimeParts
+from infra.composition import StackParts
 from infra.config import StackConfig
 
 #: Resource types that cost money by existing, with the catalog key of their price (a
@@ -93,28 +83,13 @@ PRICED_UNITS_FROM_INPUTS: tuple[tuple[str, str, Callable[[Mapping[str, Any]], fl
 )
 
 
-def estimate_stack(config: StackConfig) -> Estimate:
-    """The monthly estimate of everything ``config`` declares, plus external services."""
+def estimate_stack(config: StackConfig, parts: StackParts | None = None) -> Estimate:
+    """The monthly estimate of the parts ``config`` declares (``StackParts.of(config)`` unless
+    the caller already has them), plus external services."""
     catalog = load_catalog(config.region, config.cost_model.price_fallback_region)
-    usage = config.usage
-    lines = [
-        *AlertsParts(config.alerts, region=config.region).cost_lines(catalog),
-        *NetworkParts(config.network).cost_lines(catalog, usage),
-        *PostgresParts(config.database).cost_lines(catalog, usage),
-        *RedisParts(config.cache).cost_lines(catalog),
-        *DnsZoneParts(config.dns).cost_lines(catalog, usage),
-        *CdnParts(config.cdn).cost_lines(catalog, usage),
-        *UptimeParts(config.uptime).cost_lines(catalog),
-        *EksComputeParts(config.cluster).cost_lines(
-            catalog, usage, spot_discount_percent=config.cost_model.spot_discount_percent
-        ),
-        *KubernetesPlatformParts(config.platform).cost_lines(
-            catalog, usage, availability_zones=config.network.az_count
-        ),
-        *BudgetParts(config.budget).cost_lines(catalog),
-        *external_lines(config.cost_model),
-    ]
-    return Estimate(lines=tuple(lines), catalog=catalog, region=config.region, usage=usage)
+    parts = parts or StackParts.of(config)
+    lines = parts.cost_lines(catalog, config.usage)
+    return Estimate(lines=tuple(lines), catalog=catalog, region=config.region, usage=config.usage)
 
 
 #: The tier the per-customer model assumes while a stack has no tenants yet: the entry tier,

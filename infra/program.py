@@ -7,33 +7,147 @@ existing-zone checks are the AWS provider (which creates nothing in AWS) and rea
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_aws as aws
 
-from components.alerts import AlertsParts, AlertsTopic
-from components.base import StackContext
-from components.budget import Budget, BudgetParts
-from components.cdn import Cdn, CdnParts
-from components.dns_zone import DnsZone, DnsZoneParts, ExistingZone
-from components.eks_compute import EksCompute, EksComputeParts
-from components.kubernetes_platform import KubernetesPlatform, KubernetesPlatformParts
-from components.network import Network, NetworkParts, SubnetTier
-from components.postgres import PostgresDatabase, PostgresParts
-from components.redis import RedisCache, RedisParts
+from components.alerts import AlertsTopic
+from components.base import PlatformComponent, StackContext
+from components.budget import Budget
+from components.cdn import Cdn
+from components.cost import Estimate
+from components.dns_zone import DnsZone, ExistingZone
+from components.eks_compute import EksCompute
+from components.kubernetes_platform import KubernetesPlatform
+from components.network import Network, SubnetTier
+from components.postgres import PostgresDatabase
+from components.redis import RedisCache
 from components.shared.placement import DataStoreNetwork
 from components.shared.wiring import EDGE_REGION, Wiring
 from components.tenants import DataEgress, Tenants
-from components.uptime import Uptime, UptimeParts
+from components.uptime import Uptime
+from infra.composition import StackParts
 from infra.config import PROJECT, ConfigError, ConfigProblem, StackConfig, load_stack_config
 from infra.cost import check_budget, estimate_stack, per_customer_output
 
 
 def main() -> None:
-    """Declare the whole stack. Called by ``__main__.py`` and by the offline plan."""
+    """Declare the whole stack. Called by ``__main__.py`` and by the offline plan.
+
+    Steps: validate the configuration; derive the stack's parts and price them, stopping when the
+    estimate exceeds the budget; the providers, look-ups and wiring; the alerting and network
+    foundation; the edge; compute and the data tier; the Kubernetes layer; the outputs.
+    """
     config = load_stack_config()
+    parts = StackParts.of(config)
     # Priced from config alone, so a stack over its budget fails before anything is declared.
-    estimate = estimate_stack(config)
+    estimate = estimate_stack(config, parts)
     check_budget(config, estimate)
+    base = _foundation(config)
+    alerts, wiring = _alerting(parts, base)
+    network = Network(
+        "network",
+        parts.network,
+        wiring=wiring,
+        availability_zones=base.zones,
+        opts=base.in_region,
+    )
+    budget = Budget(
+        "budget", parts.budget, wiring=wiring, estimate_usd=estimate.total_usd, opts=base.in_region
+    )
+    dns, cdn, uptime = _edge(parts, wiring, base)
+    compute = EksCompute(
+        "eks",
+        parts.compute,
+        wiring=wiring,
+        private_subnet_ids=network.private_subnet_ids,
+        opts=base.in_region,
+    )
+    data_tier = DataStoreNetwork(
+        vpc_id=network.vpc_id,
+        subnet_ids=network.database_subnet_ids,
+        # Managed nodes, and so every pod, use the cluster security group: the only client.
+        client_security_group_ids=(compute.cluster.cluster_security_group_id,),
+    )
+    database = PostgresDatabase(
+        "database", parts.database, wiring=wiring, network=data_tier, opts=base.in_region
+    )
+    cache = RedisCache("cache", parts.cache, wiring=wiring, network=data_tier, opts=base.in_region)
+    platform = KubernetesPlatform(
+        "platform",
+        parts.platform,
+        wiring=wiring,
+        compute=compute,
+        vpc_id=network.vpc_id,
+        opts=base.in_region,
+    )
+    tenants = _tenants(
+        config,
+        wiring,
+        platform=platform,
+        network=network,
+        compute=compute,
+        database=database,
+        cache=cache,
+        cdn=cdn,
+    )
+
+    _export(
+        config,
+        estimate,
+        kubeconfig=compute.kubeconfig,
+        network=network,
+        alerts=alerts,
+        budget=budget,
+        dns=dns,
+        cdn=cdn,
+        uptime=uptime,
+        database=database,
+        cache=cache,
+        cluster=compute,
+        tenants=tenants,
+    )
+
+
+def _export(
+    config: StackConfig,
+    estimate: Estimate,
+    *,
+    kubeconfig: pulumi.Output[str],
+    **components: PlatformComponent,
+) -> None:
+    """The stack outputs: the stack's own facts, the estimate, and each component's published
+    outputs under its output name (described where the component declares them)."""
+    pulumi.export("environment", str(config.environment))
+    pulumi.export("region", config.region)
+    pulumi.export("monthlyCost", estimate.to_json())
+    pulumi.export("costPerCustomer", per_customer_output(config, estimate))
+    pulumi.export("kubeconfig", kubeconfig)
+    for output_name, component in components.items():
+        pulumi.export(output_name, component.outputs)
+
+
+@dataclass(frozen=True)
+class _Foundation:
+    """What the program establishes before it declares any component."""
+
+    in_region: pulumi.ResourceOptions
+    """Places a component in the stack's region, through the default-tagged provider."""
+    zones: list[str]
+    """The availability zones the network spans."""
+    adopted_zone: ExistingZone | None
+    """The existing hosted zone the stack adopts, or None to create one."""
+    wiring: Wiring
+    """The wiring without the alerts topics, which are built from it."""
+
+
+def _foundation(config: StackConfig) -> _Foundation:
+    """The providers (which create nothing in AWS), the look-ups and the stack's wiring.
+
+    The availability-zone and adopted-zone checks need the look-ups, so they run here, before
+    any component is declared.
+    """
     provider = aws.Provider(
         "aws",
         region=config.region,
@@ -50,8 +164,6 @@ def main() -> None:
         account_id=aws.get_caller_identity(opts=invoke).account_id,
         partition=config.partition,
     )
-    in_region = pulumi.ResourceOptions(provider=provider)
-
     # CloudFront certificates and web ACLs, Route53 query logs, DNSSEC keys and Route53 metrics
     # exist only in us-east-1, whatever the stack's region.
     us_east_1 = aws.Provider(
@@ -59,87 +171,71 @@ def main() -> None:
         region=EDGE_REGION,
         default_tags=aws.ProviderDefaultTagsArgs(tags=config.default_tags()),
     )
-    # The alerts topics are built from the wiring before they are part of it.
-    without_alerts = Wiring(context=context, kms=config.kms, edge_provider=us_east_1)
-    alerts_parts = AlertsParts(config.alerts, region=config.region)
+    return _Foundation(
+        in_region=pulumi.ResourceOptions(provider=provider),
+        zones=zones,
+        adopted_zone=adopted_zone,
+        wiring=Wiring(context=context, kms=config.kms, edge_provider=us_east_1),
+    )
+
+
+def _alerting(parts: StackParts, base: _Foundation) -> tuple[AlertsTopic, Wiring]:
+    """The alerts topic, a second one in the edge region when the parts say so, and the wiring
+    every other component gets: with both topics in it."""
+    config = parts.config
     emails_are_secret = config.is_secret(f"{PROJECT}:alerts")
     alerts = AlertsTopic(
         "alerts",
-        alerts_parts,
-        wiring=without_alerts,
+        parts.alerts,
+        wiring=base.wiring,
         publisher_services=("cloudwatch.amazonaws.com", "budgets.amazonaws.com"),
         emails_are_secret=emails_are_secret,
-        opts=in_region,
+        opts=base.in_region,
     )
     edge_alerts_arn = (
         AlertsTopic(
             f"alerts-{EDGE_REGION}",
-            alerts_parts,
-            wiring=without_alerts,
+            parts.alerts,
+            wiring=base.wiring,
             at_edge=True,
             emails_are_secret=emails_are_secret,
         ).topic_arn
-        if alerts_parts.edge_topic
+        if parts.alerts.edge_topic
         else alerts.topic_arn
     )
-    wiring = without_alerts.with_alerts(alerts.topic_arn, edge_alerts_arn)
-    network = Network(
-        "network",
-        NetworkParts(config.network),
-        wiring=wiring,
-        availability_zones=zones,
-        opts=in_region,
-    )
-    budget = Budget(
-        "budget",
-        BudgetParts(config.budget),
-        wiring=wiring,
-        estimate_usd=estimate.total_usd,
-        opts=in_region,
-    )
+    return alerts, base.wiring.with_alerts(alerts.topic_arn, edge_alerts_arn)
 
+
+def _edge(parts: StackParts, wiring: Wiring, base: _Foundation) -> tuple[DnsZone, Cdn, Uptime]:
+    """The public zone, the CDN in it and the uptime checks of the public endpoints."""
     dns = DnsZone(
         "dns",
-        DnsZoneParts(config.dns),
+        parts.dns,
         wiring=wiring,
-        existing_zone=adopted_zone,
+        existing_zone=base.adopted_zone,
         # The CDN's alias records: the zone lists every name that has records in it.
-        names_of_others=[config.cdn.domain],
-        opts=in_region,
+        names_of_others=[parts.config.cdn.domain],
+        opts=base.in_region,
     )
-    cdn = Cdn("cdn", CdnParts(config.cdn), wiring=wiring, zone_id=dns.zone_id, opts=in_region)
-    uptime = Uptime("uptime", UptimeParts(config.uptime), wiring=wiring, opts=in_region)
+    cdn = Cdn("cdn", parts.cdn, wiring=wiring, zone_id=dns.zone_id, opts=base.in_region)
+    uptime = Uptime("uptime", parts.uptime, wiring=wiring, opts=base.in_region)
+    return dns, cdn, uptime
 
-    compute = EksCompute(
-        "eks",
-        EksComputeParts(config.cluster),
-        wiring=wiring,
-        private_subnet_ids=network.private_subnet_ids,
-        opts=in_region,
-    )
-    data_tier = DataStoreNetwork(
-        vpc_id=network.vpc_id,
-        subnet_ids=network.database_subnet_ids,
-        # Managed nodes, and so every pod, use the cluster security group: the only client.
-        client_security_group_ids=(compute.cluster.cluster_security_group_id,),
-    )
-    database = PostgresDatabase(
-        "database", PostgresParts(config.database), wiring=wiring, network=data_tier, opts=in_region
-    )
-    cache = RedisCache(
-        "cache", RedisParts(config.cache), wiring=wiring, network=data_tier, opts=in_region
-    )
 
-    platform = KubernetesPlatform(
-        "platform",
-        KubernetesPlatformParts(config.platform),
-        wiring=wiring,
-        compute=compute,
-        vpc_id=network.vpc_id,
-        opts=in_region,
-    )
+def _tenants(
+    config: StackConfig,
+    wiring: Wiring,
+    *,
+    platform: KubernetesPlatform,
+    network: Network,
+    compute: EksCompute,
+    database: PostgresDatabase,
+    cache: RedisCache,
+    cdn: Cdn,
+) -> Tenants:
+    """Every tenant's namespace, told where the platform is and allowed to reach its data."""
     data_subnets = [str(block) for block in network.layout[SubnetTier.DATABASE]]
-    tenants = Tenants(
+    return Tenants(
         "tenants",
         config.tenants,
         wiring=wiring,
@@ -161,24 +257,6 @@ def main() -> None:
         ],
         load_balancer_cidrs=[str(block) for block in network.layout[SubnetTier.PUBLIC]],
     )
-
-    pulumi.export("environment", str(config.environment))
-    pulumi.export("region", config.region)
-    pulumi.export("network", network.outputs)
-    pulumi.export("alerts", alerts.outputs)
-    pulumi.export("monthlyCost", estimate.to_json())
-    pulumi.export("costPerCustomer", per_customer_output(config, estimate))
-    pulumi.export("budget", budget.outputs)
-    pulumi.export("dns", dns.outputs)
-    pulumi.export("cdn", cdn.outputs)
-    pulumi.export("uptime", uptime.outputs)
-
-    pulumi.export("database", database.outputs)
-    pulumi.export("cache", cache.outputs)
-
-    pulumi.export("cluster", compute.outputs)
-    pulumi.export("kubeconfig", compute.kubeconfig)
-    pulumi.export("tenants", tenants.outputs)
 
 
 def existing_zone(config: StackConfig, invoke: pulumi.InvokeOptions) -> ExistingZone | None:
