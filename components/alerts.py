@@ -96,6 +96,7 @@ class AlertsTopic(PlatformComponent):
     asks for.
     """
 
+    TYPE: ClassVar[str] = "genericcorp:monitoring:AlertsTopic"
     COMPONENT: ClassVar[str] = "monitoring"
     OUTPUTS: ClassVar[Mapping[str, str]] = {
         "topicArn": "ARN of the SNS topic every alarm in the stack's region notifies.",
@@ -126,13 +127,8 @@ class AlertsTopic(PlatformComponent):
                 opts, pulumi.ResourceOptions(provider=wiring.edge_provider)
             )
         super().__init__(
-            "genericcorp:monitoring:AlertsTopic",
-            name,
-            context=wiring.edge_context if at_edge else wiring.context,
-            component_tag=self.COMPONENT,
-            opts=opts,
+            name, context=wiring.edge_context if at_edge else wiring.context, opts=opts
         )
-        self._name = name
         topic_name = self.context.physical_name("alerts")
         key = self._key(parts, wiring.kms, self.context.arn("sns", topic_name), publisher_services)
         topic = aws.sns.Topic(

@@ -87,18 +87,24 @@ class PlatformComponent(pulumi.ComponentResource):
     resource; the Component tag comes from here because it differs per component.
     """
 
+    TYPE: ClassVar[str]
+    """The Pulumi type token, ``genericcorp:<area>:<Name>``: part of every child's URN."""
+    COMPONENT: ClassVar[str]
+    """The ``Component`` cost-allocation tag of the component and its children."""
+
     def __init__(
         self,
-        type_token: str,
         name: str,
         *,
         context: StackContext,
-        component_tag: str,
+        component_tag: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(type_token, name, None, opts)
+        """Register the component as ``TYPE`` named ``name``; its children are tagged
+        ``component_tag`` (the class's ``COMPONENT`` unless an owner lends its own)."""
+        super().__init__(self.TYPE, name, None, opts)
         self.context = context
-        self.component_tag = component_tag
+        self.component_tag = component_tag or self.COMPONENT
 
     def tags(self, name: str | None = None, **extra: str) -> dict[str, str]:
         """Tags for a child: the Component tag, a ``Name`` for the console, and any extras."""

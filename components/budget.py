@@ -111,6 +111,7 @@ class Budget(PlatformComponent):
     Its outputs compare the limit with the estimate, both known before deployment.
     """
 
+    TYPE: ClassVar[str] = "genericcorp:cost:Budget"
     COMPONENT: ClassVar[str] = "cost"
     OUTPUTS: ClassVar[Mapping[str, str]] = {
         "name": "Name of the AWS budget (genericcorp-<stack>-monthly-cost).",
@@ -133,13 +134,7 @@ class Budget(PlatformComponent):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """``estimate_usd`` is the stack's estimate, computed before anything is declared."""
-        super().__init__(
-            "genericcorp:cost:Budget",
-            name,
-            context=wiring.context,
-            component_tag=self.COMPONENT,
-            opts=opts,
-        )
+        super().__init__(name, context=wiring.context, opts=opts)
         settings = parts.settings
         self.budget_name = self.context.physical_name("monthly-cost")
         self._budget(name, settings, wiring, estimate_usd)

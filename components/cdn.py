@@ -244,6 +244,7 @@ class Cdn(PlatformComponent):
     ``wiring`` names, encrypts and places the edge resources.
     """
 
+    TYPE: ClassVar[str] = "genericcorp:edge:Cdn"
     COMPONENT: ClassVar[str] = "cdn"
     OUTPUTS: ClassVar[Mapping[str, str]] = {
         "distributionId": "CloudFront distribution id (for invalidations).",
@@ -267,15 +268,8 @@ class Cdn(PlatformComponent):
         zone_id: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            "genericcorp:edge:Cdn",
-            name,
-            context=wiring.context,
-            component_tag=self.COMPONENT,
-            opts=opts,
-        )
+        super().__init__(name, context=wiring.context, opts=opts)
         settings = parts.settings
-        self._name = name
         self.alias_domain = settings.domain
         logs = self._log_bucket(settings)
         assets = self._assets_bucket(settings, logs.bucket)

@@ -537,6 +537,7 @@ class DnsZone(PlatformComponent):
     encrypts, alerts and places the edge resources.
     """
 
+    TYPE: ClassVar[str] = "genericcorp:edge:DnsZone"
     COMPONENT: ClassVar[str] = "dns"
     OUTPUTS: ClassVar[Mapping[str, str]] = {
         "zoneId": "Route53 hosted zone id.",
@@ -565,14 +566,7 @@ class DnsZone(PlatformComponent):
         """``existing_zone`` is the zone ``existingZoneId`` names, looked up (required then);
         ``names_of_others`` are the names other components create records at in this zone (the
         CDN's alias), published in ``records`` beside the zone's own."""
-        super().__init__(
-            "genericcorp:edge:DnsZone",
-            name,
-            context=wiring.context,
-            component_tag=self.COMPONENT,
-            opts=opts,
-        )
-        self._name = name
+        super().__init__(name, context=wiring.context, opts=opts)
         self._zone_name = parts.settings.zone_name
         self.zone_id, name_servers = self._zone(parts, existing_zone)
         own_names = self._records(parts)

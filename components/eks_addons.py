@@ -20,6 +20,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pulumi
 import pulumi_aws as aws
@@ -128,6 +129,9 @@ class EksAddons(PlatformComponent):
     each stage's add-ons; ``wiring`` names and tags them.
     """
 
+    TYPE: ClassVar[str] = "genericcorp:compute:EksAddons"
+    COMPONENT: ClassVar[str] = "compute"
+
     def __init__(
         self,
         name: str,
@@ -138,14 +142,7 @@ class EksAddons(PlatformComponent):
         wiring: Wiring,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            "genericcorp:compute:EksAddons",
-            name,
-            context=wiring.context,
-            component_tag="compute",
-            opts=opts,
-        )
-        self._name = name
+        super().__init__(name, context=wiring.context, opts=opts)
         self._parts = parts
         self._cluster_name = cluster_name
         self._oidc = oidc

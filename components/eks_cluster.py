@@ -286,6 +286,7 @@ class EksCluster(PlatformComponent):
     declares; ``wiring`` names, encrypts and alerts.
     """
 
+    TYPE: ClassVar[str] = "genericcorp:compute:EksCluster"
     COMPONENT: ClassVar[str] = "compute"
     OUTPUTS: ClassVar[Mapping[str, str]] = {
         "name": "Cluster name (genericcorp-<stack>-eks).",
@@ -327,14 +328,7 @@ class EksCluster(PlatformComponent):
         private_subnet_ids: pulumi.Input[Sequence[str]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            "genericcorp:compute:EksCluster",
-            name,
-            context=wiring.context,
-            component_tag=self.COMPONENT,
-            opts=opts,
-        )
-        self._name = name
+        super().__init__(name, context=wiring.context, opts=opts)
         self._physical_name = wiring.context.physical_name("eks")
         secrets_key = self._secrets_key(parts, wiring.kms)
         role, role_grants = self._role(secrets_key)

@@ -77,6 +77,7 @@ class EksCompute(PlatformComponent):
     ``wiring`` names, encrypts and alerts.
     """
 
+    TYPE: ClassVar[str] = "genericcorp:compute:EksCompute"
     COMPONENT: ClassVar[str] = "compute"
     OUTPUTS: ClassVar[Mapping[str, str]] = {
         **EksCluster.OUTPUTS,
@@ -105,13 +106,7 @@ class EksCompute(PlatformComponent):
         private_subnet_ids: pulumi.Input[Sequence[str]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            "genericcorp:compute:EksCompute",
-            name,
-            context=wiring.context,
-            component_tag=self.COMPONENT,
-            opts=opts,
-        )
+        super().__init__(name, context=wiring.context, opts=opts)
         self.cluster = EksCluster(
             name,
             parts.cluster,

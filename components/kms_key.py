@@ -82,6 +82,7 @@ def logs_statement(sid: str, context: StackContext, log_groups: str) -> dict[str
 class KmsKey(PlatformComponent):
     """A customer-managed symmetric key with rotation and an alias."""
 
+    TYPE: ClassVar[str] = "genericcorp:security:KmsKey"
     OUTPUTS: ClassVar[Mapping[str, str]] = {
         "arn": "ARN of the key, for the resources it encrypts.",
         "keyId": "Id of the key.",
@@ -112,13 +113,7 @@ class KmsKey(PlatformComponent):
         that must use it, with only the actions and conditions it needs
         (``service_statement``, ``logs_statement``). ``settings`` hold the deletion window.
         """
-        super().__init__(
-            "genericcorp:security:KmsKey",
-            name,
-            context=context,
-            component_tag=component_tag,
-            opts=opts,
-        )
+        super().__init__(name, context=context, component_tag=component_tag, opts=opts)
         administrators = {
             "Sid": "AccountAdministration",
             "Effect": "Allow",

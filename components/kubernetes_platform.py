@@ -217,6 +217,7 @@ class KubernetesPlatform(PlatformComponent):
     (nodes, DNS, volumes). ``parts`` says what the monitoring stack claims; ``wiring`` names.
     """
 
+    TYPE: ClassVar[str] = "genericcorp:platform:KubernetesPlatform"
     COMPONENT: ClassVar[str] = "platform"
     OUTPUTS: ClassVar[Mapping[str, str]] = {
         "storageClass": "The default StorageClass (encrypted gp3) that volume claims get.",
@@ -237,14 +238,7 @@ class KubernetesPlatform(PlatformComponent):
         vpc_id: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            "genericcorp:platform:KubernetesPlatform",
-            name,
-            context=wiring.context,
-            component_tag=self.COMPONENT,
-            opts=opts,
-        )
-        self._name = name
+        super().__init__(name, context=wiring.context, opts=opts)
         self._cluster = compute.cluster
         self.provider = k8s.Provider(
             f"{name}-k8s",

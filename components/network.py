@@ -303,6 +303,7 @@ class Network(PlatformComponent):
     ``parts`` says what each step declares; ``wiring`` names, encrypts and alerts.
     """
 
+    TYPE: ClassVar[str] = "genericcorp:network:Network"
     COMPONENT: ClassVar[str] = "network"
     OUTPUTS: ClassVar[Mapping[str, str]] = {
         "vpcId": "VPC id.",
@@ -341,20 +342,13 @@ class Network(PlatformComponent):
         availability_zones: Sequence[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            "genericcorp:network:Network",
-            name,
-            context=wiring.context,
-            component_tag=self.COMPONENT,
-            opts=opts,
-        )
+        super().__init__(name, context=wiring.context, opts=opts)
         settings = parts.settings
         if len(availability_zones) != settings.az_count:
             raise ValueError(
                 f"Network needs {settings.az_count} availability zones, got "
                 f"{len(availability_zones)}: {list(availability_zones)}"
             )
-        self._name = name
         self.availability_zones = list(availability_zones)
         self.layout = parts.layout
 

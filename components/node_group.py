@@ -231,6 +231,7 @@ class NodeGroup(PlatformComponent):
     says what the group runs; ``wiring`` names and tags it.
     """
 
+    TYPE: ClassVar[str] = "genericcorp:compute:NodeGroup"
     COMPONENT: ClassVar[str] = "compute"
     OUTPUTS: ClassVar[Mapping[str, str]] = {
         "nodeGroupName": "Node group name (genericcorp-<stack>-<group>).",
@@ -254,14 +255,7 @@ class NodeGroup(PlatformComponent):
         depends_on: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            "genericcorp:compute:NodeGroup",
-            name,
-            context=wiring.context,
-            component_tag=self.COMPONENT,
-            opts=opts,
-        )
-        self._name = name
+        super().__init__(name, context=wiring.context, opts=opts)
         self._tag = f"nodes-{parts.settings.name}"
         role, attachments = self._role(parts)
         group = self._group(

@@ -394,6 +394,7 @@ class PostgresDatabase(PlatformComponent):
     its alarms. ``parts`` says what each step declares; ``wiring`` names, encrypts and alerts.
     """
 
+    TYPE: ClassVar[str] = "genericcorp:data:PostgresDatabase"
     COMPONENT: ClassVar[str] = "database"
     OUTPUTS: ClassVar[Mapping[str, str]] = {
         "identifier": "RDS instance identifier (genericcorp-<stack>-postgres).",
@@ -421,15 +422,8 @@ class PostgresDatabase(PlatformComponent):
         network: DataStoreNetwork,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            "genericcorp:data:PostgresDatabase",
-            name,
-            context=wiring.context,
-            component_tag=self.COMPONENT,
-            opts=opts,
-        )
+        super().__init__(name, context=wiring.context, opts=opts)
         settings = parts.settings
-        self._name = name
         self._identifier = wiring.context.physical_name("postgres")
         key = self._key(parts, wiring.kms)
         placement = isolated_placement(

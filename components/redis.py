@@ -308,6 +308,7 @@ class RedisCache(PlatformComponent):
     alerts.
     """
 
+    TYPE: ClassVar[str] = "genericcorp:data:RedisCache"
     COMPONENT: ClassVar[str] = "cache"
     OUTPUTS: ClassVar[Mapping[str, str]] = {
         "replicationGroupId": "Replication group id (genericcorp-<stack>-redis).",
@@ -345,15 +346,8 @@ class RedisCache(PlatformComponent):
         network: DataStoreNetwork,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            "genericcorp:data:RedisCache",
-            name,
-            context=wiring.context,
-            component_tag=self.COMPONENT,
-            opts=opts,
-        )
+        super().__init__(name, context=wiring.context, opts=opts)
         settings = parts.settings
-        self._name = name
         self._group_id = wiring.context.physical_name("redis")
         key = self._key(parts, wiring.kms)
         placement = isolated_placement(

@@ -151,6 +151,7 @@ class Tenant(PlatformComponent):
     is created after the namespace and deleted before it.
     """
 
+    TYPE: ClassVar[str] = "genericcorp:platform:Tenant"
     COMPONENT: ClassVar[str] = "tenants"
     OUTPUTS: ClassVar[Mapping[str, str]] = {
         "namespace": "The tenant's namespace (tenant-<name>).",
@@ -169,14 +170,7 @@ class Tenant(PlatformComponent):
         environment: TenantEnvironment,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            "genericcorp:platform:Tenant",
-            name,
-            context=wiring.context,
-            component_tag=self.COMPONENT,
-            opts=opts,
-        )
-        self._name = name
+        super().__init__(name, context=wiring.context, opts=opts)
         self._settings = settings
         self._labels = {
             "genericcorp.com/tenant": settings.name,
@@ -354,6 +348,7 @@ class Tenants(PlatformComponent):
     the keys follow the configuration, so they are registered as they are rather than declared.
     """
 
+    TYPE: ClassVar[str] = "genericcorp:platform:Tenants"
     COMPONENT: ClassVar[str] = "tenants"
 
     def __init__(
@@ -369,10 +364,8 @@ class Tenants(PlatformComponent):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
-            "genericcorp:platform:Tenants",
             name,
             context=wiring.context,
-            component_tag=self.COMPONENT,
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(provider=provider)),
         )
         environment = TenantEnvironment(endpoints, data_egress, load_balancer_cidrs)

@@ -161,6 +161,7 @@ class Uptime(PlatformComponent):
     publishes health-check metrics). ``wiring`` names, tags and alerts.
     """
 
+    TYPE: ClassVar[str] = "genericcorp:monitoring:Uptime"
     COMPONENT: ClassVar[str] = "monitoring"
     OUTPUTS: ClassVar[Mapping[str, str]] = {
         "healthChecks": "Route53 health-check id by check name.",
@@ -174,13 +175,7 @@ class Uptime(PlatformComponent):
         wiring: Wiring,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            "genericcorp:monitoring:Uptime",
-            name,
-            context=wiring.context,
-            component_tag=self.COMPONENT,
-            opts=opts,
-        )
+        super().__init__(name, context=wiring.context, opts=opts)
         health_checks: dict[str, pulumi.Output[str]] = {}
         for check, alarm in zip(parts.checks, parts.alarms, strict=True):
             health_check = self._health_check(name, check, parts.settings)
