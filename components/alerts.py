@@ -24,7 +24,14 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import EmailStr, Field, field_validator
 
-from components.base import PlatformComponent, SettingsModel, StackContext, policy_document
+from components.base import (
+    ByEnvironment,
+    PlatformComponent,
+    ProdRule,
+    SettingsModel,
+    StackContext,
+    policy_document,
+)
 from components.cost import CostLine, PriceCatalog
 from components.kms_key import KmsKey, KmsSettings, service_statement
 from components.shared.wiring import EDGE_REGION, Wiring
@@ -247,3 +254,21 @@ def _topic_statements(
         }
     )
     return statements
+
+
+# Defaults per environment and prod rules
+
+ALERTS_DEFAULTS = ByEnvironment.same(
+    # No default address: each stack file names who is woken up (prod must: see below).
+    AlertsSettings(emails=[])
+)
+
+ALERTS_PROD_RULES = (
+    ProdRule(
+        AlertsSettings,
+        key=lambda s: s.emails,
+        accepts=lambda emails: len(emails) >= 1,
+        allowed="at least one address",
+        reason="prod alarms must reach a person",
+    ),
+)

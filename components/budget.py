@@ -24,7 +24,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import EmailStr, Field, ValidationInfo, field_validator
 
-from components.base import PlatformComponent, SettingsModel
+from components.base import ByEnvironment, PlatformComponent, ProdRule, SettingsModel
 from components.cost import CostLine, PriceCatalog
 from components.shared.wiring import Wiring
 
@@ -193,3 +193,46 @@ class Budget(PlatformComponent):
             tags=self.tags("monthly-cost", **{ESTIMATE_TAG: f"{estimate_usd:.2f}"}),
             opts=self.child_opts(),
         )
+
+
+# Defaults per environment and prod rules
+
+# AWS Budgets: mail at 80% of the month's actual spend (time to act) and when AWS forecasts the
+# month to end above the limit.
+_NOTIFICATIONS = [
+    BudgetNotification(type="ACTUAL", threshold_percent=80),
+    BudgetNotification(type="FORECASTED", threshold_percent=100),
+]
+
+
+def _budget(*, limit_usd: float, activate_cost_allocation_tags: bool) -> BudgetSettings:
+    """What dev and prod share: the notifications, sent to the alerts topic."""
+    return BudgetSettings(
+        limit_usd=limit_usd,
+        notifications=_NOTIFICATIONS,
+        notify_alerts_topic=True,
+        emails=[],
+        activate_cost_allocation_tags=activate_cost_allocation_tags,
+    )
+
+
+BUDGET_DEFAULTS = ByEnvironment(
+    dev=_budget(
+        # The brief's dev target; the plan fails when the estimate exceeds it.
+        limit_usd=200,
+        # Account-wide: the prod stack owns the activation (see the module docstring).
+        activate_cost_allocation_tags=False,
+    ),
+    # The brief's prod target, well inside the company's $2,000-3,000 for everything.
+    prod=_budget(limit_usd=1000, activate_cost_allocation_tags=True),
+)
+
+BUDGET_PROD_RULES = (
+    ProdRule(
+        BudgetSettings,
+        key=lambda s: s.notify_alerts_topic,
+        accepts=lambda notify: notify,
+        allowed="true",
+        reason="budget warnings must reach the on-call addresses of the alerts topic",
+    ),
+)

@@ -33,7 +33,13 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field, field_validator
 
-from components.base import PlatformComponent, SettingsModel, policy_document
+from components.base import (
+    ByEnvironment,
+    PlatformComponent,
+    ProdRule,
+    SettingsModel,
+    policy_document,
+)
 from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings
 from components.dns_zone import check_hostname
 from components.kms_key import KmsKey, KmsSettings, service_statement
@@ -691,3 +697,57 @@ def _deny_insecure_transport(bucket_arn: pulumi.Output[str]) -> dict[str, Any]:
         "Resource": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
+
+
+# Defaults per environment and prod rules
+
+
+def _cdn(
+    *,
+    domain: str,
+    price_class: PriceClass,
+    noncurrent_version_days: int,
+    log_retention_days: int,
+    waf_enabled: bool,
+) -> CdnSettings:
+    """What dev and prod share: the root object and the WAF's rate limit."""
+    return CdnSettings(
+        domain=domain,
+        price_class=price_class,
+        default_root_object="index.html",
+        noncurrent_version_days=noncurrent_version_days,
+        log_retention_days=log_retention_days,
+        waf=WafSettings(enabled=waf_enabled, rate_limit=2000),
+    )
+
+
+CDN_DEFAULTS = ByEnvironment(
+    dev=_cdn(
+        domain="cdn.dev.genericcorp.com",
+        # The cheapest class (North America, Europe, Israel): dev is used from the office.
+        price_class=PriceClass.PRICE_CLASS_100,
+        noncurrent_version_days=7,
+        log_retention_days=30,
+        # Off: a web ACL costs $5/month plus $1 per rule, more than a dev CDN serves.
+        waf_enabled=False,
+    ),
+    prod=_cdn(
+        domain="cdn.genericcorp.com",
+        # Every edge location: customers are worldwide and latency is the CDN's purpose.
+        price_class=PriceClass.PRICE_CLASS_ALL,
+        noncurrent_version_days=30,
+        log_retention_days=365,
+        waf_enabled=True,
+    ),
+)
+
+CDN_PROD_RULES = (
+    ProdRule(
+        CdnSettings,
+        key=lambda s: s.waf.enabled,
+        accepts=lambda enabled: enabled,
+        allowed="true",
+        reason="the public CDN sits behind a web application firewall (FSBP CloudFront.6)",
+        policy="cloudfront-6-waf",
+    ),
+)

@@ -30,9 +30,17 @@ from typing import ClassVar
 
 import pulumi
 import pulumi_aws as aws
+from genericcorp_policy.thresholds import PROD_AUDIT_LOG_RETENTION_DAYS
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from components.base import PlatformComponent, SettingsModel, StackContext, policy_document
+from components.base import (
+    ByEnvironment,
+    PlatformComponent,
+    ProdRule,
+    SettingsModel,
+    StackContext,
+    policy_document,
+)
 from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings
 from components.kms_key import KmsKey
 from components.shared.alarms import AlarmSpec, alarm_line, metric_alarm
@@ -802,3 +810,104 @@ def registrar_instruction(
     if ds_record is not None:
         parts.append(ds_record)
     return pulumi.Output.all(*parts).apply(render)
+
+
+# Defaults per environment and prod rules
+
+# The only certificate authorities in use: Amazon (ACM, for the CDN) and Let's Encrypt (Vercel,
+# for the landing page and the demo). Nobody may issue wildcard certificates.
+_CAA_AMAZON = ['0 issue "amazon.com"', '0 issue "amazontrust.com"']
+_CAA_VERCEL = ['0 issue "letsencrypt.org"']
+_CAA_NO_WILDCARDS = ['0 issuewild ";"']
+_VERCEL_CNAME = "cname.vercel-dns.com"
+_VERCEL_APEX_IP = "76.76.21.21"
+# Five minutes for records that may need to move quickly (Vercel targets); an hour for policy.
+_SHORT_TTL = 300
+_POLICY_TTL = 3600
+
+DNS_DEFAULTS = ByEnvironment(
+    dev=DnsSettings(
+        zone_name="dev.genericcorp.com",
+        # Delegated by NS records in the prod zone (prod's dns.delegations).
+        parent_zone="genericcorp.com",
+        existing_zone_id=None,
+        records=[
+            DnsRecord(
+                name="dev.genericcorp.com",
+                type=RecordType.CAA,
+                ttl=_POLICY_TTL,
+                values=[*_CAA_AMAZON, *_CAA_NO_WILDCARDS],
+            )
+        ],
+        delegations=[],
+        # Off: a dev zone's queries are not audit evidence. DNSSEC off: it needs a DS record in
+        # the prod zone and a $1/month key, for a zone only the team resolves.
+        query_logging=QueryLoggingSettings(enabled=False, retention_days=30),
+        dnssec=False,
+    ),
+    prod=DnsSettings(
+        zone_name="genericcorp.com",
+        # Registered directly: the name servers are set at the registrar (docs/dns.md).
+        parent_zone=None,
+        existing_zone_id=None,
+        records=[
+            DnsRecord(
+                name="genericcorp.com",
+                type=RecordType.A,
+                ttl=_SHORT_TTL,
+                values=[_VERCEL_APEX_IP],
+            ),
+            DnsRecord(
+                name="www.genericcorp.com",
+                type=RecordType.CNAME,
+                ttl=_SHORT_TTL,
+                values=[_VERCEL_CNAME],
+            ),
+            DnsRecord(
+                name="demo.genericcorp.com",
+                type=RecordType.CNAME,
+                ttl=_SHORT_TTL,
+                values=[_VERCEL_CNAME],
+            ),
+            DnsRecord(
+                name="genericcorp.com",
+                type=RecordType.CAA,
+                ttl=_POLICY_TTL,
+                values=[*_CAA_AMAZON, *_CAA_VERCEL, *_CAA_NO_WILDCARDS],
+            ),
+        ],
+        # The dev zone's name servers: empty until the dev stack exists (docs/dns.md).
+        delegations=[DnsDelegation(name="dev.genericcorp.com", name_servers=[])],
+        query_logging=QueryLoggingSettings(enabled=True, retention_days=365),
+        dnssec=True,
+    ),
+)
+
+DNS_PROD_RULES = (
+    ProdRule(
+        DnsSettings,
+        key=lambda s: s.query_logging.enabled,
+        accepts=lambda enabled: enabled,
+        allowed="true",
+        reason="DNS query logs are the audit trail of the public zone (FSBP Route53.2)",
+        policy="route53-2-query-logging",
+    ),
+    ProdRule(
+        DnsSettings,
+        key=lambda s: s.query_logging.retention_days,
+        accepts=lambda days: days >= PROD_AUDIT_LOG_RETENTION_DAYS,
+        allowed=f"{PROD_AUDIT_LOG_RETENTION_DAYS} or more",
+        reason="DNS audit records are kept for at least a year",
+        policy="cloudwatch-audit-log-retention",
+    ),
+    ProdRule(
+        DnsSettings,
+        key=lambda s: s.dnssec,
+        accepts=lambda signed: signed,
+        allowed="true",
+        reason="the zone is signed so resolvers can detect forged answers; switching signing off "
+        "while the registrar still publishes the DS record makes the domain unresolvable for "
+        "validating resolvers (remove the DS record at the registrar first, see docs/dns.md)",
+        policy="route53-dnssec",
+    ),
+)

@@ -33,18 +33,22 @@ from typing import Any, ClassVar, Self
 
 import pulumi
 import pulumi_aws as aws
+from genericcorp_policy.thresholds import PROD_AUDIT_LOG_RETENTION_DAYS, PROD_CAPACITY_TYPE
 from pydantic import Field, field_validator, model_validator
 
 from components.base import (
+    ByEnvironment,
     PlatformComponent,
+    ProdRule,
     SettingsModel,
     policy_document,
     static_policy_document,
+    unvalidated,
 )
 from components.cost import CostLine, PriceCatalog, UsageSettings, hourly, log_lines
 from components.eks_addons import AddonVersions
 from components.kms_key import KmsKey, KmsSettings
-from components.node_group import NodeGroupSettings
+from components.node_group import CapacityType, NodeGroupSettings
 from components.shared.alarms import AlarmSpec, alarm_line, metric_alarm
 from components.shared.iam import OidcIdentity
 from components.shared.logs import LogRetentionDays, encrypted_log_group
@@ -64,7 +68,7 @@ class VersionSupport:
 #: 2026-12-02 and is listed only so that clusters still on it can be upgraded; new clusters get
 #: 1.35. To update: add each new minor with the dates from the EKS "Kubernetes version
 #: lifecycle" page, drop versions past end of standard support, add the add-on and
-#: cluster-autoscaler versions for the new minor (defaults.py, kubernetes_platform.py), then
+#: cluster-autoscaler versions for the new minor (defaults below, kubernetes_platform.py), then
 #: ``make docs snapshots``. ``tests/test_eks_cluster.py`` fails while a listed version is out of
 #: standard support on the review date below.
 KUBERNETES_VERSIONS: dict[str, VersionSupport] = {
@@ -595,3 +599,126 @@ def kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, reg
         ],
     }
     return json.dumps(document, sort_keys=True)
+
+
+# Defaults per environment and prod rules
+
+# Managed add-on versions built for Kubernetes 1.35 (aws eks describe-addon-versions
+# --kubernetes-version 1.35). kube-proxy must carry the cluster's minor version.
+_ADDONS_1_35 = AddonVersions(
+    vpc_cni="v1.20.4-eksbuild.2",
+    coredns="v1.12.4-eksbuild.1",
+    kube_proxy="v1.35.0-eksbuild.2",
+    aws_ebs_csi_driver="v1.53.0-eksbuild.1",
+    eks_pod_identity_agent="v1.3.10-eksbuild.1",
+)
+
+
+def _general_nodes(
+    *,
+    instance_types: list[str],
+    capacity_type: CapacityType,
+    min_size: int,
+    desired_size: int,
+    max_size: int,
+    disk_size_gib: int,
+) -> NodeGroupSettings:
+    """The one node group both environments start with, for every workload."""
+    return NodeGroupSettings(
+        name="general",
+        instance_types=instance_types,
+        capacity_type=capacity_type,
+        min_size=min_size,
+        desired_size=desired_size,
+        max_size=max_size,
+        disk_size_gib=disk_size_gib,
+        labels={"genericcorp.com/workload": "general"},
+        taints=[],
+    )
+
+
+def _cluster(
+    *, log_retention_days: LogRetentionDays, node_group: NodeGroupSettings
+) -> ClusterSettings:
+    """What dev and prod share for the cluster. Not validated here: without an administrator
+    (which only the stack file can name) the settings are incomplete by design; the loader
+    validates them once the stack file is merged over them."""
+    return unvalidated(ClusterSettings)(
+        version="1.35",
+        # Private endpoint only: pulumi and kubectl run from inside the VPC unless a stack file
+        # lists its operators' CIDRs.
+        endpoint_public_access=False,
+        public_access_cidrs=[],
+        # No default admin: the stack file names the account's own roles.
+        access_entries=[],
+        log_retention_days=log_retention_days,
+        node_groups=[node_group],
+        addons=_ADDONS_1_35,
+    )
+
+
+CLUSTER_DEFAULTS = ByEnvironment(
+    dev=_cluster(
+        log_retention_days=30,
+        node_group=_general_nodes(
+            # Graviton, 2 vCPU / 4 GiB: the cheapest size that holds the monitoring stack and a
+            # few tenants. SPOT, so dev fits its $200 budget: two on-demand t4g.medium cost
+            # $49.06 a month, two spot ones about $14.72 (priced from the first type at
+            # costModel.spotDiscountPercent). A reclaimed node restarts its pods on the other one
+            # within minutes, which dev tolerates (prod refuses SPOT). Two more types of the same
+            # size (2 vCPU / 4 GiB, arm64) give EC2 six spot pools across the two AZs, so one
+            # pool running dry does not take both nodes, and the autoscaler's plans hold for
+            # whichever type starts.
+            instance_types=["t4g.medium", "c7g.large", "c6g.large"],
+            capacity_type=CapacityType.SPOT,
+            min_size=2,
+            desired_size=2,
+            max_size=4,
+            # The AMI's own 20 GiB: dev pulls few images, and each GiB is $0.08 a month.
+            disk_size_gib=20,
+        ),
+    ),
+    prod=_cluster(
+        # Control-plane audit logs are kept a year, like the network's.
+        log_retention_days=365,
+        node_group=_general_nodes(
+            # Graviton general purpose (2 vCPU / 8 GiB, $0.0816 an hour): no CPU credits to run
+            # out of under sustained load. One node per AZ at least; the autoscaler adds up to
+            # three per AZ.
+            instance_types=["m7g.large"],
+            capacity_type=CapacityType.ON_DEMAND,
+            min_size=3,
+            desired_size=3,
+            max_size=9,
+            disk_size_gib=50,
+        ),
+    ),
+)
+
+CLUSTER_PROD_RULES = (
+    ProdRule(
+        ClusterSettings,
+        key=lambda s: [group.capacity_type for group in s.node_groups],
+        accepts=lambda types: all(t == PROD_CAPACITY_TYPE for t in types),
+        allowed=f'capacityType "{PROD_CAPACITY_TYPE}" for every node group',
+        reason="spot capacity is reclaimed at two minutes' notice, all at once when a pool runs "
+        "dry, which the 99.9% uptime target cannot absorb",
+        policy="eks-node-group-on-demand",
+    ),
+    ProdRule(
+        ClusterSettings,
+        key=lambda s: [group.min_size for group in s.node_groups],
+        accepts=lambda sizes: max(sizes, default=0) >= 2,
+        allowed="a node group with minSize 2 or more",
+        reason="with a single node, a node or AZ failure stops every service until a new node "
+        "boots",
+    ),
+    ProdRule(
+        ClusterSettings,
+        key=lambda s: s.log_retention_days,
+        accepts=lambda days: days >= PROD_AUDIT_LOG_RETENTION_DAYS,
+        allowed=f"{PROD_AUDIT_LOG_RETENTION_DAYS} or more",
+        reason="control-plane audit logs are kept for at least a year",
+        policy="cloudwatch-audit-log-retention",
+    ),
+)

@@ -17,9 +17,17 @@ from typing import Any, ClassVar
 
 import pulumi
 import pulumi_aws as aws
+from genericcorp_policy.thresholds import PROD_KMS_DELETION_WINDOW_DAYS
 from pydantic import Field
 
-from components.base import PlatformComponent, SettingsModel, StackContext, policy_document
+from components.base import (
+    ByEnvironment,
+    PlatformComponent,
+    ProdRule,
+    SettingsModel,
+    StackContext,
+    policy_document,
+)
 from components.cost import CostLine, PriceCatalog
 
 #: Actions a service needs to encrypt and decrypt with a key it does not administer.
@@ -176,3 +184,24 @@ class KmsKey(PlatformComponent):
         requests mattering."""
         price = catalog.price("kms.customer-managed-key", resource="aws:kms/key:Key")
         return [CostLine.fixed(component, f"KMS key ({purpose})", price, 1) for purpose in purposes]
+
+
+# Defaults per environment and prod rules
+
+KMS_DEFAULTS = ByEnvironment(
+    # Dev keys hold only rebuildable data: the shortest recovery window AWS allows.
+    dev=KmsSettings(deletion_window_days=7),
+    prod=KmsSettings(deletion_window_days=30),
+)
+
+KMS_PROD_RULES = (
+    ProdRule(
+        KmsSettings,
+        key=lambda s: s.deletion_window_days,
+        accepts=lambda days: days >= PROD_KMS_DELETION_WINDOW_DAYS,
+        allowed=f"{PROD_KMS_DELETION_WINDOW_DAYS}",
+        reason="a key scheduled for deletion by mistake must stay recoverable for the longest "
+        "window AWS offers",
+        policy="kms-prod-deletion-window",
+    ),
+)

@@ -28,7 +28,13 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 from pydantic import Field
 
-from components.base import PlatformComponent, SettingsModel, policy_document
+from components.base import (
+    ByEnvironment,
+    PlatformComponent,
+    ProdRule,
+    SettingsModel,
+    policy_document,
+)
 from components.cost import CostLine, PriceCatalog, UsageSettings, hourly
 from components.eks_compute import EksCompute
 from components.shared.iam import service_account_role
@@ -735,3 +741,47 @@ LOAD_BALANCER_CONTROLLER_STATEMENTS: list[dict[str, Any]] = [
         "Resource": "*",
     },
 ]
+
+
+# Defaults per environment and prod rules
+
+PLATFORM_DEFAULTS = ByEnvironment(
+    # A week of metrics on one replica is enough to debug dev; Grafana dashboards live in code,
+    # so losing its state on restart costs nothing.
+    dev=PlatformSettings(
+        prometheus=PrometheusSettings(retention_days=7, storage_gib=20, replicas=1),
+        grafana=GrafanaSettings(persistence_enabled=False, storage_gib=5),
+        alertmanager=AlertmanagerSettings(replicas=1, storage_gib=2),
+    ),
+    # Two Prometheus and Alertmanager replicas survive a node or AZ loss; 30 days of metrics
+    # cover a monthly review.
+    prod=PlatformSettings(
+        prometheus=PrometheusSettings(retention_days=30, storage_gib=100, replicas=2),
+        grafana=GrafanaSettings(persistence_enabled=True, storage_gib=10),
+        alertmanager=AlertmanagerSettings(replicas=2, storage_gib=5),
+    ),
+)
+
+PLATFORM_PROD_RULES = (
+    ProdRule(
+        PlatformSettings,
+        key=lambda s: s.prometheus.replicas,
+        accepts=lambda replicas: replicas >= 2,
+        allowed="2 or more",
+        reason="monitoring must survive the loss of the node or AZ it runs in",
+    ),
+    ProdRule(
+        PlatformSettings,
+        key=lambda s: s.alertmanager.replicas,
+        accepts=lambda replicas: replicas >= 2,
+        allowed="2 or more",
+        reason="alerts must still be sent when one node or AZ is lost",
+    ),
+    ProdRule(
+        PlatformSettings,
+        key=lambda s: s.grafana.persistence_enabled,
+        accepts=lambda persisted: persisted,
+        allowed="true",
+        reason="Grafana's users, API keys and alert silences must survive a pod restart",
+    ),
+)

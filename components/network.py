@@ -30,10 +30,13 @@ from typing import Annotated, Any, ClassVar, Literal
 
 import pulumi
 import pulumi_aws as aws
+from genericcorp_policy.thresholds import PROD_AUDIT_LOG_RETENTION_DAYS
 from pydantic import Field, PlainValidator, ValidationInfo, field_validator
 
 from components.base import (
+    ByEnvironment,
     PlatformComponent,
+    ProdRule,
     SettingsModel,
     policy_document,
     static_policy_document,
@@ -647,3 +650,66 @@ def _load_balancer_tag(tier: SubnetTier) -> dict[str, str]:
         SubnetTier.PUBLIC: {"kubernetes.io/role/elb": "1"},
         SubnetTier.PRIVATE: {"kubernetes.io/role/internal-elb": "1"},
     }.get(tier, {})
+
+
+# Defaults per environment and prod rules
+
+_SUBNET_PREFIX_LENGTHS = SubnetPrefixLengths(public=24, private=19, database=24)
+
+NETWORK_DEFAULTS = ByEnvironment(
+    dev=NetworkSettings(
+        cidr=IPv4Network("10.10.0.0/16"),
+        az_count=2,
+        # One NAT gateway ($32.85/month) instead of one per AZ: dev tolerates an AZ outage.
+        nat_strategy=NatStrategy.SINGLE,
+        subnet_prefix_lengths=_SUBNET_PREFIX_LENGTHS,
+        flow_logs=FlowLogSettings(enabled=True, retention_days=30, traffic_type="ALL"),
+    ),
+    prod=NetworkSettings(
+        cidr=IPv4Network("10.20.0.0/16"),
+        az_count=3,
+        nat_strategy=NatStrategy.ONE_PER_AZ,
+        subnet_prefix_lengths=_SUBNET_PREFIX_LENGTHS,
+        flow_logs=FlowLogSettings(enabled=True, retention_days=365, traffic_type="ALL"),
+    ),
+)
+
+NETWORK_PROD_RULES = (
+    ProdRule(
+        NetworkSettings,
+        key=lambda s: s.az_count,
+        accepts=lambda count: count >= 2,
+        allowed="2 or more (default 3)",
+        reason="a single availability zone cannot meet the 99.9% uptime target",
+    ),
+    ProdRule(
+        NetworkSettings,
+        key=lambda s: s.nat_strategy,
+        accepts=lambda strategy: strategy is NatStrategy.ONE_PER_AZ,
+        allowed='"one-per-az"',
+        reason="with fewer NAT gateways than AZs, one AZ outage cuts egress for the others",
+    ),
+    ProdRule(
+        NetworkSettings,
+        key=lambda s: s.flow_logs.enabled,
+        accepts=lambda enabled: enabled,
+        allowed="true",
+        reason="VPC flow logs are the network audit trail (FSBP EC2.6)",
+        policy="ec2-6-vpc-flow-logs",
+    ),
+    ProdRule(
+        NetworkSettings,
+        key=lambda s: s.flow_logs.traffic_type,
+        accepts=lambda traffic: traffic == "ALL",
+        allowed='"ALL"',
+        reason="an investigation needs accepted and rejected traffic alike",
+    ),
+    ProdRule(
+        NetworkSettings,
+        key=lambda s: s.flow_logs.retention_days,
+        accepts=lambda days: days >= PROD_AUDIT_LOG_RETENTION_DAYS,
+        allowed=f"{PROD_AUDIT_LOG_RETENTION_DAYS} or more",
+        reason="network audit records are kept for at least a year",
+        policy="cloudwatch-audit-log-retention",
+    ),
+)

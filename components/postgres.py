@@ -30,9 +30,16 @@ from typing import ClassVar, Literal
 
 import pulumi
 import pulumi_aws as aws
+from genericcorp_policy.thresholds import POSTGRES_DEFAULT_PORT, PROD_DATABASE_BACKUP_RETENTION_DAYS
 from pydantic import Field, ValidationInfo, field_validator
 
-from components.base import PlatformComponent, SettingsModel, static_policy_document
+from components.base import (
+    ByEnvironment,
+    PlatformComponent,
+    ProdRule,
+    SettingsModel,
+    static_policy_document,
+)
 from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings, hourly, log_lines
 from components.kms_key import KmsKey, KmsSettings, logs_statement
 from components.shared.alarms import AlarmSpec, alarm_line, metric_alarm
@@ -60,7 +67,6 @@ MAX_STORAGE_GB = 65536
 
 #: Names RDS reserves or that FSBP RDS.25 counts as the engine default.
 RESERVED_USERNAMES = frozenset({"postgres", "rdsadmin", "rds_superuser", "admin", "root", "master"})
-DEFAULT_PORT = 5432
 LOG_EXPORTS = ("postgresql", "upgrade")
 _GIB = 1024**3
 _MIB = 1024**2
@@ -634,3 +640,127 @@ def _master_secret_arn(secrets: Sequence[aws.rds.outputs.InstanceMasterUserSecre
     if len(arns) != 1:
         raise ValueError(f"expected RDS to report one master-password secret, got {arns}")
     return arns[0]
+
+
+# Defaults per environment and prod rules
+
+
+def _postgres(
+    *,
+    instance_class: str,
+    max_allocated_storage_gb: int,
+    multi_az: bool,
+    backup_retention_days: int,
+    log_retention_days: LogRetentionDays,
+    deletion_protection: bool,
+    final_snapshot: bool,
+    alarms: PostgresAlarmSettings,
+) -> PostgresSettings:
+    """What dev and prod share for PostgreSQL; each environment adds size, availability and
+    backups."""
+    return PostgresSettings(
+        # Major version only: RDS picks the newest minor and automatic minor upgrades keep it
+        # current.
+        engine_version="17",
+        instance_class=instance_class,
+        allocated_storage_gb=20,
+        max_allocated_storage_gb=max_allocated_storage_gb,
+        multi_az=multi_az,
+        # Not 5432 (FSBP RDS.23): clients read the port from the stack output anyway.
+        port=5433,
+        master_username="platform_admin",
+        database_name="platform",
+        backup_retention_days=backup_retention_days,
+        # Backups 03:00-03:30 UTC, maintenance on Sunday after them (night in the Americas).
+        backup_window="03:00-03:30",
+        maintenance_window="sun:04:00-sun:04:30",
+        # The free tier of Performance Insights.
+        performance_insights_retention_days=7,
+        monitoring_interval_seconds=60,
+        log_retention_days=log_retention_days,
+        slow_statement_ms=500,
+        deletion_protection=deletion_protection,
+        final_snapshot=final_snapshot,
+        alarms=alarms,
+    )
+
+
+POSTGRES_DEFAULTS = ByEnvironment(
+    dev=_postgres(
+        # Cheapest Graviton class ($0.016/hour), one AZ: dev tolerates an hour of downtime.
+        instance_class="db.t4g.micro",
+        max_allocated_storage_gb=100,
+        multi_az=False,
+        backup_retention_days=7,
+        log_retention_days=30,
+        # Dev holds only test data that can be recreated: no final snapshot (which would outlive
+        # the stack and be billed) and no deletion protection, so a dev stack can be torn down
+        # and recreated in one command.
+        deletion_protection=False,
+        final_snapshot=False,
+        # db.t4g.micro: 1 GiB of memory, max_connections about 80.
+        alarms=PostgresAlarmSettings(
+            cpu_percent=80, free_storage_gb=2, freeable_memory_mb=64, connections=60
+        ),
+    ),
+    prod=_postgres(
+        # Burstable Graviton with a synchronous standby in a second AZ: $52/month with 20 GiB,
+        # inside the brief's $50-100 for PostgreSQL; an AZ outage fails over in 1-2 minutes.
+        instance_class="db.t4g.small",
+        max_allocated_storage_gb=200,
+        multi_az=True,
+        # Two weeks of point-in-time recovery: a bad migration found after a week is still
+        # recoverable.
+        backup_retention_days=14,
+        log_retention_days=365,
+        deletion_protection=True,
+        final_snapshot=True,
+        # db.t4g.small: 2 GiB of memory, max_connections about 190.
+        alarms=PostgresAlarmSettings(
+            cpu_percent=80, free_storage_gb=2, freeable_memory_mb=128, connections=150
+        ),
+    ),
+)
+
+POSTGRES_PROD_RULES = (
+    ProdRule(
+        PostgresSettings,
+        key=lambda s: s.multi_az,
+        accepts=lambda multi_az: multi_az,
+        allowed="true",
+        reason="a single-AZ database is down for the whole of an AZ outage (FSBP RDS.5)",
+        policy="rds-5-multi-az",
+    ),
+    ProdRule(
+        PostgresSettings,
+        key=lambda s: s.backup_retention_days,
+        accepts=lambda days: days >= PROD_DATABASE_BACKUP_RETENTION_DAYS,
+        allowed=f"{PROD_DATABASE_BACKUP_RETENTION_DAYS} to 35",
+        reason="tenant data needs two weeks of point-in-time recovery (0 turns backups off)",
+        policy="rds-backup-retention",
+    ),
+    ProdRule(
+        PostgresSettings,
+        key=lambda s: s.deletion_protection,
+        accepts=lambda protected: protected,
+        allowed="true",
+        reason="the database holds every tenant's data (FSBP RDS.8)",
+        policy="rds-8-deletion-protection",
+    ),
+    ProdRule(
+        PostgresSettings,
+        key=lambda s: s.final_snapshot,
+        accepts=lambda final_snapshot: final_snapshot,
+        allowed="true",
+        reason="deleting the database must leave a snapshot to restore from",
+        policy="prod-final-snapshot",
+    ),
+    ProdRule(
+        PostgresSettings,
+        key=lambda s: s.port,
+        accepts=lambda port: port != POSTGRES_DEFAULT_PORT,
+        allowed=f"any port but {POSTGRES_DEFAULT_PORT}",
+        reason="FSBP RDS.23 flags databases on the engine's default port",
+        policy="rds-23-non-default-port",
+    ),
+)

@@ -31,9 +31,10 @@ from typing import ClassVar, Literal
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
+from genericcorp_policy.thresholds import PROD_CACHE_MIN_NODES, PROD_CACHE_SNAPSHOT_RETENTION_DAYS
 from pydantic import Field, ValidationInfo, field_validator
 
-from components.base import PlatformComponent, SettingsModel
+from components.base import ByEnvironment, PlatformComponent, ProdRule, SettingsModel
 from components.cost import CostError, CostLine, PriceCatalog, hourly
 from components.kms_key import KmsKey, KmsSettings, logs_statement
 from components.shared.alarms import AlarmSpec, alarm_line, metric_alarm
@@ -542,3 +543,98 @@ class RedisCache(PlatformComponent):
                     topic_arn=topic_arn,
                     tag=f"redis-{spec.suffix}",
                 )
+
+
+# Defaults per environment and prod rules
+
+
+def _cache(
+    *,
+    node_type: str,
+    node_count: int,
+    snapshot_retention_days: int,
+    slow_log_retention_days: LogRetentionDays,
+    final_snapshot: bool,
+) -> RedisSettings:
+    """What dev and prod share for the cache; each environment adds size, replicas and
+    snapshots."""
+    return RedisSettings(
+        # Redis OSS as the brief names it; "valkey" (7.2 or 8.0) is 20% cheaper and compatible.
+        engine=CacheEngine.REDIS,
+        engine_version="7.1",
+        node_type=node_type,
+        node_count=node_count,
+        auth_token=True,
+        transit_encryption=True,
+        snapshot_retention_days=snapshot_retention_days,
+        snapshot_window="05:00-06:00",
+        maintenance_window="sun:06:00-sun:07:00",
+        # Analytics keys carry TTLs; evict the least recently used of those first.
+        maxmemory_policy="volatile-lru",
+        slow_log_microseconds=10000,
+        slow_log_retention_days=slow_log_retention_days,
+        final_snapshot=final_snapshot,
+        alarms=RedisAlarmSettings(
+            cpu_percent=80,
+            engine_cpu_percent=80,
+            memory_percent=80,
+            evictions=0,
+            connections=1000,
+        ),
+    )
+
+
+CACHE_DEFAULTS = ByEnvironment(
+    # One cache.t4g.micro node ($0.016/hour): no replica, so no failover in dev.
+    dev=_cache(
+        node_type="cache.t4g.micro",
+        node_count=1,
+        snapshot_retention_days=1,
+        slow_log_retention_days=30,
+        final_snapshot=False,
+    ),
+    # Primary and replica in different AZs with automatic failover: $46.72/month, the brief's
+    # $50 for Redis.
+    prod=_cache(
+        node_type="cache.t4g.small",
+        node_count=2,
+        snapshot_retention_days=7,
+        slow_log_retention_days=90,
+        final_snapshot=True,
+    ),
+)
+
+CACHE_PROD_RULES = (
+    ProdRule(
+        RedisSettings,
+        key=lambda s: s.node_count,
+        accepts=lambda count: count >= PROD_CACHE_MIN_NODES,
+        allowed=f"{PROD_CACHE_MIN_NODES} or more (replicas in other AZs, automatic failover)",
+        reason="a single cache node has no replica to fail over to (FSBP ElastiCache.3)",
+        policy="elasticache-3-failover",
+    ),
+    ProdRule(
+        RedisSettings,
+        key=lambda s: s.auth_token,
+        accepts=lambda required: required,
+        allowed="true (which needs transitEncryption: true)",
+        reason="clients must authenticate over TLS (FSBP ElastiCache.5 and ElastiCache.6)",
+        policy="elasticache-6-auth",
+    ),
+    ProdRule(
+        RedisSettings,
+        key=lambda s: s.snapshot_retention_days,
+        accepts=lambda days: days >= PROD_CACHE_SNAPSHOT_RETENTION_DAYS,
+        allowed=f"{PROD_CACHE_SNAPSHOT_RETENTION_DAYS} or more",
+        reason="a week of daily snapshots to restore analytics state from",
+        policy="elasticache-snapshot-retention",
+    ),
+    ProdRule(
+        RedisSettings,
+        key=lambda s: s.final_snapshot,
+        accepts=lambda final_snapshot: final_snapshot,
+        allowed="true",
+        reason="deleting the cache must leave a snapshot to restore from",
+        policy="prod-final-snapshot",
+    ),
+)

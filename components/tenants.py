@@ -29,7 +29,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import AfterValidator, Field, field_validator
 
-from components.base import PlatformComponent, SettingsModel
+from components.base import ByEnvironment, PlatformComponent, SettingsModel
 from components.shared.wiring import Wiring
 
 NAMESPACE_PREFIX = "tenant-"
@@ -380,3 +380,13 @@ class Tenants(PlatformComponent):
             for tenant in tenants
         }
         self.register_outputs(self.outputs)
+
+
+# Defaults per environment and prod rules
+
+TENANT_DEFAULTS: ByEnvironment[list[TenantSettings]] = ByEnvironment(
+    # Dev tenants are listed in Pulumi.dev.yaml.
+    dev=[],
+    # Customers are added by onboarding through the stack file; prod holds no demo tenant.
+    prod=[],
+)

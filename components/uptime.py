@@ -21,7 +21,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field, field_validator
 
-from components.base import PlatformComponent, SettingsModel
+from components.base import ByEnvironment, PlatformComponent, ProdRule, SettingsModel
 from components.cost import CostLine, PriceCatalog
 from components.dns_zone import check_hostname
 from components.shared.alarms import AlarmSpec, alarm_line, metric_alarm
@@ -208,3 +208,32 @@ class Uptime(PlatformComponent):
             tags=self.tags(f"uptime-{check.name}"),
             opts=self.child_opts(),
         )
+
+
+# Defaults per environment and prod rules
+
+
+def _uptime(*checks: UptimeCheck) -> UptimeSettings:
+    """What dev and prod share: how often checkers ask, and how soon they call an endpoint down."""
+    return UptimeSettings(checks=list(checks), request_interval_seconds=30, failure_threshold=3)
+
+
+UPTIME_DEFAULTS = ByEnvironment(
+    # Only the dev CDN: the landing page and the demo are prod's.
+    dev=_uptime(UptimeCheck(name="cdn", domain="cdn.dev.genericcorp.com", path="/")),
+    prod=_uptime(
+        UptimeCheck(name="landing", domain="genericcorp.com", path="/"),
+        UptimeCheck(name="demo", domain="demo.genericcorp.com", path="/"),
+        UptimeCheck(name="cdn", domain="cdn.genericcorp.com", path="/"),
+    ),
+)
+
+UPTIME_PROD_RULES = (
+    ProdRule(
+        UptimeSettings,
+        key=lambda s: s.checks,
+        accepts=lambda checks: len(checks) >= 1,
+        allowed="at least one check",
+        reason="the 99.9% uptime target needs the public endpoints watched",
+    ),
+)

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from infra.config import ConfigError, StackConfig, parse_stack_config
-from infra.config.defaults import ENVIRONMENT_DEFAULTS
-from infra.config.guardrails import PROD_GUARDRAILS
+from infra.config.defaults import environment_defaults
+from infra.config.guardrails import prod_rules
 from infractl.offline.engine import RecordingMonitor, run_program, run_stack
 from infractl.offline.mocks import PlatformMocks
 from infractl.offline.stackfile import StackFileError, read_stack_file
@@ -67,7 +67,7 @@ def test_committed_stack_files_validate(stack: str) -> None:
 @pytest.mark.parametrize("environment", ["dev", "prod"])
 def test_defaults_alone_form_a_valid_config(environment: str) -> None:
     config = parse_stack_config(environment, minimal_values(environment))
-    assert config.network.az_count == ENVIRONMENT_DEFAULTS[config.environment][NETWORK]["azCount"]
+    assert config.network.az_count == environment_defaults(config.environment)[NETWORK]["azCount"]
 
 
 # --- the bad inputs the foundation must refuse ---------------------------------------------
@@ -354,7 +354,7 @@ GUARDRAIL_VIOLATIONS: dict[str, dict[str, Any]] = {
 
 
 def test_every_guardrail_has_a_violation_case() -> None:
-    assert set(GUARDRAIL_VIOLATIONS) == {rule.path for rule in PROD_GUARDRAILS}
+    assert set(GUARDRAIL_VIOLATIONS) == {path for path, _ in prod_rules()}
 
 
 @pytest.mark.parametrize("path", sorted(GUARDRAIL_VIOLATIONS))

@@ -13,6 +13,12 @@ from typing import Any
 import pytest
 from genericcorp_policy import RULES, PolicyConfigError, Rule, StackRule, policies
 from genericcorp_policy.framework import WAIVER_POLICY
+from genericcorp_policy.thresholds import (
+    PROD_AUDIT_LOG_RETENTION_DAYS,
+    PROD_CACHE_SNAPSHOT_RETENTION_DAYS,
+    PROD_DATABASE_BACKUP_RETENTION_DAYS,
+    PROD_KMS_DELETION_WINDOW_DAYS,
+)
 from pulumi_policy import (
     Policy,
     PolicyCustomTimeouts,
@@ -294,6 +300,13 @@ CASES: list[tuple[str, str, dict[str, Any] | None, dict[str, Any], str]] = [
         "launch template",
     ),
     (
+        "eks-node-group-on-demand",
+        "aws:eks/nodeGroup:NodeGroup",
+        {"capacityType": "ON_DEMAND"},
+        {"capacityType": "SPOT"},
+        "runs on SPOT capacity",
+    ),
+    (
         "ec2-3-181-ebs-encrypted",
         LT,
         GOOD_LT,
@@ -342,6 +355,14 @@ CASES: list[tuple[str, str, dict[str, Any] | None, dict[str, Any], str]] = [
     ),
     ("rds-10-iam-auth", RDS, GOOD_RDS, but(GOOD_RDS, iamDatabaseAuthenticationEnabled=...), "IAM"),
     ("rds-11-backups", RDS, GOOD_RDS, but(GOOD_RDS, backupRetentionPeriod=0), "backups are off"),
+    (
+        "rds-backup-retention",
+        RDS,
+        GOOD_RDS,
+        but(GOOD_RDS, backupRetentionPeriod=7),
+        f"keeps {PROD_DATABASE_BACKUP_RETENTION_DAYS} days or more of automated backups "
+        "(backupRetentionPeriod: 7 days)",
+    ),
     (
         "rds-13-minor-upgrades",
         RDS,
@@ -418,6 +439,13 @@ CASES: list[tuple[str, str, dict[str, Any] | None, dict[str, Any], str]] = [
         GOOD_CACHE,
         but(GOOD_CACHE, snapshotRetentionLimit=0),
         "backups are off",
+    ),
+    (
+        "elasticache-snapshot-retention",
+        CACHE,
+        GOOD_CACHE,
+        but(GOOD_CACHE, snapshotRetentionLimit=1),
+        f"keeps {PROD_CACHE_SNAPSHOT_RETENTION_DAYS} days or more of daily snapshots",
     ),
     (
         "elasticache-2-minor-upgrades",
@@ -574,6 +602,14 @@ CASES: list[tuple[str, str, dict[str, Any] | None, dict[str, Any], str]] = [
         GOOD_KEY,
         but(GOOD_KEY, deletionWindowInDays=...),
         "no explicit deletion window",
+    ),
+    (
+        "kms-prod-deletion-window",
+        KEY,
+        GOOD_KEY,
+        but(GOOD_KEY, deletionWindowInDays=7),
+        f"deletion window of 7 days; a prod key stays recoverable for "
+        f"{PROD_KMS_DELETION_WINDOW_DAYS}",
     ),
 ]
 
@@ -839,6 +875,24 @@ ZONE = (
     "zone",
     tagged("prod", {"zoneId": "Z1", "name": "genericcorp.com"}),
 )
+ZONE_SIGNING = "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec"
+
+
+def flow_log_to(log_group: str, retention_days: int) -> list[tuple[str, str, dict[str, Any]]]:
+    """A VPC flow log and the log group it writes to, kept ``retention_days``."""
+    arn = f"arn:aws:logs:us-east-1:1:log-group:{log_group}"
+    return [
+        ("aws:ec2/flowLog:FlowLog", "fl", {"vpcId": "vpc-1", "logDestination": arn}),
+        (
+            LOG_GROUP,
+            "flow-logs",
+            tagged(
+                "prod", {**GOOD_LOG_GROUP, "name": log_group, "retentionInDays": retention_days}
+            ),
+        ),
+    ]
+
+
 DIST = (
     "aws:cloudfront/distribution:Distribution",
     "cdn",
@@ -901,6 +955,18 @@ STACK_CASES: list[
         [ZONE, ("aws:route53/queryLog:QueryLog", "ql", {"zoneId": "Z1"})],
         [ZONE],
         "does not log DNS queries",
+    ),
+    (
+        "route53-dnssec",
+        [ZONE, (ZONE_SIGNING, "signing", {"hostedZoneId": "Z1", "signingStatus": "SIGNING"})],
+        [ZONE, (ZONE_SIGNING, "signing", {"hostedZoneId": "Z1", "signingStatus": "NOT_SIGNING"})],
+        "public zone zone is not signed with DNSSEC",
+    ),
+    (
+        "cloudwatch-audit-log-retention",
+        flow_log_to("/genericcorp/prod/vpc/flow-logs", PROD_AUDIT_LOG_RETENTION_DAYS),
+        flow_log_to("/genericcorp/prod/vpc/flow-logs", 90),
+        "holds the audit records of VPC flow log fl for 90 days",
     ),
     (
         "cloudfront-5-logging",

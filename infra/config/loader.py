@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from components.base import Environment
 from infra.config.consistency import check_consistency
-from infra.config.defaults import ENVIRONMENT_DEFAULTS
+from infra.config.defaults import environment_defaults
 from infra.config.errors import MISSING, ConfigError, ConfigProblem, problems_from_validation_error
 from infra.config.guardrails import check_guardrails
 from infra.config.stack import PROJECT, StackConfig, stack_file_name
@@ -84,7 +84,7 @@ def parse_stack_config(
         for key, value in values.items()
         if key not in reported and not key.startswith(f"{_ENGINE_NAMESPACE}:")
     }
-    merged = _merge(ENVIRONMENT_DEFAULTS[environment], program_values)
+    merged = _merge(environment_defaults(environment), program_values)
     try:
         config = StackConfig.model_validate_json(json.dumps(merged))
     except ValidationError as error:

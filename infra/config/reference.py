@@ -1,4 +1,4 @@
-"""Generate docs/configuration.md from the settings models, the defaults and the guardrails.
+"""Generate docs/configuration.md from the settings models, their defaults and prod rules.
 
 The reference is rendered from the code so it cannot drift: a test compares the committed file
 with ``render_reference()`` and ``make docs`` rewrites it.
@@ -19,8 +19,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from components.base import Environment
-from infra.config.defaults import ENVIRONMENT_DEFAULTS
-from infra.config.guardrails import PROD_GUARDRAILS
+from infra.config.defaults import environment_defaults
+from infra.config.guardrails import prod_rules
 from infra.config.stack import PROJECT, StackConfig
 
 _MISSING = object()
@@ -59,6 +59,7 @@ holds a password or token: those are generated or managed by AWS.
 
 
 def render_reference() -> str:
+    defaults = {environment: environment_defaults(environment) for environment in Environment}
     lines = [_INTRO]
     for alias, field in _top_level_fields():
         lines.append(f"## `{alias}`\n")
@@ -74,7 +75,9 @@ def render_reference() -> str:
         lines.append("| key | type | dev default | prod default | description |")
         lines.append("|---|---|---|---|---|")
         for path, leaf in rows:
-            dev, prod = (_default(env, path) for env in (Environment.DEV, Environment.PROD))
+            dev, prod = (
+                _default(defaults[env], path) for env in (Environment.DEV, Environment.PROD)
+            )
             lines.append(
                 f"| `{path}` | {_type_name(leaf)} | {dev} | {prod} | "
                 f"{_one_line(leaf.description or '')} |"
@@ -83,11 +86,17 @@ def render_reference() -> str:
     lines.append("## What prod refuses\n")
     lines.append(
         "A prod stack fails validation when any of these does not hold, whatever its stack file "
-        "says.\n"
+        "says. Where a rule of the policy pack ([policies.md](policies.md)) checks the same in the "
+        "resources a prod stack declares, it is named; a threshold they share is one constant in "
+        "`policy/genericcorp_policy/thresholds.py`.\n"
     )
-    lines.append("| key | prod allows | why |")
-    lines.append("|---|---|---|")
-    lines += [f"| `{rule.path}` | {rule.allowed} | {rule.reason} |" for rule in PROD_GUARDRAILS]
+    lines.append("| key | prod allows | why | policy rule |")
+    lines.append("|---|---|---|---|")
+    lines += [
+        f"| `{path}` | {rule.allowed} | {rule.reason} | "
+        f"{f'`{rule.policy}`' if rule.policy else '-'} |"
+        for path, rule in prod_rules()
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -115,16 +124,27 @@ def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
-def _default(environment: Environment, path: str) -> str:
+def _default(defaults: dict[str, Any], path: str) -> str:
     if "[]" in path:
         return "(each item)"
     top, _, rest = path.partition(".")
-    value: Any = ENVIRONMENT_DEFAULTS[environment].get(top, _MISSING)
+    value: Any = defaults.get(top, _MISSING)
     for part in rest.split(".") if rest else []:
         value = value.get(part, _MISSING) if isinstance(value, dict) else _MISSING
     if value is _MISSING:
         return "required"
-    return f"`{json.dumps(value)}`"
+    return f"`{json.dumps(_as_written(value))}`"
+
+
+def _as_written(value: Any) -> Any:
+    """Whole numbers of decimal fields as a stack file writes them (``200``, not ``200.0``)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _as_written(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_written(item) for item in value]
+    return value
 
 
 def _type_name(field: FieldInfo) -> str:

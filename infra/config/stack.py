@@ -1,34 +1,38 @@
 """The stack configuration as one typed object: a namespaced settings object per concern.
 
 Every key of ``Pulumi.<stack>.yaml`` maps to a field here by its full name
-(``genericcorp:network`` -> ``StackConfig.network``). Defaults per environment live in
-``defaults.py``; what prod refuses lives in ``guardrails.py``; reading and validating in
-``loader.py``.
+(``genericcorp:network`` -> ``StackConfig.network``). Each field carries, as an
+``EnvironmentProfile``, its defaults per environment and the rules prod holds it to, which are
+declared beside the settings model (at the end of ``components/<name>.py``). ``defaults.py`` and
+``guardrails.py`` read them from here; ``loader.py`` reads and validates.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from functools import cache
+from typing import Annotated, Any
 
 import botocore.session
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from components.alerts import AlertsSettings
-from components.base import Environment, SettingsModel
-from components.budget import BudgetSettings
-from components.cdn import CdnSettings
-from components.cost import CostModelSettings, UsageSettings
-from components.dns_zone import DnsSettings
-from components.eks_cluster import ClusterSettings
-from components.kms_key import KmsSettings
-from components.kubernetes_platform import PlatformSettings
-from components.network import NetworkSettings
-from components.postgres import PostgresSettings
-from components.redis import RedisSettings
-from components.tenants import TenantList
-from components.uptime import UptimeSettings
+from components.alerts import ALERTS_DEFAULTS, ALERTS_PROD_RULES, AlertsSettings
+from components.base import ByEnvironment, Environment, ProdRule, SettingsModel
+from components.budget import BUDGET_DEFAULTS, BUDGET_PROD_RULES, BudgetSettings
+from components.cdn import CDN_DEFAULTS, CDN_PROD_RULES, CdnSettings
+from components.cost import COST_MODEL_DEFAULTS, USAGE_DEFAULTS, CostModelSettings, UsageSettings
+from components.dns_zone import DNS_DEFAULTS, DNS_PROD_RULES, DnsSettings
+from components.eks_cluster import CLUSTER_DEFAULTS, CLUSTER_PROD_RULES, ClusterSettings
+from components.kms_key import KMS_DEFAULTS, KMS_PROD_RULES, KmsSettings
+from components.kubernetes_platform import PLATFORM_DEFAULTS, PLATFORM_PROD_RULES, PlatformSettings
+from components.network import NETWORK_DEFAULTS, NETWORK_PROD_RULES, NetworkSettings
+from components.postgres import POSTGRES_DEFAULTS, POSTGRES_PROD_RULES, PostgresSettings
+from components.redis import CACHE_DEFAULTS, CACHE_PROD_RULES, RedisSettings
+from components.tenants import TENANT_DEFAULTS, TenantList
+from components.uptime import UPTIME_DEFAULTS, UPTIME_PROD_RULES, UptimeSettings
 
 #: The Pulumi project name, which is also the namespace of the project's config keys.
 PROJECT = "genericcorp"
@@ -81,6 +85,23 @@ class TaggingSettings(SettingsModel):
         return tags
 
 
+# Defaults per environment and prod rules
+
+TAGGING_DEFAULTS = ByEnvironment.same(
+    TaggingSettings(cost_center="platform-engineering", extra_tags={})
+)
+
+
+@dataclass(frozen=True)
+class EnvironmentProfile:
+    """What a key gets per environment when its stack file leaves it out, and the rules prod
+    holds it to. Attached to the key's field of ``StackConfig`` (``Annotated`` metadata), so that
+    adding a key with its profile is all the loader, the guardrails and the reference need."""
+
+    defaults: ByEnvironment[Any]
+    prod_rules: Sequence[ProdRule[Any, Any]] = ()
+
+
 #: Partitions the program supports. Others (China, GovCloud, ISO) name service principals,
 #: endpoints and ARNs differently and are refused rather than half supported.
 SUPPORTED_PARTITIONS = frozenset({"aws"})
@@ -107,21 +128,49 @@ class StackConfig(BaseModel):
         alias=f"{PROJECT}:environment",
         description="Environment profile: dev (cheap) or prod (Multi-AZ, guarded).",
     )
-    tagging: TaggingSettings = Field(alias=f"{PROJECT}:tagging")
-    kms: KmsSettings = Field(alias=f"{PROJECT}:kms")
-    network: NetworkSettings = Field(alias=f"{PROJECT}:network")
-    alerts: AlertsSettings = Field(alias=f"{PROJECT}:alerts")
-    usage: UsageSettings = Field(alias=f"{PROJECT}:usage")
-    budget: BudgetSettings = Field(alias=f"{PROJECT}:budget")
-    cost_model: CostModelSettings = Field(alias=f"{PROJECT}:costModel")
-    dns: DnsSettings = Field(alias=f"{PROJECT}:dns")
-    cdn: CdnSettings = Field(alias=f"{PROJECT}:cdn")
-    uptime: UptimeSettings = Field(alias=f"{PROJECT}:uptime")
-    database: PostgresSettings = Field(alias=f"{PROJECT}:database")
-    cache: RedisSettings = Field(alias=f"{PROJECT}:cache")
-    cluster: ClusterSettings = Field(alias=f"{PROJECT}:cluster")
-    platform: PlatformSettings = Field(alias=f"{PROJECT}:platform")
-    tenants: TenantList = Field(
+    tagging: Annotated[TaggingSettings, EnvironmentProfile(TAGGING_DEFAULTS)] = Field(
+        alias=f"{PROJECT}:tagging"
+    )
+    kms: Annotated[KmsSettings, EnvironmentProfile(KMS_DEFAULTS, KMS_PROD_RULES)] = Field(
+        alias=f"{PROJECT}:kms"
+    )
+    network: Annotated[
+        NetworkSettings, EnvironmentProfile(NETWORK_DEFAULTS, NETWORK_PROD_RULES)
+    ] = Field(alias=f"{PROJECT}:network")
+    alerts: Annotated[AlertsSettings, EnvironmentProfile(ALERTS_DEFAULTS, ALERTS_PROD_RULES)] = (
+        Field(alias=f"{PROJECT}:alerts")
+    )
+    usage: Annotated[UsageSettings, EnvironmentProfile(USAGE_DEFAULTS)] = Field(
+        alias=f"{PROJECT}:usage"
+    )
+    budget: Annotated[BudgetSettings, EnvironmentProfile(BUDGET_DEFAULTS, BUDGET_PROD_RULES)] = (
+        Field(alias=f"{PROJECT}:budget")
+    )
+    cost_model: Annotated[CostModelSettings, EnvironmentProfile(COST_MODEL_DEFAULTS)] = Field(
+        alias=f"{PROJECT}:costModel"
+    )
+    dns: Annotated[DnsSettings, EnvironmentProfile(DNS_DEFAULTS, DNS_PROD_RULES)] = Field(
+        alias=f"{PROJECT}:dns"
+    )
+    cdn: Annotated[CdnSettings, EnvironmentProfile(CDN_DEFAULTS, CDN_PROD_RULES)] = Field(
+        alias=f"{PROJECT}:cdn"
+    )
+    uptime: Annotated[UptimeSettings, EnvironmentProfile(UPTIME_DEFAULTS, UPTIME_PROD_RULES)] = (
+        Field(alias=f"{PROJECT}:uptime")
+    )
+    database: Annotated[
+        PostgresSettings, EnvironmentProfile(POSTGRES_DEFAULTS, POSTGRES_PROD_RULES)
+    ] = Field(alias=f"{PROJECT}:database")
+    cache: Annotated[RedisSettings, EnvironmentProfile(CACHE_DEFAULTS, CACHE_PROD_RULES)] = Field(
+        alias=f"{PROJECT}:cache"
+    )
+    cluster: Annotated[
+        ClusterSettings, EnvironmentProfile(CLUSTER_DEFAULTS, CLUSTER_PROD_RULES)
+    ] = Field(alias=f"{PROJECT}:cluster")
+    platform: Annotated[
+        PlatformSettings, EnvironmentProfile(PLATFORM_DEFAULTS, PLATFORM_PROD_RULES)
+    ] = Field(alias=f"{PROJECT}:platform")
+    tenants: Annotated[TenantList, EnvironmentProfile(TENANT_DEFAULTS)] = Field(
         alias=f"{PROJECT}:tenants",
         description=(
             "Customers, each a list item {name, tier}: an isolated namespace sized by its tier "
@@ -176,6 +225,14 @@ class StackConfig(BaseModel):
             "CostCenter": self.tagging.cost_center,
             **self.tagging.extra_tags,
         }
+
+
+def profiled_keys() -> Iterator[tuple[str, str, EnvironmentProfile]]:
+    """(field name, key, profile) of every ``StackConfig`` key with defaults, in field order."""
+    for name, field in StackConfig.model_fields.items():
+        for metadata in field.metadata:
+            if isinstance(metadata, EnvironmentProfile):
+                yield name, field.alias or name, metadata
 
 
 def stack_file_name(stack: str) -> str:

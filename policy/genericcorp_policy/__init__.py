@@ -28,6 +28,7 @@ RULES: tuple[AnyRule, ...] = (
     *network.RULES,
     *network.STACK_RULES,
     *audit.RULES,
+    *audit.STACK_RULES,
     *kubernetes.RULES,
     *kubernetes.STACK_RULES,
 )

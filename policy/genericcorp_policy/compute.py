@@ -1,12 +1,14 @@
 """EKS and EC2 compute controls: endpoint exposure, Kubernetes version, secrets encryption,
-control-plane logging, IMDSv2 and encrypted volumes on node launch templates."""
+control-plane logging, IMDSv2 and encrypted volumes on node launch templates, on-demand prod
+nodes."""
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
 
-from genericcorp_policy.framework import Config, Props, Rule, get, is_false, is_true, items
+from genericcorp_policy.framework import Config, Props, Rule, Scope, get, is_false, is_true, items
+from genericcorp_policy.thresholds import PROD_CAPACITY_TYPE
 
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -92,6 +94,15 @@ def _node_group_template(props: Props, _: Config) -> Iterator[str]:
         yield (
             "the node group has no launch template, so IMDSv2 and root-volume encryption are "
             "left to EKS defaults"
+        )
+
+
+def _capacity_type(props: Props, _: Config) -> Iterator[str]:
+    capacity = get(props, "capacityType")  # unset: EKS's default, ON_DEMAND
+    if capacity is not None and str(capacity) != PROD_CAPACITY_TYPE:
+        yield (
+            f"a prod node group runs on {capacity} capacity, which AWS reclaims at two minutes' "
+            f"notice (capacityType must be {PROD_CAPACITY_TYPE})"
         )
 
 
@@ -193,6 +204,15 @@ RULES = (
         types=(NODE_GROUP,),
         check=_node_group_template,
         reads=("launchTemplate",),
+    ),
+    Rule(
+        name="eks-node-group-on-demand",
+        control="",
+        description="Prod managed node groups run on on-demand capacity, never spot.",
+        types=(NODE_GROUP,),
+        check=_capacity_type,
+        scope=Scope.PROD,
+        reads=("capacityType",),
     ),
     Rule(
         name="ec2-3-181-ebs-encrypted",

@@ -16,6 +16,12 @@ from genericcorp_policy.framework import (
     items,
     number,
 )
+from genericcorp_policy.thresholds import (
+    POSTGRES_DEFAULT_PORT,
+    PROD_CACHE_MIN_NODES,
+    PROD_CACHE_SNAPSHOT_RETENTION_DAYS,
+    PROD_DATABASE_BACKUP_RETENTION_DAYS,
+)
 
 RDS_INSTANCE = "aws:rds/instance:Instance"
 RDS_CLUSTER = "aws:rds/cluster:Cluster"
@@ -25,7 +31,7 @@ RDS = (RDS_INSTANCE, RDS_CLUSTER)
 
 #: The port each engine family listens on by default (FSBP RDS.23 wants another).
 DEFAULT_PORTS = {
-    "postgres": 5432,
+    "postgres": POSTGRES_DEFAULT_PORT,
     "mysql": 3306,
     "mariadb": 3306,
     "oracle": 1521,
@@ -96,6 +102,18 @@ def _backups(props: Props, _: Config) -> Iterator[str]:
     if days is None and get(props, "replicateSourceDb") is None:
         # RDS's own default is 7 days for a cluster but 1 day (console) or 0 (API) otherwise.
         yield "no backup retention set (backupRetentionPeriod)"
+
+
+def _backup_retention(props: Props, _: Config) -> Iterator[str]:
+    if get(props, "replicateSourceDb") is not None:
+        return  # a read replica has no backups of its own to keep
+    days = number(get(props, "backupRetentionPeriod"))
+    if days is None or days < PROD_DATABASE_BACKUP_RETENTION_DAYS:
+        kept = "not set" if days is None else f"{int(days)} days"
+        yield (
+            f"a prod database keeps {PROD_DATABASE_BACKUP_RETENTION_DAYS} days or more of "
+            f"automated backups (backupRetentionPeriod: {kept})"
+        )
 
 
 def _minor_upgrades(props: Props, _: Config) -> Iterator[str]:
@@ -179,6 +197,15 @@ def _cache_backups(props: Props, _: Config) -> Iterator[str]:
         yield "automatic backups are off (snapshotRetentionLimit must be 1 or more)"
 
 
+def _cache_snapshot_retention(props: Props, _: Config) -> Iterator[str]:
+    days = number(get(props, "snapshotRetentionLimit")) or 0
+    if days < PROD_CACHE_SNAPSHOT_RETENTION_DAYS:
+        yield (
+            f"a prod cache keeps {PROD_CACHE_SNAPSHOT_RETENTION_DAYS} days or more of daily "
+            f"snapshots (snapshotRetentionLimit: {int(days)})"
+        )
+
+
 def _cache_minor_upgrades(props: Props, _: Config) -> Iterator[str]:
     if is_false(get(props, "autoMinorVersionUpgrade")):
         yield "automatic minor version upgrades are off (autoMinorVersionUpgrade)"
@@ -192,8 +219,10 @@ def _cache_failover(props: Props, _: Config) -> Iterator[str]:
     clusters = number(get(props, "numCacheClusters"))
     replicas = number(get(props, "replicasPerNodeGroup"))
     nodes = clusters if clusters is not None else (1 + replicas if replicas is not None else 1)
-    if nodes < 2:
-        yield f"a prod cache needs at least 2 nodes per shard (has {int(nodes)})"
+    if nodes < PROD_CACHE_MIN_NODES:
+        yield (
+            f"a prod cache needs at least {PROD_CACHE_MIN_NODES} nodes per shard (has {int(nodes)})"
+        )
 
 
 def _cache_at_rest(props: Props, _: Config) -> Iterator[str]:
@@ -289,6 +318,16 @@ RULES = (
         reads=("backupRetentionPeriod",),
     ),
     Rule(
+        "rds-backup-retention",
+        "",
+        f"Prod databases keep {PROD_DATABASE_BACKUP_RETENTION_DAYS} days or more of automated "
+        "backups (point-in-time recovery).",
+        RDS,
+        _backup_retention,
+        scope=Scope.PROD,
+        reads=("backupRetentionPeriod",),
+    ),
+    Rule(
         "rds-13-minor-upgrades",
         "RDS.13",
         "Automatic minor version upgrades are on.",
@@ -371,6 +410,15 @@ RULES = (
         reads=("snapshotRetentionLimit",),
     ),
     Rule(
+        "elasticache-snapshot-retention",
+        "",
+        f"Prod caches keep {PROD_CACHE_SNAPSHOT_RETENTION_DAYS} days or more of daily snapshots.",
+        (REPLICATION_GROUP,),
+        _cache_snapshot_retention,
+        scope=Scope.PROD,
+        reads=("snapshotRetentionLimit",),
+    ),
+    Rule(
         "elasticache-2-minor-upgrades",
         "ElastiCache.2",
         "Automatic minor version upgrades are on.",
@@ -381,7 +429,8 @@ RULES = (
     Rule(
         "elasticache-3-failover",
         "ElastiCache.3",
-        "Prod caches have 2 or more nodes across AZs and fail over automatically.",
+        f"Prod caches have {PROD_CACHE_MIN_NODES} or more nodes across AZs and fail over "
+        "automatically.",
         (REPLICATION_GROUP,),
         _cache_failover,
         scope=Scope.PROD,

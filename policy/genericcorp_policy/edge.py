@@ -39,6 +39,7 @@ ENCRYPTION = (
 BUCKET_ACL = "aws:s3/bucketAcl:BucketAcl"
 ZONE = "aws:route53/zone:Zone"
 QUERY_LOG = "aws:route53/queryLog:QueryLog"
+ZONE_SIGNING = "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec"
 CERTIFICATE = "aws:acm/certificate:Certificate"
 
 #: CloudFront security policies at or above TLSv1.2_2021 (CloudFront.15).
@@ -267,6 +268,25 @@ def _query_logging(
             )
 
 
+def _dnssec(
+    zones: Sequence[Resource], everything: Sequence[Resource], _: Config
+) -> Iterator[tuple[str, str | None]]:
+    signed = {
+        get(r.props, "hostedZoneId")
+        for r in everything
+        if r.type == ZONE_SIGNING and get(r.props, "signingStatus") in (None, "SIGNING")
+    }
+    for zone in zones:
+        if items(get(zone.props, "vpcs")):
+            continue  # a private zone: resolvers outside the VPC never see it
+        if get(zone.props, "zoneId") not in signed and get(zone.props, "id") not in signed:
+            yield (
+                f"public zone {zone.name} is not signed with DNSSEC (aws.route53.HostedZoneDnsSec "
+                'with signingStatus "SIGNING")',
+                zone.urn,
+            )
+
+
 def _certificate_renewal(props: Props, _: Config) -> Iterator[str]:
     if get(props, "certificateBody") or get(props, "privateKey"):
         yield "an imported certificate does not renew automatically; request it from ACM"
@@ -410,5 +430,13 @@ STACK_RULES = (
         (ZONE,),
         _query_logging,
         scope=Scope.PROD_WAIVABLE,
+    ),
+    StackRule(
+        "route53-dnssec",
+        "",
+        "Prod public hosted zones are signed with DNSSEC, so resolvers can detect forged answers.",
+        (ZONE,),
+        _dnssec,
+        scope=Scope.PROD,
     ),
 )

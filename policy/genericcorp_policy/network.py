@@ -1,5 +1,5 @@
 """EC2/VPC and KMS controls: default security group, security-group ingress, public IPs, flow
-logs, key rotation and deletion windows."""
+logs, key rotation and deletion windows (prod keys: the longest window)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from genericcorp_policy.framework import (
     items,
     number,
 )
+from genericcorp_policy.thresholds import PROD_KMS_DELETION_WINDOW_DAYS
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
@@ -131,6 +132,16 @@ def _deletion_window(props: Props, config: Config) -> Iterator[str]:
         yield f"deletion window of {int(days)} days; at least {minimum} required"
 
 
+def _prod_deletion_window(props: Props, _: Config) -> Iterator[str]:
+    # Unset means AWS's default, 30 days (kms-3-deletion-window asks for it to be explicit).
+    days = number(get(props, "deletionWindowInDays"))
+    if days is not None and days < PROD_KMS_DELETION_WINDOW_DAYS:
+        yield (
+            f"deletion window of {int(days)} days; a prod key stays recoverable for "
+            f"{PROD_KMS_DELETION_WINDOW_DAYS} (deletionWindowInDays)"
+        )
+
+
 RULES = (
     Rule(
         name="ec2-2-default-sg-closed",
@@ -189,6 +200,16 @@ RULES = (
                 "description": "Shortest deletion window accepted (AWS allows 7-30 days).",
             }
         },
+        reads=("deletionWindowInDays",),
+    ),
+    Rule(
+        name="kms-prod-deletion-window",
+        control="",
+        description=f"Prod keys stay recoverable for {PROD_KMS_DELETION_WINDOW_DAYS} days after "
+        "they are scheduled for deletion, the longest window AWS offers.",
+        types=(KMS_KEY,),
+        check=_prod_deletion_window,
+        scope=Scope.PROD,
         reads=("deletionWindowInDays",),
     ),
 )
