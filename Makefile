@@ -48,10 +48,11 @@ test: $(INSTALLED) ## the test suite (each stack's program runs once)
 snapshots: $(INSTALLED) ## re-record the committed plan snapshots after an intended change
 	$(BIN)/pytest tests/test_snapshots.py --snapshot-update --numprocesses=0
 
-docs: $(INSTALLED) ## regenerate docs/configuration.md, the estimates in docs/cost.md and docs/policies.md's rules
+docs: $(INSTALLED) ## regenerate docs/configuration.md, docs/outputs.md, the estimates in docs/cost.md and docs/policies.md's rules
 	$(BIN)/infractl config-reference --output docs/configuration.md
 	$(BIN)/infractl cost figures --write docs/cost.md
 	$(BIN)/infractl policy-reference --output docs/policies.md
+	$(BIN)/infractl outputs-reference --output docs/outputs.md
 
 policy-venv: ## create policy/venv, the environment `pulumi preview --policy-pack policy` runs in
 	$(PYTHON) -m venv policy/venv

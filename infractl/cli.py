@@ -6,6 +6,7 @@ Commands:
   config-reference         write the stack configuration reference (docs/configuration.md)
   cost ...                 cost estimate, diff, chart and actual spend (infractl/cost/cli.py)
   policy-reference         write the rules table of docs/policies.md
+  outputs-reference        write every component's outputs (docs/outputs.md)
   bootstrap                create or check the S3 state bucket and KMS secrets key (boto3)
   verify                   check a deployed stack's live resources against its outputs (boto3)
 
@@ -116,6 +117,22 @@ def plan(
 
 app.command("policy")(policy_command)
 app.command("policy-reference")(policy_reference)
+
+
+@app.command("outputs-reference")
+def outputs_reference(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Print every output each component publishes, with its description."""
+    from infra.outputs_reference import render_outputs_reference  # noqa: PLC0415 - docs only
+
+    text = render_outputs_reference()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
 
 
 @app.command("config-reference")

@@ -9,6 +9,7 @@ import pytest
 
 from infra.config import ConfigError, parse_stack_config
 from infra.config.reference import render_reference
+from infra.outputs_reference import render_outputs_reference
 from infractl.cost.report import from_outputs, render_figures, replace_figures
 from tests.conftest import ADMIN_ENTRY, STACKS, plan_for
 
@@ -18,6 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_configuration_reference_is_current() -> None:
     committed = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     assert committed == render_reference(), "docs/configuration.md is stale: run `make docs`"
+
+
+def test_outputs_reference_is_current() -> None:
+    committed = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    assert committed == render_outputs_reference(), "docs/outputs.md is stale: run `make docs`"
 
 
 def test_ci_runs_the_readme_check_command() -> None:
