@@ -237,6 +237,15 @@ class ProdRule(Generic[_M, _V]):
         return ProdRefusal(self.path, value, self.allowed, self.reason)
 
 
+def switched_on(
+    model: type[_M], *, key: Callable[[_M], bool], reason: str, policy: str | None = None
+) -> ProdRule[_M, bool]:
+    """A prod rule for a switch that prod keeps on (``true`` is the only value allowed)."""
+    return ProdRule(
+        model, key=key, accepts=lambda on: on is True, allowed="true", reason=reason, policy=policy
+    )
+
+
 def key_path(model: type[BaseModel], key: Callable[[Any], object]) -> str:
     """The key path (aliases as in the stack file) of the one setting ``key`` reads.
 

@@ -24,7 +24,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import EmailStr, Field, ValidationInfo, field_validator
 
-from components.base import ByEnvironment, PlatformComponent, ProdRule, SettingsModel
+from components.base import ByEnvironment, PlatformComponent, SettingsModel, switched_on
 from components.cost import CostLine, PriceCatalog
 from components.shared.wiring import Wiring
 
@@ -228,11 +228,9 @@ BUDGET_DEFAULTS = ByEnvironment(
 )
 
 BUDGET_PROD_RULES = (
-    ProdRule(
+    switched_on(
         BudgetSettings,
         key=lambda s: s.notify_alerts_topic,
-        accepts=lambda notify: notify,
-        allowed="true",
         reason="budget warnings must reach the on-call addresses of the alerts topic",
     ),
 )

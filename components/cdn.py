@@ -36,9 +36,9 @@ from pydantic import Field, field_validator
 from components.base import (
     ByEnvironment,
     PlatformComponent,
-    ProdRule,
     SettingsModel,
     policy_document,
+    switched_on,
 )
 from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings
 from components.dns_zone import check_hostname
@@ -742,11 +742,9 @@ CDN_DEFAULTS = ByEnvironment(
 )
 
 CDN_PROD_RULES = (
-    ProdRule(
+    switched_on(
         CdnSettings,
         key=lambda s: s.waf.enabled,
-        accepts=lambda enabled: enabled,
-        allowed="true",
         reason="the public CDN sits behind a web application firewall (FSBP CloudFront.6)",
         policy="cloudfront-6-waf",
     ),

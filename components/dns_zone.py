@@ -40,6 +40,7 @@ from components.base import (
     SettingsModel,
     StackContext,
     policy_document,
+    switched_on,
 )
 from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings
 from components.kms_key import KmsKey
@@ -884,11 +885,9 @@ DNS_DEFAULTS = ByEnvironment(
 )
 
 DNS_PROD_RULES = (
-    ProdRule(
+    switched_on(
         DnsSettings,
         key=lambda s: s.query_logging.enabled,
-        accepts=lambda enabled: enabled,
-        allowed="true",
         reason="DNS query logs are the audit trail of the public zone (FSBP Route53.2)",
         policy="route53-2-query-logging",
     ),
@@ -900,11 +899,9 @@ DNS_PROD_RULES = (
         reason="DNS audit records are kept for at least a year",
         policy="cloudwatch-audit-log-retention",
     ),
-    ProdRule(
+    switched_on(
         DnsSettings,
         key=lambda s: s.dnssec,
-        accepts=lambda signed: signed,
-        allowed="true",
         reason="the zone is signed so resolvers can detect forged answers; switching signing off "
         "while the registrar still publishes the DS record makes the domain unresolvable for "
         "validating resolvers (remove the DS record at the registrar first, see docs/dns.md)",

@@ -34,6 +34,7 @@ from components.base import (
     ProdRule,
     SettingsModel,
     policy_document,
+    switched_on,
 )
 from components.cost import CostLine, PriceCatalog, UsageSettings, hourly
 from components.eks_compute import EksCompute
@@ -777,11 +778,9 @@ PLATFORM_PROD_RULES = (
         allowed="2 or more",
         reason="alerts must still be sent when one node or AZ is lost",
     ),
-    ProdRule(
+    switched_on(
         PlatformSettings,
         key=lambda s: s.grafana.persistence_enabled,
-        accepts=lambda persisted: persisted,
-        allowed="true",
         reason="Grafana's users, API keys and alert silences must survive a pod restart",
     ),
 )

@@ -40,6 +40,7 @@ from components.base import (
     SettingsModel,
     policy_document,
     static_policy_document,
+    switched_on,
 )
 from components.cost import CostLine, PriceCatalog, UsageSettings, hourly, log_lines
 from components.kms_key import KmsKey, KmsSettings
@@ -689,11 +690,9 @@ NETWORK_PROD_RULES = (
         allowed='"one-per-az"',
         reason="with fewer NAT gateways than AZs, one AZ outage cuts egress for the others",
     ),
-    ProdRule(
+    switched_on(
         NetworkSettings,
         key=lambda s: s.flow_logs.enabled,
-        accepts=lambda enabled: enabled,
-        allowed="true",
         reason="VPC flow logs are the network audit trail (FSBP EC2.6)",
         policy="ec2-6-vpc-flow-logs",
     ),

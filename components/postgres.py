@@ -39,6 +39,7 @@ from components.base import (
     ProdRule,
     SettingsModel,
     static_policy_document,
+    switched_on,
 )
 from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings, hourly, log_lines
 from components.kms_key import KmsKey, KmsSettings, logs_statement
@@ -723,11 +724,9 @@ POSTGRES_DEFAULTS = ByEnvironment(
 )
 
 POSTGRES_PROD_RULES = (
-    ProdRule(
+    switched_on(
         PostgresSettings,
         key=lambda s: s.multi_az,
-        accepts=lambda multi_az: multi_az,
-        allowed="true",
         reason="a single-AZ database is down for the whole of an AZ outage (FSBP RDS.5)",
         policy="rds-5-multi-az",
     ),
@@ -739,19 +738,15 @@ POSTGRES_PROD_RULES = (
         reason="tenant data needs two weeks of point-in-time recovery (0 turns backups off)",
         policy="rds-backup-retention",
     ),
-    ProdRule(
+    switched_on(
         PostgresSettings,
         key=lambda s: s.deletion_protection,
-        accepts=lambda protected: protected,
-        allowed="true",
         reason="the database holds every tenant's data (FSBP RDS.8)",
         policy="rds-8-deletion-protection",
     ),
-    ProdRule(
+    switched_on(
         PostgresSettings,
         key=lambda s: s.final_snapshot,
-        accepts=lambda final_snapshot: final_snapshot,
-        allowed="true",
         reason="deleting the database must leave a snapshot to restore from",
         policy="prod-final-snapshot",
     ),

@@ -34,7 +34,7 @@ import pulumi_random as random
 from genericcorp_policy.thresholds import PROD_CACHE_MIN_NODES, PROD_CACHE_SNAPSHOT_RETENTION_DAYS
 from pydantic import Field, ValidationInfo, field_validator
 
-from components.base import ByEnvironment, PlatformComponent, ProdRule, SettingsModel
+from components.base import ByEnvironment, PlatformComponent, ProdRule, SettingsModel, switched_on
 from components.cost import CostError, CostLine, PriceCatalog, hourly
 from components.kms_key import KmsKey, KmsSettings, logs_statement
 from components.shared.alarms import AlarmSpec, alarm_line, metric_alarm
@@ -629,11 +629,9 @@ CACHE_PROD_RULES = (
         reason="a week of daily snapshots to restore analytics state from",
         policy="elasticache-snapshot-retention",
     ),
-    ProdRule(
+    switched_on(
         RedisSettings,
         key=lambda s: s.final_snapshot,
-        accepts=lambda final_snapshot: final_snapshot,
-        allowed="true",
         reason="deleting the cache must leave a snapshot to restore from",
         policy="prod-final-snapshot",
     ),
