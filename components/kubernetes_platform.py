@@ -11,6 +11,11 @@ Creates, through a Kubernetes provider built from the cluster (its kubeconfig ge
   kube-prometheus-stack (Prometheus, Grafana, Alertmanager) with persistence, retention and
   resource requests from ``genericcorp:platform``.
 
+Every workload a release runs on more than one replica (prod's metrics-server, Load Balancer
+Controller, Prometheus and Alertmanager) is spread over zones and hosts and has a
+PodDisruptionBudget of one replica at a time, set through its chart's own values keys
+(``CHART_WORKLOADS``, each checked in the pinned chart's files); single replicas get no budget.
+
 IMDSv2 with a hop limit of 1 keeps pods away from the node's metadata service, so every chart
 that would look up its region or VPC there is given them explicitly.
 """
@@ -20,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -50,7 +55,8 @@ class Chart:
 
 
 #: Every Helm chart the platform installs. Upgrade here (and run ``make snapshots``); check what
-#: a new version changes with ``helm search repo <chart> --versions`` and its release notes.
+#: a new version changes with ``helm search repo <chart> --versions`` and its release notes, and
+#: that the keys ``CHART_WORKLOADS`` names for it still mean the same.
 CHARTS: dict[str, Chart] = {
     "metrics-server": Chart(
         "metrics-server", "https://kubernetes-sigs.github.io/metrics-server/", "3.13.0"
@@ -71,6 +77,356 @@ CLUSTER_AUTOSCALER_IMAGES: dict[str, str] = {"1.34": "v1.34.0", "1.35": "v1.35.0
 
 MONITORING_NAMESPACE = "monitoring"
 STORAGE_CLASS = "gp3"
+
+#: Node labels the spread constraints count pods by; EKS nodes carry both.
+ZONE_LABEL = "topology.kubernetes.io/zone"
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+
+ValuesPath = tuple[str, ...]
+"""A key in a chart's values, outermost first: ``("prometheus", "prometheusSpec", "replicas")``."""
+
+
+@dataclass(frozen=True)
+class SpreadKeys:
+    """Where a chart takes a workload's ``topologySpreadConstraints``, and the labels its pods
+    carry (the constraints' selector: a chart that renders them with ``toYaml`` adds none)."""
+
+    path: ValuesPath
+    pod_labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class BudgetKeys:
+    """Where a chart takes a workload's PodDisruptionBudget, and how it renders one."""
+
+    path: ValuesPath
+    chart_default: Mapping[str, Any]
+    """The budget values the chart ships with; Helm merges the release's values over them."""
+    switch: str | None
+    """The flag that turns the budget on (``enabled``); None when any non-empty mapping does."""
+    by: Literal["maxUnavailable", "minAvailable"]
+    """How this project states "one replica down at a time" to the chart: ``maxUnavailable: 1``,
+    or ``minAvailable: replicas - 1`` where the chart's default ``minAvailable`` would otherwise
+    be rendered beside a ``maxUnavailable`` (a PDB may set only one of them)."""
+    eviction_policy: bool
+    """The chart renders ``unhealthyPodEvictionPolicy``, so a pod that is not Ready never holds
+    up a drain (``AlwaysAllow``)."""
+
+    def for_replicas(self, replicas: int) -> dict[str, Any]:
+        """The values of a budget that lets one of ``replicas`` pods go at a time."""
+        budget: dict[str, Any] = (
+            {"maxUnavailable": 1} if self.by == "maxUnavailable" else {"minAvailable": replicas - 1}
+        )
+        if self.switch is not None:
+            budget = {self.switch: True, **budget}
+        if self.eviction_policy:
+            budget["unhealthyPodEvictionPolicy"] = "AlwaysAllow"
+        return budget
+
+    def rendered(self, values: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The budget the chart renders from a release's ``values`` (None: it renders none)."""
+        ours = lookup(values, self.path)
+        merged = {**self.chart_default, **(ours if isinstance(ours, Mapping) else {})}
+        merged = {key: value for key, value in merged.items() if value not in (None, "")}
+        on = merged.pop(self.switch, False) if self.switch is not None else bool(merged)
+        return merged if on else None
+
+
+@dataclass(frozen=True)
+class ChartWorkload:
+    """A workload a pinned chart runs, as that chart version sets it up: its replicas when the
+    values name none, and the values keys of its replicas, spread and disruption budget, each
+    checked in the chart's own files (``source``). None means no key was checked (or the chart
+    has none): ``spread_and_budget`` refuses to run such a workload on more than one replica."""
+
+    chart: str
+    """Its chart's key in ``CHARTS``."""
+    name: str
+    kind: Literal["Deployment", "StatefulSet", "DaemonSet"]
+    default_replicas: int
+    replicas_key: ValuesPath | None
+    spread: SpreadKeys | None
+    budget: BudgetKeys | None
+    source: str
+    """The chart files the keys and defaults were read from."""
+
+    def replicas(self, values: Mapping[str, Any]) -> int | None:
+        """Its replicas under a release's ``values``; None for a DaemonSet (one pod per node,
+        which goes with its node and comes back on the new one: nothing to spread or budget)."""
+        if self.kind == "DaemonSet":
+            return None
+        found = None if self.replicas_key is None else lookup(values, self.replicas_key)
+        return self.default_replicas if found is None else int(found)
+
+
+#: Every workload the charts of ``CHARTS`` run, at the pinned versions. Each multi-replica one
+#: gets ``spread_constraints`` and a budget of one replica at a time (``spread_and_budget``); a
+#: single replica gets neither, because a budget that keeps one pod of one up (``minAvailable:
+#: 1``) lets no eviction through and would hold every drain of its node forever. The keys were
+#: read in the charts' own repositories (``source``), in copies at or near the pinned versions
+#: (the keys named are unchanged across them); re-read them whenever a version in ``CHARTS``
+#: moves.
+CHART_WORKLOADS: tuple[ChartWorkload, ...] = (
+    ChartWorkload(
+        "metrics-server",
+        "metrics-server",
+        "Deployment",
+        default_replicas=1,
+        replicas_key=("replicas",),
+        spread=SpreadKeys(
+            ("topologySpreadConstraints",),
+            {
+                "app.kubernetes.io/name": "metrics-server",
+                "app.kubernetes.io/instance": "metrics-server",
+            },
+        ),
+        budget=BudgetKeys(
+            ("podDisruptionBudget",),
+            {"enabled": False, "minAvailable": None, "maxUnavailable": None},
+            switch="enabled",
+            by="maxUnavailable",
+            eviction_policy=True,
+        ),
+        source="kubernetes-sigs/metrics-server charts/metrics-server: values.yaml (replicas: 1, "
+        "podDisruptionBudget, topologySpreadConstraints), templates/deployment.yaml (constraints "
+        "rendered with toYaml; pods labelled with selectorLabels of templates/_helpers.tpl), "
+        "templates/pdb.yaml, CHANGELOG.md 3.13.0 (unhealthyPodEvictionPolicy)",
+    ),
+    ChartWorkload(
+        "cluster-autoscaler",
+        "cluster-autoscaler",
+        "Deployment",
+        default_replicas=1,
+        replicas_key=("replicaCount",),
+        spread=None,
+        budget=BudgetKeys(
+            ("podDisruptionBudget",),
+            {"maxUnavailable": 1},
+            switch=None,
+            by="maxUnavailable",
+            eviction_policy=False,
+        ),
+        source="kubernetes/autoscaler charts/cluster-autoscaler: values.yaml (replicaCount: 1, "
+        "podDisruptionBudget: {maxUnavailable: 1}), templates/pdb.yaml (rendered whenever the "
+        "mapping is non-empty: one pod, one eviction allowed, so drains pass)",
+    ),
+    ChartWorkload(
+        "aws-load-balancer-controller",
+        "aws-load-balancer-controller",
+        "Deployment",
+        default_replicas=2,
+        replicas_key=("replicaCount",),
+        spread=SpreadKeys(
+            ("topologySpreadConstraints",),
+            {
+                "app.kubernetes.io/name": "aws-load-balancer-controller",
+                "app.kubernetes.io/instance": "aws-load-balancer-controller",
+            },
+        ),
+        budget=BudgetKeys(
+            ("podDisruptionBudget",),
+            {},
+            switch=None,
+            by="maxUnavailable",
+            eviction_policy=True,
+        ),
+        source="kubernetes-sigs/aws-load-balancer-controller helm/aws-load-balancer-controller "
+        "(published as aws/eks-charts stable/aws-load-balancer-controller): values.yaml "
+        "(replicaCount: 2, podDisruptionBudget: {}, topologySpreadConstraints), "
+        "templates/deployment.yaml (toYaml), templates/pdb.yaml (the whole mapping is the "
+        "budget's spec, rendered only when replicaCount > 1), templates/_helpers.tpl",
+    ),
+    ChartWorkload(
+        "kube-prometheus-stack",
+        "prometheus",
+        "StatefulSet",
+        default_replicas=1,
+        replicas_key=("prometheus", "prometheusSpec", "replicas"),
+        spread=SpreadKeys(
+            ("prometheus", "prometheusSpec", "topologySpreadConstraints"),
+            {
+                "app.kubernetes.io/name": "prometheus",
+                "prometheus": "kube-prometheus-stack-prometheus",
+            },
+        ),
+        budget=BudgetKeys(
+            ("prometheus", "podDisruptionBudget"),
+            {"enabled": False, "minAvailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow"},
+            switch="enabled",
+            by="minAvailable",
+            eviction_policy=False,
+        ),
+        source="prometheus-community/helm-charts charts/kube-prometheus-stack: values.yaml "
+        "(prometheus.prometheusSpec.replicas: 1, .topologySpreadConstraints, "
+        "prometheus.podDisruptionBudget), templates/prometheus/prometheus.yaml (toYaml into the "
+        "Prometheus resource's spec.topologySpreadConstraints; its own anti-affinity selects the "
+        "same labels), templates/prometheus/podDisruptionBudget.yaml (minAvailable and "
+        "maxUnavailable each rendered when set), templates/_helpers.tpl (fullname and crname)",
+    ),
+    ChartWorkload(
+        "kube-prometheus-stack",
+        "alertmanager",
+        "StatefulSet",
+        default_replicas=1,
+        replicas_key=("alertmanager", "alertmanagerSpec", "replicas"),
+        spread=SpreadKeys(
+            ("alertmanager", "alertmanagerSpec", "topologySpreadConstraints"),
+            {
+                "app.kubernetes.io/name": "alertmanager",
+                "alertmanager": "kube-prometheus-stack-alertmanager",
+            },
+        ),
+        budget=BudgetKeys(
+            ("alertmanager", "podDisruptionBudget"),
+            {"enabled": False, "minAvailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow"},
+            switch="enabled",
+            by="minAvailable",
+            eviction_policy=False,
+        ),
+        source="prometheus-community/helm-charts charts/kube-prometheus-stack: values.yaml "
+        "(alertmanager.alertmanagerSpec.replicas: 1, .topologySpreadConstraints, "
+        "alertmanager.podDisruptionBudget), templates/alertmanager/alertmanager.yaml (toYaml; "
+        "its anti-affinity selects the same labels), "
+        "templates/alertmanager/podDisruptionBudget.yaml",
+    ),
+    ChartWorkload(
+        "kube-prometheus-stack",
+        "grafana",
+        "Deployment",
+        default_replicas=1,
+        replicas_key=("grafana", "replicas"),
+        spread=None,
+        budget=BudgetKeys(
+            ("grafana", "podDisruptionBudget"),
+            {},
+            switch=None,
+            by="maxUnavailable",
+            eviction_policy=False,
+        ),
+        source="grafana/helm-charts charts/grafana/values.yaml (replicas: 1, "
+        "podDisruptionBudget: {}); one replica, whose gp3 volume (ReadWriteOnce) one pod mounts",
+    ),
+    ChartWorkload(
+        "kube-prometheus-stack",
+        "kube-state-metrics",
+        "Deployment",
+        default_replicas=1,
+        replicas_key=("kube-state-metrics", "replicas"),
+        spread=None,
+        budget=BudgetKeys(
+            ("kube-state-metrics", "podDisruptionBudget"),
+            {},
+            switch=None,
+            by="maxUnavailable",
+            eviction_policy=False,
+        ),
+        source="prometheus-community/helm-charts charts/kube-state-metrics/values.yaml "
+        "(replicas: 1, podDisruptionBudget: {})",
+    ),
+    ChartWorkload(
+        "kube-prometheus-stack",
+        "prometheus-operator",
+        "Deployment",
+        default_replicas=1,
+        replicas_key=None,
+        spread=None,
+        budget=BudgetKeys(
+            ("prometheusOperator", "podDisruptionBudget"),
+            {"enabled": False, "minAvailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow"},
+            switch="enabled",
+            by="minAvailable",
+            eviction_policy=False,
+        ),
+        source="prometheus-community/helm-charts charts/kube-prometheus-stack: "
+        "templates/prometheus-operator/deployment.yaml (replicas: 1, fixed), values.yaml "
+        "(prometheusOperator.podDisruptionBudget)",
+    ),
+    ChartWorkload(
+        "kube-prometheus-stack",
+        "prometheus-node-exporter",
+        "DaemonSet",
+        default_replicas=1,
+        replicas_key=None,
+        spread=None,
+        budget=None,
+        source="prometheus-community/helm-charts charts/kube-prometheus-stack/values.yaml "
+        "(nodeExporter: a DaemonSet on every node)",
+    ),
+)
+
+
+def spread_constraints(pod_labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Spread a workload's pods over zones, then hosts, as evenly as the nodes allow.
+
+    Both are ``ScheduleAnyway`` with maxSkew 1: a preference the scheduler scores, which places
+    the replicas in different zones (and on different nodes) whenever those have room, but never
+    a refusal. The zone one is not ``DoNotSchedule`` because that would buy the spread with
+    availability: with a zone lost or full, a replacement replica would stay Pending rather
+    than run beside its twin, and the cluster autoscaler cannot add a node in a chosen zone
+    (each node group is one auto-scaling group over every AZ). The StatefulSets gain nothing
+    from it either: each replica's gp3 volume lives in one zone, so a replica of a lost zone
+    waits for that zone whatever its constraint says. The selector is the workload's own pod
+    labels: the charts render these constraints as given, and without one they would count no
+    pod at all.
+    """
+    selector = {"matchLabels": dict(pod_labels)}
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": key,
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": selector,
+        }
+        for key in (ZONE_LABEL, HOSTNAME_LABEL)
+    ]
+
+
+def spread_and_budget(chart: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` of ``chart`` with every workload that runs more than one replica under them
+    spread over zones and hosts and given a budget of one replica down at a time, each through
+    the chart's own keys (``CHART_WORKLOADS``). Replicas are read from the values themselves, so
+    a setting that adds a replica adds the protection with it."""
+    protected = dict(values)
+    for workload in CHART_WORKLOADS:
+        replicas = workload.replicas(values) if workload.chart == chart else None
+        if replicas is None or replicas <= 1:
+            continue
+        if workload.spread is None or workload.budget is None:
+            raise ValueError(
+                f"{chart} would run {replicas} replicas of {workload.name}, but no values key "
+                f"of chart version {CHARTS[chart].version} for its spread and disruption budget "
+                "has been checked: read them in the chart's values.yaml and templates and add "
+                "them to CHART_WORKLOADS"
+            )
+        protected = with_value(
+            protected, workload.spread.path, spread_constraints(workload.spread.pod_labels)
+        )
+        protected = with_value(
+            protected, workload.budget.path, workload.budget.for_replicas(replicas)
+        )
+    return protected
+
+
+def lookup(values: Mapping[str, Any], path: ValuesPath) -> Any:
+    """The value at ``path`` in nested values, or None where a key is missing."""
+    found: Any = values
+    for key in path:
+        if not isinstance(found, Mapping) or key not in found:
+            return None
+        found = cast("Mapping[str, Any]", found)[key]
+    return found
+
+
+def with_value(values: Mapping[str, Any], path: ValuesPath, value: Any) -> dict[str, Any]:
+    """A copy of ``values`` with ``value`` at ``path``; only the mappings along the path are
+    copied (values may hold Pulumi outputs, which are shared, not copied)."""
+    head, *rest = path
+    if not rest:
+        return {**values, head: value}
+    inner = values.get(head, {})
+    if not isinstance(inner, Mapping):
+        raise ValueError(f"values key {head!r} is not a mapping, so {'.'.join(path)} cannot be set")
+    return {**values, head: with_value(cast("Mapping[str, Any]", inner), tuple(rest), value)}
 
 
 class PrometheusSettings(SettingsModel):
@@ -425,7 +781,9 @@ class KubernetesPlatform(PlatformComponent):
         opts: pulumi.ResourceOptions,
     ) -> k8s.helm.v3.Release:
         """A release of a chart pinned in ``CHARTS``: atomic, so a failed install or upgrade
-        rolls back instead of leaving a half-applied release."""
+        rolls back instead of leaving a half-applied release. Every workload the values run on
+        more than one replica is spread over zones and given a disruption budget
+        (``spread_and_budget``)."""
         chart = CHARTS[key]
         return k8s.helm.v3.Release(
             f"{self._name}-{key}",
@@ -435,7 +793,7 @@ class KubernetesPlatform(PlatformComponent):
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
             namespace=namespace,
             create_namespace=False,
-            values=dict(values),
+            values=spread_and_budget(key, values),
             atomic=True,
             cleanup_on_fail=True,
             timeout=900,

@@ -12,7 +12,9 @@ Creates:
   the private subnets assign none;
 - ``aws.eks.NodeGroup``: instance types, ON_DEMAND or SPOT, sizes, labels and taints from config;
   the AMI type (Amazon Linux 2023, arm64 for Graviton families or x86_64) follows the instance
-  family. The desired size is left to the cluster autoscaler after creation.
+  family. The desired size is left to the cluster autoscaler after creation. Rolling updates
+  replace one node at a time (``UPDATE_MAX_UNAVAILABLE_NODES``), draining it through the
+  eviction API, so PodDisruptionBudgets hold.
 """
 
 from __future__ import annotations
@@ -365,7 +367,9 @@ class NodeGroup(PlatformComponent):
                 desired_size=parts.node_count,
                 max_size=settings.max_size,
             ),
-            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=33),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(
+                max_unavailable=UPDATE_MAX_UNAVAILABLE_NODES
+            ),
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                 id=launch_template.id, version=launch_template.latest_version.apply(str)
             ),
@@ -384,3 +388,12 @@ class NodeGroup(PlatformComponent):
 
 #: Managed policies of the node role. No AmazonEKS_CNI_Policy: vpc-cni has its own IRSA role.
 NODE_ROLE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
+
+#: Nodes a rolling update of the group (new AMI, launch template or Kubernetes version) takes
+#: out of service at once (``updateConfig.maxUnavailable``; EKS's own default is also one node,
+#: docs.aws.amazon.com/eks/latest/userguide/managed-node-update-behavior.html). EKS cordons and
+#: drains each old node through the eviction API, so PodDisruptionBudgets are honoured; one node
+#: at a time means a drain never takes more than one replica of a spread workload, nor more than
+#: one zone's share of prod's nodes. A percentage would drain several nodes together once the
+#: autoscaler has grown the group (33% of nine nodes is three).
+UPDATE_MAX_UNAVAILABLE_NODES = 1

@@ -10,6 +10,11 @@ Creates a ``Tenant`` component per configured tenant, each holding:
   namespace, DNS to kube-dns, scrapes from Prometheus in ``monitoring`` and egress to the data
   tier's ports and subnets; ``allow-load-balancer`` admits the load balancers' subnets to pods
   labelled ``genericcorp.com/load-balancer-target: "true"``;
+- ``PodDisruptionBudget`` ``load-balancer-targets``: of the pods serving the tenant's traffic
+  (labelled as load-balancer targets), one at a time may be evicted, so a node drain (a node
+  group update, the autoscaler's scale-down) never takes them all down together; their spread
+  over zones and hosts is the scheduler's built-in default, which the namespace's
+  ``genericcorp.com/pod-spread`` annotation states;
 - ``ServiceAccount`` ``app`` (no token mounted unless a pod asks);
 - ``ConfigMap`` ``platform-endpoints``: the endpoints the app reads (database, cache, CDN hosts
   and ports, region, cluster). Never a secret: values are published as plain data.
@@ -34,6 +39,15 @@ from components.shared.wiring import Wiring
 
 NAMESPACE_PREFIX = "tenant-"
 LOAD_BALANCER_TARGET_LABEL = "genericcorp.com/load-balancer-target"
+#: The namespace annotation that tells a tenant how the platform spreads its pods, and its value.
+#: Kubernetes has no per-namespace default spread, and EKS runs the default scheduler profile
+#: (this stack configures none), whose built-in PodTopologySpread defaults apply to every pod of
+#: a Deployment, ReplicaSet or StatefulSet that sets no constraints of its own: maxSkew 3 over
+#: hosts and 5 over zones, both ScheduleAnyway (kubernetes.io/docs/concepts/scheduling-eviction/
+#: topology-spread-constraints/#internal-default-constraints). A tenant wanting a stricter spread
+#: sets it on its workloads; nothing rewrites tenants' pods (no mutating webhook).
+POD_SPREAD_ANNOTATION = "genericcorp.com/pod-spread"
+POD_SPREAD = "scheduler-defaults"
 #: A namespace name is a DNS label (63 characters) and carries the prefix.
 MAX_TENANT_NAME = 63 - len(NAMESPACE_PREFIX)
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -146,9 +160,10 @@ class TenantEnvironment:
 class Tenant(PlatformComponent):
     """One tenant's namespace and everything that isolates and configures it.
 
-    Steps: the namespace; the tier's quota and limit range; the network policies; the app's
-    service account; the endpoints ConfigMap. Every object but the namespace lives in it, so it
-    is created after the namespace and deleted before it.
+    Steps: the namespace; the tier's quota and limit range; the network policies; the
+    disruption budget of its load-balancer targets; the app's service account; the endpoints
+    ConfigMap. Every object but the namespace lives in it, so it is created after the namespace
+    and deleted before it.
     """
 
     TYPE: ClassVar[str] = "genericcorp:platform:Tenant"
@@ -189,6 +204,12 @@ class Tenant(PlatformComponent):
                 spec=cast("k8s.networking.v1.NetworkPolicySpecArgsDict", policy_spec),
                 opts=inside,
             )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-disruption-budget",
+            metadata=self._meta(DISRUPTION_BUDGET_NAME),
+            spec=disruption_budget(),
+            opts=inside,
+        )
         k8s.core.v1.ServiceAccount(
             f"{name}-app",
             metadata=self._meta("app"),
@@ -210,9 +231,9 @@ class Tenant(PlatformComponent):
         self.publish({"namespace": self.namespace, "tier": str(settings.tier)})
 
     def _namespace(self) -> k8s.core.v1.Namespace:
-        """The namespace, labelled with tenant and tier, restricted pod security enforced. In
-        prod it holds the tenant's volumes: removing a tenant from the config fails until an
-        operator unprotects it on purpose."""
+        """The namespace, labelled with tenant and tier, restricted pod security enforced,
+        annotated with how its pods are spread. In prod it holds the tenant's volumes: removing
+        a tenant from the config fails until an operator unprotects it on purpose."""
         return k8s.core.v1.Namespace(
             f"{self._name}-ns",
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -224,6 +245,7 @@ class Tenant(PlatformComponent):
                     "pod-security.kubernetes.io/audit": "restricted",
                     "pod-security.kubernetes.io/warn": "restricted",
                 },
+                annotations={POD_SPREAD_ANNOTATION: POD_SPREAD},
             ),
             opts=self.child_opts(protect=self.context.is_prod),
         )
@@ -289,7 +311,7 @@ def network_policies(
     ``default-deny`` selects every pod for ingress and egress, so anything it does not list is
     refused; what it lists is what the app needs. The load balancer's ingress is a second policy
     because it admits only pods labelled as load-balancer targets. Two objects rather than one
-    per allowance keep a tenant at eight objects, which matters with hundreds of tenants.
+    per allowance keep a tenant at nine objects, which matters with hundreds of tenants.
     """
     everything: dict[str, Any] = {}
     same_namespace = {"podSelector": everything}
@@ -339,6 +361,29 @@ def network_policies(
             },
         ),
     ]
+
+
+DISRUPTION_BUDGET_NAME = "load-balancer-targets"
+
+
+def disruption_budget() -> k8s.policy.v1.PodDisruptionBudgetSpecArgs:
+    """The budget of a tenant's load-balancer targets: the pods that serve its traffic, selected
+    by the label its ``allow-load-balancer`` network policy admits.
+
+    ``maxUnavailable: 1`` rather than ``minAvailable: 1``: it lets one eviction through even
+    when a tenant runs a single replica, where ``minAvailable: 1`` would hold every drain of
+    that pod's node forever; with more replicas, drains take them one at a time.
+    ``AlwaysAllow`` lets a pod that is not Ready be evicted whatever the budget, so a
+    crash-looping pod never holds its own node; while it is not Ready the budget is spent and
+    the healthy replicas wait, which is what the budget is for. ``maxUnavailable`` needs pods
+    owned by a Deployment, ReplicaSet or StatefulSet (the disruption controller reads the
+    expected count from their scale): bare pods must not carry the label.
+    """
+    return k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+        max_unavailable=1,
+        selector=k8s.meta.v1.LabelSelectorArgs(match_labels={LOAD_BALANCER_TARGET_LABEL: "true"}),
+        unhealthy_pod_eviction_policy="AlwaysAllow",
+    )
 
 
 class Tenants(PlatformComponent):

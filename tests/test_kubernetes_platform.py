@@ -1,6 +1,7 @@
 """The Kubernetes platform in both stacks: the cluster's own provider, the default encrypted
-StorageClass, pinned charts, IRSA scoped per controller, monitoring sized per environment and a
-Grafana password that never appears in plain text."""
+StorageClass, pinned charts, IRSA scoped per controller, monitoring sized per environment, every
+multi-replica workload spread over zones with a disruption budget, and a Grafana password that
+never appears in plain text."""
 
 from __future__ import annotations
 
@@ -11,14 +12,27 @@ import pytest
 
 from components.eks_cluster import KUBERNETES_VERSIONS
 from components.kubernetes_platform import (
+    CHART_WORKLOADS,
     CHARTS,
     CLUSTER_AUTOSCALER_IMAGES,
+    HOSTNAME_LABEL,
+    ZONE_LABEL,
+    ChartWorkload,
     KubernetesPlatformParts,
+    lookup,
+    spread_and_budget,
 )
 from infra.config import ConfigError, parse_stack_config
 from infractl.offline.plan import Plan, PlannedResource
 from infractl.offline.stackfile import read_stack_file
-from tests.conftest import minimal_values, policy, statements
+from tests.conftest import (
+    LIFTED_BUDGET,
+    minimal_values,
+    plan_with,
+    policy,
+    stack_config,
+    statements,
+)
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
@@ -246,6 +260,148 @@ def test_monitoring_namespace_allows_node_exporter_and_nothing_else_is_privilege
         if labels.get("pod-security.kubernetes.io/enforce") == "privileged"
     }
     assert privileged == {"monitoring"}
+
+
+# --- spread over zones and disruption budgets ---------------------------------------------
+
+#: What each committed stack runs on more than one replica, derived below from the values the
+#: platform sets and the charts' defaults (``CHART_WORKLOADS``, with the chart files they were
+#: read from): prod's settings give Prometheus and Alertmanager two replicas each, the platform
+#: runs metrics-server and the Load Balancer Controller twice in prod, and dev runs one of each.
+MULTI_REPLICA: dict[str, set[str]] = {
+    "dev": set(),
+    "prod": {"metrics-server", "aws-load-balancer-controller", "prometheus", "alertmanager"},
+}
+
+
+def replica_counts(plan: Plan) -> dict[str, int]:
+    """Each workload's replicas under the values its release was given (DaemonSets left out)."""
+    counts: dict[str, int] = {}
+    for workload in CHART_WORKLOADS:
+        replicas = workload.replicas(values(plan, workload.chart))
+        if replicas is not None:
+            counts[workload.name] = replicas
+    return counts
+
+
+def disruptions_allowed(budget: dict[str, Any], replicas: int) -> int:
+    """Evictions a rendered budget lets through while all ``replicas`` pods are healthy."""
+    if "maxUnavailable" in budget:
+        return int(budget["maxUnavailable"])
+    return replicas - int(budget["minAvailable"])
+
+
+def test_the_multi_replica_workloads_follow_the_settings_and_the_charts_defaults(
+    plan: Plan,
+) -> None:
+    counts = replica_counts(plan)
+    assert {name for name, replicas in counts.items() if replicas > 1} == MULTI_REPLICA[plan.stack]
+    platform = stack_config(plan.stack).platform
+    assert counts["prometheus"] == platform.prometheus.replicas
+    assert counts["alertmanager"] == platform.alertmanager.replicas
+    # Left at the charts' defaults: one replica each (the operator's is fixed by its template).
+    for name in ("cluster-autoscaler", "grafana", "kube-state-metrics", "prometheus-operator"):
+        assert counts[name] == 1, name
+
+
+def assert_spread_and_protected(workload: ChartWorkload, found: dict[str, Any]) -> None:
+    replicas = workload.replicas(found)
+    assert replicas is not None
+    assert replicas > 1
+    assert workload.spread is not None, workload.name
+    assert workload.budget is not None, workload.name
+    constraints = {c["topologyKey"]: c for c in lookup(found, workload.spread.path)}
+    assert set(constraints) == {ZONE_LABEL, HOSTNAME_LABEL}, workload.name
+    for constraint in constraints.values():
+        # Soft: a lost or full zone never leaves a replacement replica Pending.
+        assert constraint["whenUnsatisfiable"] == "ScheduleAnyway", workload.name
+        assert constraint["maxSkew"] == 1, workload.name
+        # The chart renders the constraints as given: they must select the workload's pods.
+        assert constraint["labelSelector"] == {"matchLabels": dict(workload.spread.pod_labels)}, (
+            workload.name
+        )
+    budget = workload.budget.rendered(found)
+    assert budget is not None, f"{workload.name} runs {replicas} replicas without a budget"
+    assert not {"minAvailable", "maxUnavailable"} <= set(budget), workload.name
+    # One replica down at a time, whatever the replica count.
+    assert disruptions_allowed(budget, replicas) == 1, workload.name
+
+
+def test_every_multi_replica_workload_is_spread_over_zones_and_has_a_budget(plan: Plan) -> None:
+    protected: set[str] = set()
+    for workload in CHART_WORKLOADS:
+        found = values(plan, workload.chart)
+        replicas = workload.replicas(found)
+        if replicas is not None and replicas > 1:
+            assert_spread_and_protected(workload, found)
+            protected.add(workload.name)
+    assert protected == MULTI_REPLICA[plan.stack]
+
+
+def test_no_single_replica_workload_has_a_budget_that_blocks_drains(plan: Plan) -> None:
+    for workload in CHART_WORKLOADS:
+        found = values(plan, workload.chart)
+        if workload.replicas(found) != 1:
+            continue
+        assert workload.budget is not None, workload.name
+        budget = workload.budget.rendered(found)
+        # A budget over one pod must still let that pod be evicted (cluster-autoscaler's
+        # chart ships maxUnavailable 1); minAvailable 1 would hold its node's drain forever.
+        if budget is not None:
+            assert disruptions_allowed(budget, 1) >= 1, workload.name
+        # The platform adds no spread to a single replica: there is nothing to spread.
+        if workload.spread is not None:
+            assert lookup(found, workload.spread.path) is None, workload.name
+
+
+def test_the_selectors_name_the_pods_of_the_releases_the_platform_installs(plan: Plan) -> None:
+    names = {r.inputs["chart"]: r.inputs["name"] for r in plan.of_type(RELEASE)}
+    labels = {w.name: w.spread.pod_labels for w in CHART_WORKLOADS if w.spread is not None}
+    for chart in ("metrics-server", "aws-load-balancer-controller"):
+        assert labels[chart]["app.kubernetes.io/instance"] == names[chart]
+    # kube-prometheus-stack names its Prometheus and Alertmanager resources after the release.
+    stack = names["kube-prometheus-stack"]
+    assert labels["prometheus"]["prometheus"] == f"{stack}-prometheus"
+    assert labels["alertmanager"]["alertmanager"] == f"{stack}-alertmanager"
+
+
+def test_more_replicas_in_the_settings_bring_their_spread_and_budget() -> None:
+    plan = plan_with(
+        "dev",
+        {
+            **LIFTED_BUDGET,
+            "genericcorp:platform": {
+                "prometheus": {"replicas": 3},
+                "alertmanager": {"replicas": 2},
+            },
+        },
+    )
+    found = values(plan, "kube-prometheus-stack")
+    workloads = {w.name: w for w in CHART_WORKLOADS}
+    for name in ("prometheus", "alertmanager"):
+        assert_spread_and_protected(workloads[name], found)
+    # minAvailable, not maxUnavailable: the chart renders its default minAvailable beside any
+    # maxUnavailable, and a budget may not set both; replicas - 1 keeps one down at a time.
+    assert found["prometheus"]["podDisruptionBudget"] == {"enabled": True, "minAvailable": 2}
+    assert found["alertmanager"]["podDisruptionBudget"] == {"enabled": True, "minAvailable": 1}
+
+
+def test_replicas_without_checked_chart_keys_are_refused() -> None:
+    with pytest.raises(ValueError, match="2 replicas of grafana") as caught:
+        spread_and_budget("kube-prometheus-stack", {"grafana": {"replicas": 2}})
+    assert CHARTS["kube-prometheus-stack"].version in str(caught.value)
+
+
+def test_the_workload_table_covers_every_chart_and_names_where_it_was_read() -> None:
+    assert {w.chart for w in CHART_WORKLOADS} == set(CHARTS)
+    names = [w.name for w in CHART_WORKLOADS]
+    assert len(names) == len(set(names))
+    # One per workload whose resources the values set (test above).
+    assert len(CHART_WORKLOADS) == 9
+    for workload in CHART_WORKLOADS:
+        repository = workload.source.split(" ", 1)[0]
+        assert repository.count("/") == 1, workload.source
+        assert "values.yaml" in workload.source or "templates/" in workload.source
 
 
 @pytest.mark.parametrize(

@@ -143,6 +143,11 @@ def test_the_autoscaler_owns_the_desired_size(plan: Plan) -> None:
     assert plan.one(NODE_GROUP).options["ignoreChanges"] == ["scalingConfig.desiredSize"]
 
 
+def test_rolling_updates_drain_one_node_at_a_time_so_disruption_budgets_hold(plan: Plan) -> None:
+    # A number, not a percentage: 33% of a grown group (nine nodes) would drain three at once.
+    assert plan.one(NODE_GROUP).inputs["updateConfig"] == {"maxUnavailable": 1}
+
+
 def test_x86_families_get_the_x86_ami_and_labels_and_taints_reach_the_nodes() -> None:
     batch = group(
         name="batch",

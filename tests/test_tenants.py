@@ -1,5 +1,6 @@
-"""Tenants: each an isolated namespace sized by its tier, in dev (from the stack file) and in prod
-(from config); the tier table a cost model reads; and every bad tenant list refused."""
+"""Tenants: each an isolated namespace sized by its tier, its serving pods evicted one at a time,
+in dev (from the stack file) and in prod (from config); the tier table a cost model reads; and
+every bad tenant list refused."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pytest
 from components.tenants import (
     LOAD_BALANCER_TARGET_LABEL,
     MAX_TENANT_NAME,
+    POD_SPREAD,
+    POD_SPREAD_ANNOTATION,
     TIERS,
     Tenant,
     Tier,
@@ -81,6 +84,7 @@ def test_each_tenant_is_a_component_with_its_namespace(tenant_plan: Plan) -> Non
             "Namespace",
             "NetworkPolicy",
             "NetworkPolicy",
+            "PodDisruptionBudget",
             "ResourceQuota",
             "ServiceAccount",
         ], component.name
@@ -209,6 +213,39 @@ def test_only_load_balancer_targets_admit_the_load_balancers_subnets(tenant_plan
         assert allow["podSelector"] == {"matchLabels": {LOAD_BALANCER_TARGET_LABEL: "true"}}
         assert allow["policyTypes"] == ["Ingress"]
         assert [p["ipBlock"]["cidr"] for p in allow["ingress"][0]["from"]] == public_cidrs
+
+
+def test_each_tenant_s_load_balancer_targets_are_evicted_one_at_a_time(tenant_plan: Plan) -> None:
+    for name in EXPECTED[tenant_plan.stack]:
+        namespace = f"tenant-{name}"
+        budget = one_in(tenant_plan, "kubernetes:policy/v1:PodDisruptionBudget", namespace)
+        assert budget.inputs["metadata"]["name"] == "load-balancer-targets"
+        assert budget.inputs["metadata"]["labels"]["genericcorp.com/tenant"] == name
+        spec = budget.inputs["spec"]
+        # The pods the load balancers reach: the same label the network policy admits.
+        assert (
+            spec["selector"]
+            == policies(tenant_plan, namespace)["allow-load-balancer"]["podSelector"]
+        )
+        # One at a time, and never a budget that a single replica would hold at zero:
+        # minAvailable 1 on one pod would block every drain of its node.
+        assert spec["maxUnavailable"] == 1
+        assert "minAvailable" not in spec
+        # A pod that is not Ready never holds up a drain.
+        assert spec["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
+
+
+def test_each_tenant_namespace_states_how_its_pods_are_spread(tenant_plan: Plan) -> None:
+    # Kubernetes has no per-namespace spread: the scheduler's built-in defaults apply to every
+    # tenant pod that sets no constraints, and the namespace says so.
+    for name in EXPECTED[tenant_plan.stack]:
+        [namespace] = [
+            n
+            for n in tenant_plan.of_type("kubernetes:core/v1:Namespace")
+            if n.inputs["metadata"]["name"] == f"tenant-{name}"
+        ]
+        annotations = namespace.inputs["metadata"]["annotations"]
+        assert annotations == {POD_SPREAD_ANNOTATION: POD_SPREAD}
 
 
 def test_each_tenant_has_a_service_account_without_an_automatic_token(tenant_plan: Plan) -> None:
