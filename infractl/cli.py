@@ -9,6 +9,7 @@ Commands:
   outputs-reference        write every component's outputs (docs/outputs.md)
   bootstrap                create or check the S3 state bucket and KMS secrets key (boto3)
   verify                   check a deployed stack's live resources against its outputs (boto3)
+  restore-drill STACK      restore the latest backups to isolated copies, time them, delete them
 
 Exit status: 0 on success, 2 when a stack or its configuration is invalid, 3 when a mandatory
 policy is violated, 1 on other errors.
@@ -26,7 +27,7 @@ from rich.console import Console
 
 from components.cost import CostError
 from infra.config import ConfigError
-from infractl.aws import bootstrap, verify
+from infractl.aws import bootstrap, restore_drill, verify
 from infractl.cost import cli as cost_cli
 from infractl.offline.engine import run_stack
 from infractl.offline.mocks import OfflinePlanError
@@ -53,6 +54,7 @@ app = typer.Typer(
 app.add_typer(cost_cli.app, name="cost")
 app.command("bootstrap")(bootstrap.command)
 app.command("verify")(verify.command)
+app.command("restore-drill")(restore_drill.command)
 
 
 def _fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from infractl.aws.bootstrap import DEFAULT_KEY_ALIAS, BootstrapReport, default_bucket_name
+from infractl.aws.restore_drill import DEFAULT_RTO_MINUTES, PERMISSIONS
 from infractl.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +21,7 @@ def test_readme_links_the_guide() -> None:
     assert "[docs/deploying.md](docs/deploying.md)" in (ROOT / "README.md").read_text()
 
 
-@pytest.mark.parametrize("command", ["bootstrap", "verify"])
+@pytest.mark.parametrize("command", ["bootstrap", "verify", "restore-drill"])
 def test_every_option_the_guide_names_exists(command: str) -> None:
     help_text = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"}).output
     named = set(re.findall(rf"infractl {command}[^\n`]*", GUIDE))
@@ -28,6 +29,12 @@ def test_every_option_the_guide_names_exists(command: str) -> None:
     assert options, f"the guide never runs infractl {command}"
     for option in options:
         assert option in help_text, f"infractl {command} has no {option}"
+
+
+def test_the_guide_lists_every_permission_the_restore_drill_needs() -> None:
+    for permission in PERMISSIONS:
+        assert f"`{permission}`" in GUIDE, permission
+    assert f"(RTO: {DEFAULT_RTO_MINUTES} minutes" in GUIDE
 
 
 @pytest.mark.parametrize(
