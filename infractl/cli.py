@@ -10,6 +10,7 @@ Commands:
   bootstrap                create or check the S3 state bucket and KMS secrets key (boto3)
   verify                   check a deployed stack's live resources against its outputs (boto3)
   restore-drill STACK      restore the latest backups to isolated copies, time them, delete them
+  zone-loss STACK          each zone's loss, tier by tier: what keeps serving, with what capacity
 
 Exit status: 0 on success, 2 when a stack or its configuration is invalid, 3 when a mandatory
 policy is violated, 1 on other errors.
@@ -27,6 +28,7 @@ from rich.console import Console
 
 from components.cost import CostError
 from infra.config import ConfigError
+from infractl import zone_loss
 from infractl.aws import bootstrap, restore_drill, verify
 from infractl.cost import cli as cost_cli
 from infractl.offline.engine import run_stack
@@ -55,6 +57,7 @@ app.add_typer(cost_cli.app, name="cost")
 app.command("bootstrap")(bootstrap.command)
 app.command("verify")(verify.command)
 app.command("restore-drill")(restore_drill.command)
+app.command("zone-loss")(zone_loss.command)
 
 
 def _fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:

@@ -3,9 +3,11 @@ nodes left hold (or visibly do not hold) the platform and its tenants."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from infra.composition import StackParts
 from infra.config import ConfigError, parse_stack_config
@@ -20,9 +22,13 @@ from infra.zone_loss import (
     nat_zone_for,
     simulate,
 )
+from infractl import zone_loss as zone_loss_cli
+from infractl.cli import app
 from infractl.offline.plan import Plan
 from infractl.offline.stackfile import read_stack_file
 from tests.conftest import plan_for
+
+runner = CliRunner()
 
 PROD_ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
 DEV_ZONES = ("us-east-1a", "us-east-1b")
@@ -346,3 +352,75 @@ def test_an_instance_type_without_figures_is_named() -> None:
     cluster["genericcorp:cluster"]["nodeGroups"][0]["instanceTypes"] = ["m7g.xlarge"]
     with pytest.raises(CapacityError, match=r"m7g\.xlarge"):
         report_for("prod", cluster)
+
+
+# The command
+
+
+@pytest.fixture
+def cached_plans(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command plans each stack offline; tests reuse the session's plans."""
+    monkeypatch.setattr(zone_loss_cli, "run_stack", lambda stack, **_: plan_for(stack))
+
+
+def test_zone_loss_prints_every_zone_the_verdict_and_the_sources() -> None:
+    result = runner.invoke(app, ["zone-loss", "dev"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Loss of us-east-1a: does not survive" in out
+    assert "Loss of us-east-1b: does not survive" in out
+    assert "egress: the one NAT gateway (lost with us-east-1a)" in out
+    assert "Failing over a Multi-AZ DB instance" in out
+
+
+@pytest.mark.usefixtures("cached_plans")
+def test_zone_loss_json() -> None:
+    result = runner.invoke(app, ["zone-loss", "prod", "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["survivesAnySingleZone"] is True
+    assert document["zones"] == list(PROD_ZONES)
+    assert document["singlePointsOfFailure"] == []
+    nodes = document["losses"][0]["tiers"][1]
+    assert nodes["tier"] == "nodes"
+    assert nodes["figures"]["capacity"] == {"cpuMillicores": 3400, "memoryMib": 13502}
+    assert document["sources"]
+
+
+@pytest.mark.usefixtures("cached_plans")
+def test_zone_loss_markdown_with_known_primaries() -> None:
+    result = runner.invoke(
+        app,
+        [
+            "zone-loss",
+            "prod",
+            "--markdown",
+            "--database-zone",
+            "us-east-1a",
+            "--cache-zone",
+            "us-east-1a",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "### Loss of us-east-1a: survives" in result.stdout
+    assert "| database | request | serving |" in result.stdout
+    assert "**prod survives the loss of any one zone.**" in result.stdout
+    assert "Data stores: database primary in us-east-1a, cache primary in us-east-1a." in (
+        result.stdout
+    )
+
+
+@pytest.mark.usefixtures("cached_plans")
+def test_zone_loss_refuses_a_zone_the_stack_does_not_span() -> None:
+    result = runner.invoke(app, ["zone-loss", "prod", "--database-zone", "eu-west-1a"])
+    assert result.exit_code == 2
+    assert "zone-loss: the database cannot be in eu-west-1a" in result.output
+
+
+def test_zone_loss_refuses_two_formats_and_unknown_stacks() -> None:
+    both = runner.invoke(app, ["zone-loss", "prod", "--json", "--markdown"])
+    assert both.exit_code == 2
+    assert "exclusive" in both.output
+    unknown = runner.invoke(app, ["zone-loss", "qa"])
+    assert unknown.exit_code == 2
+    assert "Pulumi.qa.yaml" in unknown.output
