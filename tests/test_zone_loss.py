@@ -4,6 +4,8 @@ nodes left hold (or visibly do not hold) the platform and its tenants."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +30,7 @@ from infractl.offline.plan import Plan
 from infractl.offline.stackfile import read_stack_file
 from tests.conftest import plan_for
 
+ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
 
 PROD_ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
@@ -211,6 +214,41 @@ def test_prod_refuses_a_single_nat_gateway() -> None:
 
 
 # Dev
+
+
+def _documented_table(header: str) -> list[dict[str, str]]:
+    """The rows of the table in docs/architecture.md's "Zone loss" section whose header row
+    has ``header`` as a column, keyed by column."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = text.split("\n## Zone loss\n", 1)[1].split("\n## ", 1)[0]
+    for block in re.findall(r"((?:^\|.*\|\n)+)", section, re.MULTILINE):
+        rows = [
+            [cell.strip() for cell in line.strip("|").split("|")] for line in block.splitlines()
+        ]
+        if header in rows[0]:
+            return [dict(zip(rows[0], row, strict=True)) for row in rows[2:]]
+    raise AssertionError(f"docs/architecture.md's Zone loss section has no '{header}' table")
+
+
+def test_devs_single_points_of_failure_are_the_documented_ones() -> None:
+    documented = {
+        (row["tier"], row["single point of failure"])
+        for row in _documented_table("single point of failure")
+    }
+    simulated = {(str(s.tier), s.component) for s in report_for("dev").single_points_of_failure}
+    assert simulated == documented
+
+
+def test_prods_documented_states_are_the_simulated_ones() -> None:
+    report = report_for("prod")
+    worst = {
+        str(tier): max(
+            (states(report, zone)[tier] for zone in PROD_ZONES), key=list(State).index
+        ).value
+        for tier in Tier
+    }
+    documented = {row["tier"]: row["state"] for row in _documented_table("state")}
+    assert documented == worst
 
 
 def test_dev_losing_the_nat_gateways_zone_cuts_egress_everywhere() -> None:
