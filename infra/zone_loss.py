@@ -455,7 +455,7 @@ class _Compute:
             tenants=sum((tenant_requests(t) for t in config.tenants), ZERO),
         )
 
-    def figures(self, zones_left: Sequence[int] | range, *, can_scale: bool) -> NodeFigures:
+    def figures(self, zones_left: Sequence[int], *, can_scale: bool) -> NodeFigures:
         """The capacity of the nodes in ``zones_left``, and the fewest nodes (up to maxSize,
         added one group at a time) that hold every request."""
         counts = {g.name: sum(g.per_zone[i] for i in zones_left) for g in self.groups}
@@ -465,16 +465,13 @@ class _Compute:
         def capacity(node_counts: Mapping[str, int]) -> Resources:
             return sum((g.per_node.times(node_counts[g.name]) for g in usable), ZERO)
 
-        needed: int | None = None
-        if zones_left:
-            grown = dict(counts)
-            while not capacity(grown).covers(demand):
-                room = [g for g in usable if grown[g.name] < g.max_size]
-                if not room:
-                    break
-                grown[room[0].name] += 1
-            else:
-                needed = sum(grown.values())
+        grown = dict(counts)
+        while zones_left and not capacity(grown).covers(demand):
+            room = [g for g in usable if grown[g.name] < g.max_size]
+            if not room:
+                break
+            grown[room[0].name] += 1
+        fits_grown = bool(zones_left) and capacity(grown).covers(demand)
         return NodeFigures(
             nodes=sum(counts.values()),
             max_nodes=sum(g.max_size for g in self.groups),
@@ -482,7 +479,7 @@ class _Compute:
             capacity=capacity(counts),
             platform=self.platform,
             tenants=self.tenants,
-            nodes_needed=needed,
+            nodes_needed=sum(grown.values()) if fits_grown else None,
         )
 
 
