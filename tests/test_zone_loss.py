@@ -15,6 +15,7 @@ from infra.composition import StackParts
 from infra.config import ConfigError, parse_stack_config
 from infra.node_capacity import CapacityError, Resources
 from infra.zone_loss import (
+    RESTORE_RTO_MINUTES,
     Placement,
     ServicePath,
     State,
@@ -25,6 +26,7 @@ from infra.zone_loss import (
     simulate,
 )
 from infractl import zone_loss as zone_loss_cli
+from infractl.aws.restore_drill import DEFAULT_RTO_MINUTES
 from infractl.cli import app
 from infractl.offline.plan import Plan
 from infractl.offline.stackfile import read_stack_file
@@ -332,8 +334,10 @@ def test_a_known_single_az_database_zone_is_down_only_with_that_zone() -> None:
 
 
 def test_the_single_az_database_states_the_restore_objectives() -> None:
+    # The objective the restore drill times restores against.
+    assert RESTORE_RTO_MINUTES == DEFAULT_RTO_MINUTES
     detail = report_for("dev").loss_of("us-east-1a").outcome(Tier.DATABASE).detail
-    assert "RTO 60 minutes" in detail
+    assert f"RTO {DEFAULT_RTO_MINUTES} minutes" in detail
     assert "the last 5 minutes" in detail
 
 
