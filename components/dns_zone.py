@@ -822,6 +822,9 @@ _CAA_VERCEL = ['0 issue "letsencrypt.org"']
 _CAA_NO_WILDCARDS = ['0 issuewild ";"']
 _VERCEL_CNAME = "cname.vercel-dns.com"
 _VERCEL_APEX_IP = "76.76.21.21"
+#: Record values that send a name to Vercel: the availability model serves a name from Vercel
+#: when one of its records holds one of them.
+VERCEL_TARGETS = frozenset({_VERCEL_CNAME, _VERCEL_APEX_IP})
 # Five minutes for records that may need to move quickly (Vercel targets); an hour for policy.
 _SHORT_TTL = 300
 _POLICY_TTL = 3600

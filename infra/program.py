@@ -27,6 +27,7 @@ from components.shared.placement import DataStoreNetwork
 from components.shared.wiring import EDGE_REGION, Wiring
 from components.tenants import DataEgress, Tenants
 from components.uptime import Uptime
+from infra.availability import AvailabilityReport, availability_report, check_availability
 from infra.composition import StackParts
 from infra.config import PROJECT, ConfigError, ConfigProblem, StackConfig, load_stack_config
 from infra.cost import check_budget, estimate_stack, per_customer_output
@@ -35,15 +36,19 @@ from infra.cost import check_budget, estimate_stack, per_customer_output
 def main() -> None:
     """Declare the whole stack. Called by ``__main__.py`` and by the offline plan.
 
-    Steps: validate the configuration; derive the stack's parts and price them, stopping when the
-    estimate exceeds the budget; the providers, look-ups and wiring; the alerting and network
-    foundation; the edge; compute and the data tier; the Kubernetes layer; the outputs.
+    Steps: validate the configuration; derive the stack's parts, price them and compose their
+    availability, stopping when the estimate exceeds the budget or a prod path falls below its
+    target; the providers, look-ups and wiring; the alerting and network foundation; the edge;
+    compute and the data tier; the Kubernetes layer; the outputs.
     """
     config = load_stack_config()
     parts = StackParts.of(config)
     # Priced from config alone, so a stack over its budget fails before anything is declared.
     estimate = estimate_stack(config, parts)
     check_budget(config, estimate)
+    # Composed from config alone as well: a prod path below its target fails here too.
+    availability = availability_report(config, parts)
+    check_availability(availability)
     base = _foundation(config)
     alerts, wiring = _alerting(parts, base)
     network = Network(
@@ -96,6 +101,7 @@ def main() -> None:
     _export(
         config,
         estimate,
+        availability,
         kubeconfig=compute.kubeconfig,
         network=network,
         alerts=alerts,
@@ -113,16 +119,19 @@ def main() -> None:
 def _export(
     config: StackConfig,
     estimate: Estimate,
+    availability: AvailabilityReport,
     *,
     kubeconfig: pulumi.Output[str],
     **components: PlatformComponent,
 ) -> None:
-    """The stack outputs: the stack's own facts, the estimate, and each component's published
-    outputs under its output name (described where the component declares them)."""
+    """The stack outputs: the stack's own facts, the estimate, the availability of each path,
+    and each component's published outputs under its output name (described where the
+    component declares them)."""
     pulumi.export("environment", str(config.environment))
     pulumi.export("region", config.region)
     pulumi.export("monthlyCost", estimate.to_json())
     pulumi.export("costPerCustomer", per_customer_output(config, estimate))
+    pulumi.export("availability", availability.to_json())
     pulumi.export("kubeconfig", kubeconfig)
     for output_name, component in components.items():
         pulumi.export(output_name, component.outputs)
