@@ -5,6 +5,7 @@ Commands:
   policy STACK             the policy pack's results over the offline plan (table, JSON, Markdown)
   config-reference         write the stack configuration reference (docs/configuration.md)
   cost ...                 cost estimate, diff, chart and actual spend (infractl/cost/cli.py)
+  availability ...         each path's availability, and its diff (infractl/availability/cli.py)
   policy-reference         write the rules table of docs/policies.md
   outputs-reference        write every component's outputs (docs/outputs.md)
   bootstrap                create or check the S3 state bucket and KMS secrets key (boto3)
@@ -26,9 +27,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from components.availability import AvailabilityError
 from components.cost import CostError
 from infra.config import ConfigError
 from infractl import zone_loss
+from infractl.availability import cli as availability_cli
 from infractl.aws import bootstrap, restore_drill, verify
 from infractl.cost import cli as cost_cli
 from infractl.offline.engine import run_stack
@@ -54,6 +57,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(cost_cli.app, name="cost")
+app.add_typer(availability_cli.app, name="availability")
 app.command("bootstrap")(bootstrap.command)
 app.command("verify")(verify.command)
 app.command("restore-drill")(restore_drill.command)
@@ -99,7 +103,8 @@ def plan(
     try:
         result = run_stack(stack, preview=preview, project_dir=project_dir)
     # CostError: no prices for the region, or the estimate exceeds the budget.
-    except (ConfigError, StackFileError, CostError) as error:
+    # AvailabilityError: a figure is missing, or a prod path is below its target.
+    except (ConfigError, StackFileError, CostError, AvailabilityError) as error:
         raise _fail(str(error)) from None
     except OfflinePlanError as error:
         raise _fail(f"offline plan failed: {error}", code=1) from None

@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
+from components.availability import AvailabilityError
 from components.cost import CostError
 from infra.config import ConfigError
 from infractl.cost.report import (
@@ -73,7 +74,7 @@ def _stack_document(stack: str) -> CostDocument:
 
     try:
         plan = run_stack(stack)
-    except (ConfigError, StackFileError, CostError) as error:
+    except (ConfigError, StackFileError, CostError, AvailabilityError) as error:
         raise _fail(str(error)) from None
     except OfflinePlanError as error:
         raise _fail(f"offline plan failed: {error}", code=1) from None
