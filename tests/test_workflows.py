@@ -24,7 +24,7 @@ CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
 TAG_PINNED = {"pulumi/actions": "v6"}
 SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 # Commands of the operator CLI the workflows may call; policy and cost come with their modules.
-CLI_COMMANDS = {"plan", "policy", "cost", "verify", "bootstrap"}
+CLI_COMMANDS = {"plan", "policy", "cost", "availability", "verify", "bootstrap"}
 
 
 @cache
@@ -266,9 +266,37 @@ def test_the_pr_report_plans_both_stacks_and_diffs_cost_against_the_base() -> No
         'infractl plan "$stack" --json "plan-$stack.json"',
         'infractl policy "$stack" --markdown',
         'infractl cost diff "$base_plan" "head/plan-$stack.json"',
+        'infractl availability diff "$base_plan" "head/plan-$stack.json"',
     ):
         assert command in script
     assert "for stack in dev prod" in script
+
+
+def diff_blocks(script: str) -> dict[str, str]:
+    """The if-block of each diff the report script runs (from its base check to its ``fi``),
+    keyed by the infractl command it runs."""
+    blocks = re.findall(r'if \[ "\$base_planned" = false \].*?\n\s*fi\n', script, re.DOTALL)
+    return {
+        command: block
+        for block in blocks
+        for command in re.findall(r"infractl (cost|availability) diff", block)
+    }
+
+
+def test_the_availability_diff_is_wired_exactly_as_the_cost_diff() -> None:
+    """Same plans compared, same condition to skip, same fencing and fallback, with the head's
+    CLI (the base may predate the command); only the command and its wording differ."""
+    script = report_script()
+    blocks = diff_blocks(script)
+    assert set(blocks) == {"cost", "availability"}
+    assert blocks["availability"] == blocks["cost"].replace(
+        "infractl cost diff", "infractl availability diff"
+    ).replace("No cost difference", "No availability difference")
+    assert "head/.venv/bin/infractl availability diff" in blocks["availability"]
+    # The base is planned once, before both, and a failed base plan skips both.
+    assert script.count('--json "$base_plan"') == 1
+    assert script.index('--json "$base_plan"') < script.index(blocks["cost"])
+    assert script.index(blocks["cost"]) < script.index(blocks["availability"])
 
 
 # --- commands the workflows call exist ----------------------------------------------------------
@@ -310,6 +338,7 @@ case "$1" in
     echo '{"stack": "'"$2"'"}' > "$4"; echo "plan of $2" ;;
   policy) echo "| policy | $2 |"; echo "|---|---|"; echo "| s3-tls-only | pass |" ;;
   cost) echo "monthly cost: +12.00 USD ($(basename "$3"))" ;;
+  availability) echo "api: 99.92% -> 99.92% ($(basename "$3"))" ;;
 esac
 """
 
@@ -359,6 +388,8 @@ def test_the_report_script_writes_one_comment_for_both_stacks(tmp_path: Path) ->
         assert f"### Stack `{stack}`" in body
         assert f"| policy | {stack} |" in body
         assert f"monthly cost: +12.00 USD (base-plan-{stack}.json)" in body
+        assert f"api: 99.92% -> 99.92% (base-plan-{stack}.json)" in body
+    assert body.count("**Availability against the base branch**") == 2
     assert body.count("**Offline plan:** passed") == 2
     assert output.rstrip().endswith("failed=false")
     assert summary.strip() == body.strip()
@@ -368,6 +399,9 @@ def test_a_failing_plan_is_shown_and_fails_the_job(tmp_path: Path) -> None:
     output, _ = run_report(tmp_path, fail_plan="prod")
     assert "**Offline plan: failed.**\n```\npolicy violation: prod bucket is public\n```" in output
     assert output.rstrip().endswith("failed=true")
+    # The base's plan of prod failed too (same stand-in): neither diff has a base to compare.
+    prod = output.split("### Stack `prod`", 1)[1]
+    assert prod.count("The base branch has no offline plan of `prod` to compare with.") == 2
 
 
 # --- the comment script, run under node with a stand-in GitHub client ----------------------
