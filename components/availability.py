@@ -17,6 +17,7 @@ estimate is built; this module holds what that needs and nothing about any one s
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -27,7 +28,7 @@ import pulumi
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from components.base import ByEnvironment, SettingsModel
+from components.base import ByEnvironment, ProdRule, SettingsModel
 
 #: The catalog of availability figures, beside the price catalogs' directory.
 CATALOG_FILE = "reliability/availability-catalog.yaml"
@@ -320,14 +321,45 @@ class AvailabilitySettings(SettingsModel):
 
 # Defaults per environment and prod rules
 
+#: The brief's uptime target for prod.
+PROD_TARGET_PERCENT = 99.9
+
 AVAILABILITY_DEFAULTS = ByEnvironment.same(
     AvailabilitySettings(
         # The brief's 99.9% for the API and for each public endpoint the uptime checks watch.
         # The control path serves no request while it is down: reported, without a target. Dev
         # is reported against the same targets (what it would take to reach them) but only prod
         # is held to them.
-        targets=AvailabilityTargets(api=99.9, landing=99.9, demo=99.9, cdn=99.9, control=None),
+        targets=AvailabilityTargets(
+            api=PROD_TARGET_PERCENT,
+            landing=PROD_TARGET_PERCENT,
+            demo=PROD_TARGET_PERCENT,
+            cdn=PROD_TARGET_PERCENT,
+            control=None,
+        ),
         # A shortfall is a stack's own reviewed decision, never a default.
         accepted_shortfall=[],
     )
+)
+
+
+def _prod_target(
+    target: Callable[[AvailabilitySettings], float | None],
+) -> ProdRule[AvailabilitySettings, float | None]:
+    """Prod may not lower (or drop) a request path's target: the guard measures against it."""
+    return ProdRule(
+        AvailabilitySettings,
+        key=target,
+        accepts=lambda percent: percent is not None and at_least(percent, PROD_TARGET_PERCENT),
+        allowed=f"{PROD_TARGET_PERCENT:g} or more",
+        reason=f"prod is held to {PROD_TARGET_PERCENT:g}% uptime; a path the design cannot bring "
+        "there is acknowledged in acceptedShortfall, and its target stays",
+    )
+
+
+AVAILABILITY_PROD_RULES = (
+    _prod_target(lambda s: s.targets.api),
+    _prod_target(lambda s: s.targets.landing),
+    _prod_target(lambda s: s.targets.demo),
+    _prod_target(lambda s: s.targets.cdn),
 )

@@ -18,6 +18,7 @@ from tests.conftest import ADMIN_ENTRY, LIFTED_BUDGET, minimal_values
 NETWORK = "genericcorp:network"
 CLUSTER = "genericcorp:cluster"
 PLATFORM = "genericcorp:platform"
+AVAILABILITY = "genericcorp:availability"
 
 
 def node_group(**changes: Any) -> dict[str, Any]:
@@ -350,6 +351,10 @@ GUARDRAIL_VIOLATIONS: dict[str, dict[str, Any]] = {
     "genericcorp:platform.grafana.persistenceEnabled": {
         PLATFORM: {"grafana": {"persistenceEnabled": False}}
     },
+    "genericcorp:availability.targets.api": {AVAILABILITY: {"targets": {"api": 99.5}}},
+    "genericcorp:availability.targets.landing": {AVAILABILITY: {"targets": {"landing": None}}},
+    "genericcorp:availability.targets.demo": {AVAILABILITY: {"targets": {"demo": 99}}},
+    "genericcorp:availability.targets.cdn": {AVAILABILITY: {"targets": {"cdn": 99.75}}},
 }
 
 

@@ -20,7 +20,11 @@ import botocore.session
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from components.alerts import ALERTS_DEFAULTS, ALERTS_PROD_RULES, AlertsSettings
-from components.availability import AVAILABILITY_DEFAULTS, AvailabilitySettings
+from components.availability import (
+    AVAILABILITY_DEFAULTS,
+    AVAILABILITY_PROD_RULES,
+    AvailabilitySettings,
+)
 from components.base import ByEnvironment, Environment, ProdRule, SettingsModel
 from components.budget import BUDGET_DEFAULTS, BUDGET_PROD_RULES, BudgetSettings
 from components.cdn import CDN_DEFAULTS, CDN_PROD_RULES, CdnSettings
@@ -150,9 +154,9 @@ class StackConfig(BaseModel):
     cost_model: Annotated[CostModelSettings, EnvironmentProfile(COST_MODEL_DEFAULTS)] = Field(
         alias=f"{PROJECT}:costModel"
     )
-    availability: Annotated[AvailabilitySettings, EnvironmentProfile(AVAILABILITY_DEFAULTS)] = (
-        Field(alias=f"{PROJECT}:availability")
-    )
+    availability: Annotated[
+        AvailabilitySettings, EnvironmentProfile(AVAILABILITY_DEFAULTS, AVAILABILITY_PROD_RULES)
+    ] = Field(alias=f"{PROJECT}:availability")
     dns: Annotated[DnsSettings, EnvironmentProfile(DNS_DEFAULTS, DNS_PROD_RULES)] = Field(
         alias=f"{PROJECT}:dns"
     )
