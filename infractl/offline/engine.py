@@ -135,14 +135,18 @@ def _collector_paused() -> Generator[None]:
     of resources the cyclic collector rescans them over and over and the run grows faster
     than linearly (docs/benchmarks.md). A run is short: reclaim once at the end instead, and
     here rather than at a random later point (CPython 3.11 fails an ast.parse that a
-    collection finalizing the run's coroutines interrupts).
+    collection finalizing the run's coroutines interrupts). What exists before the run (the
+    imported SDKs' modules, classes and schemas) is frozen out of that collection: it outlives
+    the run, and scanning it was most of the collection's time.
     """
     collecting = gc.isenabled()
     gc.disable()
+    gc.freeze()
     try:
         yield
     finally:
         gc.collect()
+        gc.unfreeze()
         if collecting:
             gc.enable()
 
