@@ -1,3 +1,3 @@
-from infractl.cli import app
+from infractl.cli import main
 
-app()
+main()

@@ -19,6 +19,7 @@ policy is violated, 1 on other errors.
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from pathlib import Path
@@ -159,3 +160,11 @@ def config_reference(
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    """The ``infractl`` command. Each run is one short process, so the cyclic garbage collector
+    stays off and the memory goes back at exit: collecting the offline plan's cycles just before
+    exiting was a tenth of a plan's time (see ``infractl.offline.engine``)."""
+    gc.disable()
+    app()

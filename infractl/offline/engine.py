@@ -145,7 +145,10 @@ def _collector_paused() -> Generator[None]:
     try:
         yield
     finally:
-        gc.collect()
+        # A caller that runs the collector (a test session, a benchmark) gets a clean heap
+        # back; one that switched it off (the one-shot ``infractl`` command) exits instead.
+        if collecting:
+            gc.collect()
         gc.unfreeze()
         if collecting:
             gc.enable()
