@@ -11,7 +11,7 @@ from infra.config import ConfigError, parse_stack_config
 from infra.config.reference import render_reference
 from infra.outputs_reference import render_outputs_reference
 from infractl.cost.report import from_outputs, render_figures, replace_figures
-from tests.conftest import ADMIN_ENTRY, STACKS, plan_for
+from tests.conftest import ADMIN_ENTRY, STACKS, plan_for, stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,3 +69,18 @@ def test_cost_figures_in_the_docs_are_the_current_estimates() -> None:
     assert replace_figures(committed, figures) == committed, (
         "docs/cost.md figures are stale: run `make docs`"
     )
+
+
+def test_recovery_objectives_state_each_stacks_retention() -> None:
+    """The backups-kept column of docs/architecture.md's recovery table is the stacks' setting."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = text.split("### Recovery objectives", 1)[1].split("\n\n")[2]
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()[2:]
+    ]
+    kept = {(row[0], row[1]): row[2] for row in rows}
+    for stack in STACKS:
+        config = stack_config(stack)
+        assert kept[(stack, "PostgreSQL")] == f"{config.database.backup_retention_days} days"
+        days = config.cache.snapshot_retention_days
+        assert kept[(stack, "Redis")] == f"{days} day" + ("s" if days > 1 else "")
