@@ -28,17 +28,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from components.availability import AvailabilityError
-from components.cost import CostError
-from infra.config import ConfigError
 from infractl import zone_loss
 from infractl.availability import cli as availability_cli
 from infractl.aws import bootstrap, restore_drill, verify
+from infractl.commands import plan_or_fail
 from infractl.cost import cli as cost_cli
-from infractl.offline.engine import run_stack
-from infractl.offline.mocks import OfflinePlanError
 from infractl.offline.render import render_plan
-from infractl.offline.stackfile import PROJECT_DIR, StackFileError
+from infractl.offline.stackfile import PROJECT_DIR
 from infractl.policy.cli import (
     PolicyConfigOption,
     check_plan,
@@ -47,8 +43,6 @@ from infractl.policy.cli import (
     policy_reference,
 )
 from infractl.policy.cli import policy as policy_command
-
-EXIT_INVALID = 2
 
 app = typer.Typer(
     help="Operator CLI for the Generic Corp platform stacks. Works without an AWS account, "
@@ -63,11 +57,6 @@ app.command("bootstrap")(bootstrap.command)
 app.command("verify")(verify.command)
 app.command("restore-drill")(restore_drill.command)
 app.command("zone-loss")(zone_loss.command)
-
-
-def _fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
-    Console(stderr=True, highlight=False).print(message, markup=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 @app.command()
@@ -101,14 +90,7 @@ def plan(
     credentials, pulumi CLI or network.
     """
     policies_config = pack_config(policy_config)
-    try:
-        result = run_stack(stack, preview=preview, project_dir=project_dir)
-    # CostError: no prices for the region, or the estimate exceeds the budget.
-    # AvailabilityError: a figure is missing, or a prod path is below its target.
-    except (ConfigError, StackFileError, CostError, AvailabilityError) as error:
-        raise _fail(str(error)) from None
-    except OfflinePlanError as error:
-        raise _fail(f"offline plan failed: {error}", code=1) from None
+    result = plan_or_fail(stack, project_dir, preview=preview)
     report = check_plan(result, policies_config)
     document = json.dumps(result.to_json(), indent=2, sort_keys=True) + "\n"
     if json_path == "-":

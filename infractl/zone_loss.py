@@ -20,7 +20,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from components.cost import CostError
 from infra.composition import StackParts
 from infra.config import ConfigError, parse_stack_config
 from infra.node_capacity import CapacityError
@@ -34,17 +33,10 @@ from infra.zone_loss import (
     ZoneLossReport,
     simulate,
 )
-from infractl.offline.engine import run_stack
-from infractl.offline.mocks import OfflinePlanError
+from infractl.commands import fail, plan_or_fail
 from infractl.offline.stackfile import PROJECT_DIR, StackFileError, read_stack_file
 
-EXIT_INVALID = 2
 _STATE_STYLE = {State.SERVING: "green", State.DEGRADED: "yellow", State.DOWN: "bold red"}
-
-
-def _fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
-    Console(stderr=True, highlight=False).print(message, markup=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 def command(  # noqa: PLR0917 - typer maps each parameter to an argument or option
@@ -74,20 +66,18 @@ def command(  # noqa: PLR0917 - typer maps each parameter to an argument or opti
     nodes left; the verdict and the single points of failure.
     """
     if markdown and as_json:
-        raise _fail("zone-loss: --markdown and --json are exclusive")
+        raise fail("zone-loss: --markdown and --json are exclusive")
+    plan = plan_or_fail(stack, project_dir)
     try:
         stack_file = read_stack_file(stack, project_dir)
         config = parse_stack_config(stack, stack_file.values, stack_file.secret_keys)
-        plan = run_stack(stack, project_dir=project_dir)
-    except (ConfigError, StackFileError, CostError) as error:
-        raise _fail(str(error)) from None
-    except OfflinePlanError as error:
-        raise _fail(f"offline plan failed: {error}", code=1) from None
+    except (ConfigError, StackFileError) as error:
+        raise fail(str(error)) from None
     zones = [str(zone) for zone in plan.outputs["network"]["availabilityZones"]]
     try:
         report = simulate(StackParts.of(config), zones, Placement(database_zone, cache_zone))
     except (ZoneLossError, CapacityError) as error:
-        raise _fail(f"zone-loss: {error}") from None
+        raise fail(f"zone-loss: {error}") from None
     if as_json:
         document = {**report.to_json(), "sources": list(SOURCES)}
         sys.stdout.write(json.dumps(document, indent=2) + "\n")

@@ -22,6 +22,8 @@ from infractl.policy.runner import run_policies
 from tests.conftest import plan_for
 
 runner = CliRunner()
+#: Where every command plans a stack: a test swaps in a program with violations there.
+ENGINE_RUN_STACK = "infractl.offline.engine.run_stack"
 
 
 #: What dev's config waives on purpose (advisory findings), by policy and resource.
@@ -139,7 +141,9 @@ def test_a_secret_value_quoted_by_a_rule_is_masked() -> None:
 
 
 def test_plan_exits_3_with_one_line_per_violation(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "run_stack", partial(run_stack, program=_bad_program))
+    monkeypatch.setattr(
+        "infractl.offline.engine.run_stack", partial(run_stack, program=_bad_program)
+    )
     result = runner.invoke(cli.app, ["plan", "dev"])
     assert result.exit_code == EXIT_POLICY_VIOLATION == 3
     assert (
@@ -152,7 +156,9 @@ def test_plan_exits_3_with_one_line_per_violation(monkeypatch: pytest.MonkeyPatc
 
 
 def test_plan_json_to_stdout_stays_json_when_policies_fail(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "run_stack", partial(run_stack, program=_bad_program))
+    monkeypatch.setattr(
+        "infractl.offline.engine.run_stack", partial(run_stack, program=_bad_program)
+    )
     result = runner.invoke(cli.app, ["plan", "dev", "--json", "-"])
     assert result.exit_code == 3
     assert json.loads(result.stdout)["stack"] == "dev"
@@ -188,7 +194,9 @@ def test_policy_command_json_and_markdown(tmp_path: Path) -> None:
 
 
 def test_policy_command_markdown_lists_violations(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("infractl.policy.cli.run_stack", partial(run_stack, program=_bad_program))
+    monkeypatch.setattr(
+        "infractl.offline.engine.run_stack", partial(run_stack, program=_bad_program)
+    )
     result = runner.invoke(cli.app, ["policy", "dev", "--markdown", "-"])
     assert result.exit_code == 3
     assert result.stdout.startswith("### ❌ Policy pack")
@@ -239,7 +247,9 @@ def test_policy_config_can_downgrade_a_rule(
             }
         )
     )
-    monkeypatch.setattr(cli, "run_stack", partial(run_stack, program=_bad_program))
+    monkeypatch.setattr(
+        "infractl.offline.engine.run_stack", partial(run_stack, program=_bad_program)
+    )
     result = runner.invoke(cli.app, ["plan", "dev", "--policy-config", str(config)])
     assert result.exit_code == 0, result.output
     assert "policy: ADVISORY  rds-2-not-public" in result.output

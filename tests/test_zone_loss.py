@@ -25,7 +25,6 @@ from infra.zone_loss import (
     nat_zone_for,
     simulate,
 )
-from infractl import zone_loss as zone_loss_cli
 from infractl.aws.restore_drill import DEFAULT_RTO_MINUTES
 from infractl.cli import app
 from infractl.offline.plan import Plan
@@ -402,7 +401,7 @@ def test_an_instance_type_without_figures_is_named() -> None:
 @pytest.fixture
 def cached_plans(monkeypatch: pytest.MonkeyPatch) -> None:
     """The command plans each stack offline; tests reuse the session's plans."""
-    monkeypatch.setattr(zone_loss_cli, "run_stack", lambda stack, **_: plan_for(stack))
+    monkeypatch.setattr("infractl.offline.engine.run_stack", lambda stack, **_: plan_for(stack))
 
 
 def test_zone_loss_prints_every_zone_the_verdict_and_the_sources() -> None:

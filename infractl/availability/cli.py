@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from typer.core import TyperGroup
 
-from components.availability import AvailabilityError
-from components.cost import CostError
-from infra.config import ConfigError
 from infractl.availability.report import (
     AvailabilityDocument,
     AvailabilityDocumentError,
@@ -30,45 +26,18 @@ from infractl.availability.report import (
     render_markdown,
     render_table,
 )
-from infractl.offline.mocks import OfflinePlanError
-from infractl.offline.stackfile import StackFileError
-
-EXIT_INVALID = 2
-
-
-class _DefaultToShow(TyperGroup):
-    """``availability STACK`` and ``availability --outputs FILE`` run ``availability show``:
-    the group's positional argument would otherwise swallow the subcommand names."""
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in {"--help", "-h"}:
-            args = ["show", *args]
-        return super().parse_args(ctx, args)
-
+from infractl.commands import DefaultToShow, fail, plan_or_fail
 
 app = typer.Typer(
-    cls=_DefaultToShow,
+    cls=DefaultToShow,
     help="Availability of each path of a stack, and its change between two plans.",
     no_args_is_help=True,
 )
 
 
-def _fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
-    Console(stderr=True, highlight=False).print(message, markup=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
 def _stack_document(stack: str) -> AvailabilityDocument:
     """The availability output of ``stack``'s offline plan."""
-    from infractl.offline.engine import run_stack  # noqa: PLC0415 - only when a stack is planned
-
-    try:
-        plan = run_stack(stack)
-    except (ConfigError, StackFileError, CostError, AvailabilityError) as error:
-        raise _fail(str(error)) from None
-    except OfflinePlanError as error:
-        raise _fail(f"offline plan failed: {error}", code=1) from None
-    return from_outputs(f"{stack} (offline plan)", plan.outputs)
+    return from_outputs(f"{stack} (offline plan)", plan_or_fail(stack).outputs)
 
 
 @app.command()
@@ -88,11 +57,11 @@ def show(
 ) -> None:
     """Each path's composed figure, allowed downtime, target, weakest link, links and sources."""
     if (stack is None) == (outputs is None):
-        raise _fail("give a STACK to plan offline or --outputs FILE, not both or neither")
+        raise fail("give a STACK to plan offline or --outputs FILE, not both or neither")
     try:
         doc = load_document(outputs) if outputs else _stack_document(str(stack))
     except AvailabilityDocumentError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     if markdown:
         sys.stdout.write(render_markdown(doc))
         return
@@ -112,5 +81,5 @@ def diff(
     try:
         text = render_diff(load_document(base, required=False), load_document(head))
     except AvailabilityDocumentError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     sys.stdout.write(text)

@@ -19,11 +19,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from typer.core import TyperGroup
 
-from components.availability import AvailabilityError
-from components.cost import CostError
-from infra.config import ConfigError
+from infractl.commands import DefaultToShow, fail, plan_or_fail
 from infractl.cost.report import (
     ActualCostError,
     CostDocument,
@@ -40,54 +37,26 @@ from infractl.cost.report import (
     replace_figures,
     write_chart,
 )
-from infractl.offline.mocks import OfflinePlanError
-from infractl.offline.stackfile import StackFileError
-
-EXIT_INVALID = 2
-
-
-class _DefaultToShow(TyperGroup):
-    """``cost STACK`` and ``cost --outputs FILE`` run ``cost show``: the group's positional
-    argument would otherwise swallow the subcommand names."""
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in {"--help", "-h"}:
-            args = ["show", *args]
-        return super().parse_args(ctx, args)
-
 
 app = typer.Typer(
-    cls=_DefaultToShow,
+    cls=DefaultToShow,
     help="Cost estimate, review and actual spend of a stack.",
     no_args_is_help=True,
 )
 
 
-def _fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
-    Console(stderr=True, highlight=False).print(message, markup=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
 def _stack_document(stack: str) -> CostDocument:
     """The cost outputs of ``stack``'s offline plan."""
-    from infractl.offline.engine import run_stack  # noqa: PLC0415 - only when a stack is planned
-
-    try:
-        plan = run_stack(stack)
-    except (ConfigError, StackFileError, CostError, AvailabilityError) as error:
-        raise _fail(str(error)) from None
-    except OfflinePlanError as error:
-        raise _fail(f"offline plan failed: {error}", code=1) from None
-    return from_outputs(f"{stack} (offline plan)", plan.outputs)
+    return from_outputs(f"{stack} (offline plan)", plan_or_fail(stack).outputs)
 
 
 def _document(stack: str | None, outputs: Path | None) -> CostDocument:
     if (stack is None) == (outputs is None):
-        raise _fail("give a STACK to plan offline or --outputs FILE, not both or neither")
+        raise fail("give a STACK to plan offline or --outputs FILE, not both or neither")
     try:
         return load_document(outputs) if outputs else _stack_document(str(stack))
     except CostDocumentError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
 
 
 StackArg = Annotated[
@@ -129,7 +98,7 @@ def diff(
     try:
         text = render_diff(load_document(base), load_document(head))
     except CostDocumentError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     sys.stdout.write(text)
 
 
@@ -146,7 +115,7 @@ def chart(
     try:
         write_chart(doc, output)
     except CostDocumentError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     Console(stderr=True).print(f"chart written to {output}")
 
 
@@ -168,14 +137,14 @@ def actual(
     doc = _document(stack, outputs)
     env = environment or doc.environment
     if env is None:
-        raise _fail(f"{doc.source}: no environment output; pass --environment dev|prod")
+        raise fail(f"{doc.source}: no environment output; pass --environment dev|prod")
     period = last_month(dt.datetime.now(dt.UTC).date())
     # Cost Explorer has one endpoint, in us-east-1, whatever the stack's region.
     client: Any = boto3.client("ce", region_name="us-east-1")
     try:
         spent = actual_by_component(env, period, client)
     except ActualCostError as error:
-        raise _fail(str(error), code=1) from None
+        raise fail(str(error), code=1) from None
     sys.stdout.write(render_actual(doc, spent, period))
 
 

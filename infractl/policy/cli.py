@@ -17,14 +17,11 @@ from genericcorp_policy import PolicyConfigError
 from rich.console import Console
 from rich.table import Table
 
-from infra.config import ConfigError
-from infractl.offline.engine import run_stack
-from infractl.offline.mocks import OfflinePlanError
+from infractl.commands import fail, plan_or_fail
 from infractl.offline.plan import Plan
-from infractl.offline.stackfile import PROJECT_DIR, StackFileError
+from infractl.offline.stackfile import PROJECT_DIR
 from infractl.policy.runner import MANDATORY, PolicyReport, load_pack_config, run_policies
 
-EXIT_INVALID = 2
 EXIT_POLICY_VIOLATION = 3
 
 PolicyConfigOption = Annotated[
@@ -37,18 +34,12 @@ PolicyConfigOption = Annotated[
 ]
 
 
-def _fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
-    # One line whatever the terminal width, so CI logs and scripts can grep it.
-    Console(stderr=True, highlight=False).print(message, markup=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
 def pack_config(path: Path | None) -> dict[str, Any]:
     """The pack config file, checked before the stack runs; a bad one exits 2 with one line."""
     try:
         return load_pack_config(path)
     except PolicyConfigError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
 
 
 def check_plan(plan: Plan, config: dict[str, Any]) -> PolicyReport:
@@ -56,7 +47,7 @@ def check_plan(plan: Plan, config: dict[str, Any]) -> PolicyReport:
     try:
         return run_policies(plan, config)
     except PolicyConfigError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
 
 
 def enforce(report: PolicyReport) -> None:
@@ -65,7 +56,7 @@ def enforce(report: PolicyReport) -> None:
     for finding in report.findings:
         err.print(f"policy: {finding.line()}", markup=False, soft_wrap=True)
     if report.mandatory:
-        raise _fail(
+        raise fail(
             f"policy: {len(report.mandatory)} mandatory violation(s) in "
             f"{report.project}/{report.stack}; nothing may be deployed until they are fixed "
             "(infractl policy STACK shows every rule)",
@@ -98,12 +89,7 @@ def policy(  # noqa: PLR0917 - typer maps each parameter to an argument or optio
 ) -> None:
     """Run the policy pack over the stack's offline plan and report every rule's result."""
     config = pack_config(policy_config)
-    try:
-        plan = run_stack(stack, preview=preview, project_dir=project_dir)
-    except (ConfigError, StackFileError) as error:
-        raise _fail(str(error)) from None
-    except OfflinePlanError as error:
-        raise _fail(f"offline plan failed: {error}", code=1) from None
+    plan = plan_or_fail(stack, project_dir, preview=preview)
     report = check_plan(plan, config)
     to_stdout = "-" in (json_path, markdown)
     if json_path:
