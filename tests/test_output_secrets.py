@@ -123,7 +123,8 @@ def test_the_offline_plan_fails_on_a_leak_without_printing_the_secret(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(
-        cli, "run_stack", partial(run_stack, program=partial(_program, export="python value"))
+        "infractl.offline.engine.run_stack",
+        partial(run_stack, program=partial(_program, export="python value")),
     )
     result = runner.invoke(cli.app, ["plan", "dev"])
     assert result.exit_code == 3
