@@ -31,6 +31,7 @@ from components.shared.iam import OidcIdentity, service_account_role
 from components.shared.wiring import Wiring
 
 _ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
+_DEFAULT = "null: the cluster version's entry of ADDON_VERSIONS (components/eks_cluster.py)."
 
 
 class AddonVersions(SettingsModel):
@@ -45,12 +46,52 @@ class AddonVersions(SettingsModel):
     @field_validator("*")
     @classmethod
     def _eks_build(cls, version: str) -> str:
+        return cls.check_version(version)
+
+    @staticmethod
+    def check_version(version: str) -> str:
+        """``version`` when it has the shape EKS gives add-on versions."""
         if not _ADDON_VERSION.match(version):
             raise ValueError(
                 "an EKS add-on version looks like v1.20.4-eksbuild.1 (see aws eks "
                 "describe-addon-versions --addon-name <name> --kubernetes-version <version>)"
             )
         return version
+
+
+class AddonOverrides(SettingsModel):
+    """Add-on versions a stack file pins over its Kubernetes version's defaults; an unset one
+    keeps the default, so a stack overrides only what it must."""
+
+    vpc_cni: str | None = Field(default=None, description=f"vpc-cni add-on version; {_DEFAULT}")
+    coredns: str | None = Field(default=None, description=f"coredns add-on version; {_DEFAULT}")
+    kube_proxy: str | None = Field(
+        default=None,
+        description=f"kube-proxy add-on version (its minor is the cluster's); {_DEFAULT}",
+    )
+    aws_ebs_csi_driver: str | None = Field(
+        default=None, description=f"aws-ebs-csi-driver add-on version; {_DEFAULT}"
+    )
+    eks_pod_identity_agent: str | None = Field(
+        default=None, description=f"eks-pod-identity-agent add-on version; {_DEFAULT}"
+    )
+
+    @field_validator("*")
+    @classmethod
+    def _eks_build(cls, version: str | None) -> str | None:
+        return None if version is None else AddonVersions.check_version(version)
+
+    def pinned(self) -> dict[str, str]:
+        """The versions set here, by field name."""
+        return {name: version for name, version in self if isinstance(version, str)}
+
+    def complete(self) -> bool:
+        """Every add-on's version is set: nothing needs a default."""
+        return len(self.pinned()) == len(AddonVersions.model_fields)
+
+    def over(self, defaults: AddonVersions) -> AddonVersions:
+        """``defaults`` with the versions set here in their place."""
+        return defaults.model_copy(update=self.pinned())
 
 
 @dataclass(frozen=True)

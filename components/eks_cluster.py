@@ -34,7 +34,7 @@ from typing import Any, ClassVar, Self
 import pulumi
 import pulumi_aws as aws
 from genericcorp_policy.thresholds import PROD_AUDIT_LOG_RETENTION_DAYS, PROD_CAPACITY_TYPE
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from components.base import (
     ByEnvironment,
@@ -46,7 +46,7 @@ from components.base import (
     unvalidated,
 )
 from components.cost import CostLine, PriceCatalog, UsageSettings, hourly, log_lines
-from components.eks_addons import AddonVersions
+from components.eks_addons import AddonOverrides, AddonVersions
 from components.kms_key import KmsKey, KmsSettings
 from components.node_group import CapacityType, NodeGroupSettings
 from components.shared.alarms import AlarmSpec, alarm_line, metric_alarm
@@ -160,7 +160,12 @@ class ClusterSettings(SettingsModel):
     node_groups: list[NodeGroupSettings] = Field(
         min_length=1, description="Managed node groups (at least one)."
     )
-    addons: AddonVersions = Field(description="Versions of the managed EKS add-ons.")
+    addons: AddonOverrides = Field(
+        description=(
+            "Versions of the managed EKS add-ons that replace those ADDON_VERSIONS "
+            "(components/eks_cluster.py) lists for the cluster's version; unset ones keep it."
+        ),
+    )
 
     @field_validator("version")
     @classmethod
@@ -171,6 +176,28 @@ class ClusterSettings(SettingsModel):
                 + ", ".join(KUBERNETES_VERSIONS)
             )
         return version
+
+    @field_validator("addons")
+    @classmethod
+    def _defaults_known(cls, addons: AddonOverrides, info: ValidationInfo) -> AddonOverrides:
+        version = info.data.get("version")
+        if version is not None and version not in ADDON_VERSIONS and not addons.complete():
+            raise ValueError(
+                f"Kubernetes {version} (genericcorp:cluster.version) has no add-on versions in "
+                "ADDON_VERSIONS (components/eks_cluster.py), which lists "
+                + ", ".join(ADDON_VERSIONS)
+                + ": add its entry from aws eks describe-addon-versions --kubernetes-version "
+                f"{version}, or set every add-on's version here"
+            )
+        return addons
+
+    @property
+    def addon_versions(self) -> AddonVersions:
+        """The add-on versions the cluster runs: its version's entry of ``ADDON_VERSIONS``
+        with the stack file's ``addons`` over it."""
+        if self.addons.complete():
+            return AddonVersions.model_validate(self.addons.pinned())
+        return self.addons.over(ADDON_VERSIONS[self.version])
 
     @field_validator("public_access_cidrs")
     @classmethod
@@ -212,14 +239,20 @@ class ClusterSettings(SettingsModel):
         repeated = _repeated(entry.principal_arn for entry in self.access_entries)
         if repeated:
             raise ValueError(f"each principal may have one access entry; repeated: {repeated}")
-        kube_proxy_minor = ".".join(self.addons.kube_proxy.lstrip("v").split(".")[:2])
+        kube_proxy = self.addon_versions.kube_proxy
+        kube_proxy_minor = addon_minor(kube_proxy)
         if kube_proxy_minor != self.version:
             raise ValueError(
-                f"addons.kubeProxy {self.addons.kube_proxy} is for Kubernetes "
+                f"addons.kubeProxy {kube_proxy} is for Kubernetes "
                 f"{kube_proxy_minor}, the cluster runs {self.version}: kube-proxy must match "
                 "the cluster's minor version"
             )
         return self
+
+
+def addon_minor(version: str) -> str:
+    """``v1.35.3-eksbuild.2`` -> ``1.35``: the Kubernetes minor a kube-proxy build is for."""
+    return ".".join(version.lstrip("v").split(".")[:2])
 
 
 @dataclass(frozen=True)
@@ -603,15 +636,29 @@ def kubeconfig(cluster_name: str, endpoint: str, certificate_authority: str, reg
 
 # Defaults per environment and prod rules
 
-# Managed add-on versions built for Kubernetes 1.35 (aws eks describe-addon-versions
-# --kubernetes-version 1.35). kube-proxy must carry the cluster's minor version.
-_ADDONS_1_35 = AddonVersions(
-    vpc_cni="v1.20.4-eksbuild.2",
-    coredns="v1.12.4-eksbuild.1",
-    kube_proxy="v1.35.0-eksbuild.2",
-    aws_ebs_csi_driver="v1.53.0-eksbuild.1",
-    eks_pod_identity_agent="v1.3.10-eksbuild.1",
-)
+#: Managed add-on versions per Kubernetes minor, one entry for each of ``KUBERNETES_VERSIONS``
+#: (a stack's ``cluster.addons`` replaces single versions). Read on 2026-11-29 from the EKS user
+#: guide's version tables ("Manage CoreDNS", "Manage kube-proxy": latest add-on version per
+#: Kubernetes version), which list what ``aws eks describe-addon-versions --addon-name <name>
+#: --kubernetes-version <X>`` returns. vpc-cni, aws-ebs-csi-driver and eks-pod-identity-agent
+#: are not tied to a Kubernetes minor and are kept from the earlier pins: to confirm with
+#: describe-addon-versions for each version. kube-proxy must carry the cluster's minor version.
+ADDON_VERSIONS: dict[str, AddonVersions] = {
+    "1.34": AddonVersions(
+        vpc_cni="v1.20.4-eksbuild.2",  # to confirm with describe-addon-versions
+        coredns="v1.13.2-eksbuild.4",
+        kube_proxy="v1.34.6-eksbuild.2",
+        aws_ebs_csi_driver="v1.53.0-eksbuild.1",  # to confirm with describe-addon-versions
+        eks_pod_identity_agent="v1.3.10-eksbuild.1",  # to confirm with describe-addon-versions
+    ),
+    "1.35": AddonVersions(
+        vpc_cni="v1.20.4-eksbuild.2",  # to confirm with describe-addon-versions
+        coredns="v1.13.2-eksbuild.4",
+        kube_proxy="v1.35.3-eksbuild.2",
+        aws_ebs_csi_driver="v1.53.0-eksbuild.1",  # to confirm with describe-addon-versions
+        eks_pod_identity_agent="v1.3.10-eksbuild.1",  # to confirm with describe-addon-versions
+    ),
+}
 
 
 def _general_nodes(
@@ -653,7 +700,8 @@ def _cluster(
         access_entries=[],
         log_retention_days=log_retention_days,
         node_groups=[node_group],
-        addons=_ADDONS_1_35,
+        # The versions of ADDON_VERSIONS for the cluster's version.
+        addons=AddonOverrides(),
     )
 
 

@@ -48,7 +48,7 @@ class EksComputeParts:
     @property
     def addons(self) -> EksAddonsParts:
         """The managed add-ons of both stages."""
-        return EksAddonsParts(self.settings.addons)
+        return EksAddonsParts(self.settings.addon_versions)
 
     @property
     def node_groups(self) -> tuple[NodeGroupParts, ...]:

@@ -23,7 +23,7 @@ that would look up its region or VPC there is given them explicitly.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, cast
 
@@ -61,8 +61,13 @@ CHARTS: dict[str, Chart] = {
     "metrics-server": Chart(
         "metrics-server", "https://kubernetes-sigs.github.io/metrics-server/", "3.13.0"
     ),
+    # Checked in kubernetes/autoscaler cluster-autoscaler/charts/cluster-autoscaler (the chart
+    # moved there from charts/): Chart.yaml 9.59.1 (appVersion 1.35.0), its values.yaml (every
+    # key _cluster_autoscaler sets, image.tag v1.35.0) and templates/clusterrole.yaml, whose
+    # ClusterRole grants get/list/watch on resource.k8s.io resourceslices, deviceclasses and
+    # resourceclaims, which the 1.34+ images watch (CLUSTER_AUTOSCALER_DRA_RBAC_SINCE).
     "cluster-autoscaler": Chart(
-        "cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "9.50.1"
+        "cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "9.59.1"
     ),
     "aws-load-balancer-controller": Chart(
         "aws-load-balancer-controller", "https://aws.github.io/eks-charts", "1.14.0"
@@ -72,8 +77,16 @@ CHARTS: dict[str, Chart] = {
     ),
 }
 
-#: cluster-autoscaler releases track Kubernetes minors; run the one built for the cluster's.
+#: cluster-autoscaler releases track Kubernetes minors; run the one built for the cluster's
+#: (1.35: the pinned chart's own appVersion). A newer chart's ClusterRole covers an older image.
 CLUSTER_AUTOSCALER_IMAGES: dict[str, str] = {"1.34": "v1.34.0", "1.35": "v1.35.0"}
+
+#: The first cluster-autoscaler chart whose ClusterRole grants the ``resource.k8s.io`` (dynamic
+#: resource allocation) objects its image watches: with an older chart the autoscaler waits for
+#: caches it may not fill and never starts, while the Helm release still succeeds. Source: the
+#: chart's templates/clusterrole.yaml in kubernetes/autoscaler (rules added for chart 9.54.0,
+#: appVersion 1.35.0; absent from 9.50.1, appVersion 1.33.0).
+CLUSTER_AUTOSCALER_DRA_RBAC_SINCE = "9.54.0"
 
 MONITORING_NAMESPACE = "monitoring"
 STORAGE_CLASS = "gp3"
@@ -206,7 +219,8 @@ CHART_WORKLOADS: tuple[ChartWorkload, ...] = (
             by="maxUnavailable",
             eviction_policy=False,
         ),
-        source="kubernetes/autoscaler charts/cluster-autoscaler: values.yaml (replicaCount: 1, "
+        source="kubernetes/autoscaler cluster-autoscaler/charts/cluster-autoscaler at 9.59.1: "
+        "values.yaml (replicaCount: 1, "
         "podDisruptionBudget: {maxUnavailable: 1}), templates/pdb.yaml (rendered whenever the "
         "mapping is non-empty: one pod, one eviction allowed, so drains pass)",
     ),
@@ -574,10 +588,12 @@ class KubernetesPlatformParts:
 class KubernetesPlatform(PlatformComponent):
     """The Kubernetes provider of the cluster and the platform's cluster-wide workloads.
 
-    Steps: the provider; the default StorageClass; metrics-server; cluster-autoscaler and the
-    AWS Load Balancer Controller, each with its IRSA role; the monitoring stack with its
-    namespace and Grafana's admin secret. Everything in the cluster waits for ``compute.ready``
-    (nodes, DNS, volumes). ``parts`` says what the monitoring stack claims; ``wiring`` names.
+    Steps: the provider; the default StorageClass; the AWS Load Balancer Controller; then,
+    after it, metrics-server, cluster-autoscaler and the monitoring stack with its namespace and
+    Grafana's admin secret (each controller with its IRSA role). Everything in the cluster waits
+    for ``compute.ready`` (nodes, DNS, volumes), and every other release for the controller,
+    whose webhook rejects Services until it runs. ``parts`` says what the monitoring stack
+    claims; ``wiring`` names.
     """
 
     TYPE: ClassVar[str] = "genericcorp:platform:KubernetesPlatform"
@@ -611,10 +627,18 @@ class KubernetesPlatform(PlatformComponent):
             # The cluster answers 401 to the deployer until its access entry is associated.
             opts=self.child_opts(depends_on=compute.cluster.access),
         )
-        self._ready = compute.ready
         # Workloads need schedulable nodes and DNS; CRD-using charts need the API up.
         in_cluster = self.child_opts(provider=self.provider, depends_on=list(compute.ready))
         storage_class = self._storage_class(in_cluster)
+        # The controller's chart registers a mutating webhook on every Service with
+        # failurePolicy Fail: until its pods serve it, the API server rejects any Service. The
+        # other releases therefore wait for its release, which Helm awaits until the controller
+        # is Ready (atomic, so never skipAwait). Ordering keeps failurePolicy Fail for later
+        # installs: with Ignore, a Service created while the controller is down would silently
+        # miss its load-balancer defaults.
+        controller = self._load_balancer_controller(vpc_id, in_cluster)
+        waits_for = [*compute.ready, controller]
+        after_controller = self.child_opts(provider=self.provider, depends_on=waits_for)
         self._release(
             "metrics-server",
             "kube-system",
@@ -622,11 +646,10 @@ class KubernetesPlatform(PlatformComponent):
                 "replicas": 2 if self.context.is_prod else 1,
                 "resources": _resources("50m", "64Mi", "128Mi"),
             },
-            in_cluster,
+            after_controller,
         )
-        self._cluster_autoscaler(in_cluster)
-        self._load_balancer_controller(vpc_id, in_cluster)
-        self._monitoring(parts, storage_class, in_cluster)
+        self._cluster_autoscaler(after_controller)
+        self._monitoring(parts, storage_class, in_cluster, waits_for)
         self.publish({"storageClass": storage_class.metadata.name})
 
     def _storage_class(self, in_cluster: pulumi.ResourceOptions) -> k8s.storage.v1.StorageClass:
@@ -684,7 +707,7 @@ class KubernetesPlatform(PlatformComponent):
 
     def _load_balancer_controller(
         self, vpc_id: pulumi.Input[str], in_cluster: pulumi.ResourceOptions
-    ) -> None:
+    ) -> k8s.helm.v3.Release:
         """The AWS Load Balancer Controller with the controller's published policy; region and
         VPC are given because pods cannot reach the metadata service (hop limit 1)."""
         cluster = self._cluster
@@ -693,7 +716,7 @@ class KubernetesPlatform(PlatformComponent):
             "Lets the AWS Load Balancer Controller manage ALBs, NLBs and targets.",
             policy_document(LOAD_BALANCER_CONTROLLER_STATEMENTS),
         )
-        self._release(
+        return self._release(
             "aws-load-balancer-controller",
             "kube-system",
             {
@@ -731,9 +754,11 @@ class KubernetesPlatform(PlatformComponent):
         parts: KubernetesPlatformParts,
         storage_class: k8s.storage.v1.StorageClass,
         in_cluster: pulumi.ResourceOptions,
+        waits_for: Sequence[pulumi.Resource],
     ) -> None:
         """kube-prometheus-stack in its own namespace (node-exporter needs privileged pods),
-        with a generated Grafana password that only a Secret holds, never the chart values."""
+        with a generated Grafana password that only a Secret holds, never the chart values; the
+        release also waits for ``waits_for`` (nodes, add-ons and the load balancer controller)."""
         namespace = k8s.core.v1.Namespace(
             f"{self._name}-monitoring",
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -769,7 +794,7 @@ class KubernetesPlatform(PlatformComponent):
             monitoring_values(parts.settings),
             self.child_opts(
                 provider=self.provider,
-                depends_on=[*self._ready, storage_class, namespace, grafana_secret],
+                depends_on=[*waits_for, storage_class, namespace, grafana_secret],
             ),
         )
 

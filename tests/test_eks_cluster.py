@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 
 from components.eks_cluster import (
+    ADDON_VERSIONS,
     CONTROL_PLANE_LOG_TYPES,
     KUBERNETES_VERSIONS,
     VERSIONS_REVIEWED_ON,
+    addon_minor,
     kubeconfig,
 )
 from infra.config import ConfigError, parse_stack_config
@@ -68,9 +70,63 @@ def test_a_version_outside_the_supported_list_is_refused(version: str) -> None:
 
 
 def test_kube_proxy_must_match_the_cluster_version() -> None:
-    line = cluster_error("dev", version="1.34")
+    line = cluster_error("dev", version="1.34", addons={"kubeProxy": "v1.35.0-eksbuild.2"})
     assert "kube-proxy must match the cluster's minor version" in line
     assert "v1.35.0-eksbuild.2 is for Kubernetes 1.35, the cluster runs 1.34" in line
+
+
+# --- managed add-on versions per Kubernetes version ---------------------------------------
+
+
+def test_every_supported_kubernetes_version_has_addon_versions() -> None:
+    assert set(ADDON_VERSIONS) == set(KUBERNETES_VERSIONS)
+
+
+@pytest.mark.parametrize("version", sorted(ADDON_VERSIONS))
+def test_each_versions_kube_proxy_is_built_for_that_version(version: str) -> None:
+    assert addon_minor(ADDON_VERSIONS[version].kube_proxy) == version
+
+
+@pytest.mark.parametrize("version", sorted(KUBERNETES_VERSIONS))
+def test_the_addons_default_to_the_table_entry_of_the_configured_version(version: str) -> None:
+    values = minimal_values(
+        "dev", {CLUSTER_KEY: {"accessEntries": [ADMIN_ENTRY], "version": version}}
+    )
+    assert parse_stack_config("dev", values).cluster.addon_versions == ADDON_VERSIONS[version]
+
+
+def test_an_explicit_addon_version_wins_over_the_table() -> None:
+    values = minimal_values(
+        "dev",
+        {
+            CLUSTER_KEY: {
+                "accessEntries": [ADMIN_ENTRY],
+                "addons": {"coredns": "v1.12.4-eksbuild.1"},
+            }
+        },
+    )
+    versions = parse_stack_config("dev", values).cluster.addon_versions
+    assert versions.coredns == "v1.12.4-eksbuild.1"
+    assert versions.kube_proxy == ADDON_VERSIONS["1.35"].kube_proxy
+
+
+def test_a_version_without_addon_versions_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(ADDON_VERSIONS, "1.34")
+    line = cluster_error("dev", version="1.34")
+    assert line.startswith("genericcorp:cluster.addons = ")
+    assert "Kubernetes 1.34 (genericcorp:cluster.version) has no add-on versions" in line
+    assert "ADDON_VERSIONS (components/eks_cluster.py), which lists 1.35" in line
+
+
+def test_a_version_without_addon_versions_runs_with_every_version_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    every = {**ADDON_VERSIONS["1.34"].model_dump(by_alias=True)}
+    monkeypatch.delitem(ADDON_VERSIONS, "1.34")
+    values = minimal_values(
+        "dev", {CLUSTER_KEY: {"accessEntries": [ADMIN_ENTRY], "version": "1.34", "addons": every}}
+    )
+    assert parse_stack_config("dev", values).cluster.addon_versions.kube_proxy == every["kubeProxy"]
 
 
 # --- encryption and audit -----------------------------------------------------------------

@@ -58,7 +58,7 @@ def test_moved_components_keep_their_deployed_urns_as_aliases(stack: str) -> Non
 def test_nodes_wait_for_the_networking_addons_and_the_workload_addons_for_the_nodes(
     plan: Plan,
 ) -> None:
-    addons = EksAddonsParts(parts_of(plan).settings.addons)
+    addons = EksAddonsParts(parts_of(plan).settings.addon_versions)
     by_name = {a.inputs["addonName"]: a for a in plan.of_type(ADDON)}
     node_group = plan.one(NODE_GROUP)
     for spec in addons.networking:

@@ -14,6 +14,7 @@ from components.eks_cluster import KUBERNETES_VERSIONS
 from components.kubernetes_platform import (
     CHART_WORKLOADS,
     CHARTS,
+    CLUSTER_AUTOSCALER_DRA_RBAC_SINCE,
     CLUSTER_AUTOSCALER_IMAGES,
     HOSTNAME_LABEL,
     ZONE_LABEL,
@@ -91,6 +92,16 @@ def test_every_release_waits_for_nodes_and_the_workload_addons(plan: Plan) -> No
         assert coredns.urn in resource.dependencies, resource.name
 
 
+def test_every_other_release_waits_for_the_load_balancer_controller(plan: Plan) -> None:
+    """Its webhook rejects every Service until the controller is Ready (failurePolicy Fail)."""
+    controller = release(plan, "aws-load-balancer-controller")
+    assert "skipAwait" not in controller.inputs or controller.inputs["skipAwait"] is False
+    others = [r for r in plan.of_type(RELEASE) if r.urn != controller.urn]
+    assert len(others) == len(CHARTS) - 1
+    for resource in others:
+        assert controller.urn in resource.dependencies, resource.name
+
+
 def test_every_workload_requests_resources_and_limits_memory(plan: Plan) -> None:
     found = []
 
@@ -114,6 +125,20 @@ def test_every_autoscaler_image_matches_an_allowed_kubernetes_version() -> None:
     assert set(CLUSTER_AUTOSCALER_IMAGES) == set(KUBERNETES_VERSIONS)
     for version, tag in CLUSTER_AUTOSCALER_IMAGES.items():
         assert tag.startswith(f"v{version}."), version
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.lstrip("v").split("-")[0].split("."))
+
+
+@pytest.mark.parametrize("version", sorted(KUBERNETES_VERSIONS))
+def test_the_autoscaler_image_is_built_for_the_clusters_minor(version: str) -> None:
+    assert _version(CLUSTER_AUTOSCALER_IMAGES[version])[:2] == _version(version)
+
+
+def test_the_autoscaler_chart_grants_the_objects_its_image_watches() -> None:
+    pinned = _version(CHARTS["cluster-autoscaler"].version)
+    assert pinned >= _version(CLUSTER_AUTOSCALER_DRA_RBAC_SINCE)
 
 
 def test_cluster_autoscaler_discovers_this_cluster_with_its_own_role(plan: Plan) -> None:

@@ -263,8 +263,8 @@ def test_the_five_managed_addons_run_at_the_configured_versions(plan: Plan) -> N
     versions = {a.inputs["addonName"]: a.inputs["addonVersion"] for a in plan.of_type(ADDON)}
     assert versions == {
         "vpc-cni": "v1.20.4-eksbuild.2",
-        "coredns": "v1.12.4-eksbuild.1",
-        "kube-proxy": "v1.35.0-eksbuild.2",
+        "coredns": "v1.13.2-eksbuild.4",
+        "kube-proxy": "v1.35.3-eksbuild.2",
         "aws-ebs-csi-driver": "v1.53.0-eksbuild.1",
         "eks-pod-identity-agent": "v1.3.10-eksbuild.1",
     }
