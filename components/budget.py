@@ -8,8 +8,11 @@ Creates:
   the two on every preview;
 - optionally ``aws.costexplorer.CostAllocationTag`` (Active) for Project, Environment, Component
   and CostCenter. Activation is account-wide: exactly one stack per account may own it, or
-  destroying one stack would deactivate the tags the others' budgets filter on. Prod owns it by
-  default; a dev stack in an account of its own sets ``activateCostAllocationTags``.
+  destroying one stack would deactivate the tags the others' budgets filter on. Only the payer
+  account can activate them: the management account of an AWS Organization, or a standalone
+  account; in a member account the call fails. Prod owns it by default; a dev stack in a
+  standalone account of its own sets ``activateCostAllocationTags``. When the stack does not
+  activate them, its ``budget`` output says so and how (docs/cost.md).
 
 AWS Budgets without actions cost nothing.
 """
@@ -65,7 +68,10 @@ class BudgetSettings(SettingsModel):
     )
     activate_cost_allocation_tags: bool = Field(
         description="Activate Project, Environment, Component and CostCenter as cost-allocation "
-        "tags. Account-wide: let one stack per account own it.",
+        "tags. Account-wide: let one stack per account own it. Only works from the payer "
+        "account (an organization's management account, or a standalone account); in an "
+        "AWS Organizations member account, leave it false and activate them from the "
+        "management account (docs/cost.md).",
     )
 
     @field_validator("emails")
@@ -90,6 +96,24 @@ class BudgetParts:
         """The tags this stack activates: all of them when it owns the account-wide activation,
         none otherwise."""
         return COST_ALLOCATION_TAGS if self.settings.activate_cost_allocation_tags else ()
+
+    @property
+    def cost_allocation_note(self) -> str:
+        """What the operator reads in the ``budget`` output: whether this stack activates the
+        tags, and when it does not, who must (the budget filters on ``Environment``, so it sees
+        nothing until the tag is active)."""
+        if self.cost_allocation_tags:
+            return (
+                f"activated by this stack: {', '.join(self.cost_allocation_tags)} (account-wide; "
+                "works only from the payer account: an organization's management account or a "
+                "standalone account)"
+            )
+        return (
+            f"not activated by this stack: activate {', '.join(COST_ALLOCATION_TAGS)} once from "
+            "the payer account (the organization's management account), or set "
+            "genericcorp:budget.activateCostAllocationTags to true in a standalone account; "
+            "until then the budget, which filters on Environment, sees no cost (docs/cost.md)"
+        )
 
     def cost_lines(self, catalog: PriceCatalog) -> list[CostLine]:
         """The one budget: $0 (budgets without actions are free), listed so the estimate
@@ -119,6 +143,8 @@ class Budget(PlatformComponent):
         "estimateUsd": "The stack's monthly estimate (the monthlyCost output's total).",
         "headroomUsd": "Limit minus estimate.",
         "headroomPercent": "Headroom as a percentage of the limit.",
+        "costAllocationTags": "Whether this stack activates the cost-allocation tags, and if "
+        "not, who must and how.",
     }
 
     budget_name: str
@@ -154,6 +180,7 @@ class Budget(PlatformComponent):
                 "estimateUsd": round(estimate_usd, 2),
                 "headroomUsd": round(headroom, 2),
                 "headroomPercent": round(100 * headroom / settings.limit_usd, 1),
+                "costAllocationTags": parts.cost_allocation_note,
             }
         )
 
@@ -223,7 +250,9 @@ BUDGET_DEFAULTS = ByEnvironment(
         # Account-wide: the prod stack owns the activation (see the module docstring).
         activate_cost_allocation_tags=False,
     ),
-    # The brief's prod target, well inside the company's $2,000-3,000 for everything.
+    # The brief's prod target, well inside the company's $2,000-3,000 for everything. Prod keeps
+    # the activation it was deployed with (its account is the payer); a prod stack in an
+    # Organizations member account sets activateCostAllocationTags to false (docs/cost.md).
     prod=_budget(limit_usd=1000, activate_cost_allocation_tags=True),
 )
 

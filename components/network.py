@@ -48,6 +48,17 @@ from components.shared.alarms import AlarmSpec, alarm_line, metric_alarm
 from components.shared.logs import LogRetentionDays, encrypted_log_group
 from components.shared.wiring import Wiring
 
+#: Zone IDs in which Amazon EKS refuses cluster subnets (UnsupportedAvailabilityZoneException),
+#: per region, as listed on 2026-11-29 by the Amazon EKS User Guide, "View Amazon EKS networking
+#: requirements for VPC and subnets", subnet requirements
+#: (https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html#network-requirements-subnets).
+#: By ID, not name: each account maps zone names to zone IDs differently.
+EKS_UNSUPPORTED_ZONE_IDS: Mapping[str, frozenset[str]] = {
+    "us-east-1": frozenset({"use1-az3"}),
+    "us-west-1": frozenset({"usw1-az2"}),
+    "ca-central-1": frozenset({"cac1-az3"}),
+}
+
 #: Subnets are laid out for at least this many AZs, so that growing from 2 or 3 AZs up to 4
 #: adds subnets without renumbering (and so replacing) any existing one.
 RESERVED_AZ_SLOTS = 4
@@ -145,6 +156,74 @@ def minimum_vpc_prefix(addresses: int) -> int:
     return 32 - (addresses - 1).bit_length()
 
 
+@dataclass(frozen=True)
+class AvailabilityZone:
+    """A zone by both its names: the account's name (what subnets take) and the zone ID (the
+    same physical zone in every account)."""
+
+    name: str
+    zone_id: str
+
+
+class ZoneChoiceError(ValueError):
+    """The region cannot give the zones the settings ask for; ``setting`` is the key at fault
+    (``azCount`` or ``availabilityZoneIds``)."""
+
+    def __init__(self, setting: str, message: str) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+def choose_availability_zones(
+    settings: NetworkSettings, region: str, available: Sequence[AvailabilityZone]
+) -> list[AvailabilityZone]:
+    """The zones the subnets go in: the configured zone IDs in their order, or else the first
+    ``azCount`` zones by name; never a zone ID Amazon EKS refuses (``EKS_UNSUPPORTED_ZONE_IDS``).
+
+    By name, so that zones already in use keep their place: a zone is skipped only when EKS
+    refuses it, and a cluster could not have been created with it in the first place.
+    """
+    unsupported = EKS_UNSUPPORTED_ZONE_IDS.get(region, frozenset())
+    by_id = {zone.zone_id: zone for zone in available}
+    supported = sorted(
+        (zone for zone in available if zone.zone_id not in unsupported), key=lambda z: z.name
+    )
+    wanted_ids = settings.availability_zone_ids
+    if wanted_ids is not None:
+        region_ids = ", ".join(sorted(by_id))
+        for zone_id in wanted_ids:
+            if zone_id not in by_id:
+                raise ZoneChoiceError(
+                    "availabilityZoneIds",
+                    f"region {region} has no available zone {zone_id}; its zone IDs are "
+                    f"{region_ids}",
+                )
+            if zone_id in unsupported:
+                raise ZoneChoiceError(
+                    "availabilityZoneIds",
+                    f"Amazon EKS does not support clusters in {zone_id} ({by_id[zone_id].name}); "
+                    f"choose from {', '.join(zone.zone_id for zone in supported)}",
+                )
+        return [by_id[zone_id] for zone_id in wanted_ids]
+    wanted = settings.az_count
+    if wanted > len(supported):
+        names = ", ".join(sorted(zone.name for zone in available))
+        excluded = sorted(
+            f"{zone.name} ({zone.zone_id})" for zone in available if zone.zone_id in unsupported
+        )
+        raise ZoneChoiceError(
+            "azCount",
+            f"region {region} has {len(available)} availability zones available ({names})"
+            + (
+                f", {len(supported)} of them supported by Amazon EKS ({', '.join(excluded)} is not)"
+                if excluded
+                else ""
+            )
+            + f"; use 1 to {len(supported)}",
+        )
+    return supported[:wanted]
+
+
 def _parse_cidr(value: Any) -> IPv4Network:
     if isinstance(value, IPv4Network):
         return value
@@ -158,12 +237,22 @@ def _parse_cidr(value: Any) -> IPv4Network:
         ) from None
 
 
+#: A zone ID: the region's short form and the zone's number (use1-az1, apne1-az4).
+ZoneId = Annotated[str, Field(pattern=r"^[a-z]{2,}[0-9]+-az[0-9]+$")]
+
+
 class NetworkSettings(SettingsModel):
     """The VPC, its subnets, NAT and flow logs."""
 
     az_count: int = Field(
         ge=1,
-        description="Availability zones to spread subnets over (the first N of the region).",
+        description="Availability zones to spread subnets over: the first N of the region, by "
+        "name, among those Amazon EKS supports.",
+    )
+    availability_zone_ids: list[ZoneId] | None = Field(
+        description="Zone IDs to place the subnets in, in this order (e.g. use1-az1), instead of "
+        "the first azCount zones; one per AZ (azCount of them). IDs name the same physical "
+        "zone in every account, names do not.",
     )
     nat_strategy: NatStrategy = Field(
         description="NAT gateways for private egress: none, single or one-per-az.",
@@ -176,6 +265,18 @@ class NetworkSettings(SettingsModel):
     cidr: Annotated[IPv4Network, PlainValidator(_parse_cidr)] = Field(
         description="VPC CIDR: RFC 1918 space, /16 to /28, large enough for the subnet layout.",
     )
+
+    @field_validator("availability_zone_ids")
+    @classmethod
+    def _one_id_per_zone(cls, ids: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if ids is None:
+            return None
+        if len(set(ids)) != len(ids):
+            raise ValueError("lists a zone ID twice; each AZ needs a zone of its own")
+        az_count = info.data.get("az_count")
+        if isinstance(az_count, int) and len(ids) != az_count:
+            raise ValueError(f"lists {len(ids)} zone IDs for azCount {az_count}; list {az_count}")
+        return ids
 
     @field_validator("cidr")
     @classmethod
@@ -313,6 +414,8 @@ class Network(PlatformComponent):
         "vpcId": "VPC id.",
         "cidr": "The VPC's CIDR block.",
         "availabilityZones": "Availability zones the subnets span, in the order of the subnets.",
+        "availabilityZoneIds": "The zone IDs of availabilityZones, in the same order: the same "
+        "physical zones in every account (names differ per account).",
         "publicSubnetIds": "Public subnets (NAT gateways, internet-facing load balancers), per AZ.",
         "privateSubnetIds": "Private subnets (EKS nodes and pods), per AZ.",
         "databaseSubnetIds": "Isolated subnets (RDS, ElastiCache), per AZ.",
@@ -321,7 +424,9 @@ class Network(PlatformComponent):
     }
 
     availability_zones: list[str]
-    """The zones the subnets span; the N-th subnet of each tier is in the N-th zone."""
+    """The zones the subnets span, by name; the N-th subnet of each tier is in the N-th zone."""
+    availability_zone_ids: list[str]
+    """The zone IDs of ``availability_zones``, in the same order."""
     layout: dict[SubnetTier, list[IPv4Network]]
     """Each tier's subnet CIDRs, known before deployment (security-group rules name them)."""
     vpc_id: pulumi.Output[str]
@@ -343,17 +448,19 @@ class Network(PlatformComponent):
         parts: NetworkParts,
         *,
         wiring: Wiring,
-        availability_zones: Sequence[str],
+        availability_zones: Sequence[AvailabilityZone],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """``availability_zones`` are the program's choice (``choose_availability_zones``)."""
         super().__init__(name, context=wiring.context, opts=opts)
         settings = parts.settings
         if len(availability_zones) != settings.az_count:
             raise ValueError(
                 f"Network needs {settings.az_count} availability zones, got "
-                f"{len(availability_zones)}: {list(availability_zones)}"
+                f"{len(availability_zones)}: {[zone.name for zone in availability_zones]}"
             )
-        self.availability_zones = list(availability_zones)
+        self.availability_zones = [zone.name for zone in availability_zones]
+        self.availability_zone_ids = [zone.zone_id for zone in availability_zones]
         self.layout = parts.layout
 
         vpc = self._vpc(parts)
@@ -380,6 +487,7 @@ class Network(PlatformComponent):
                 "vpcId": self.vpc_id,
                 "cidr": str(settings.cidr),
                 "availabilityZones": self.availability_zones,
+                "availabilityZoneIds": self.availability_zone_ids,
                 "publicSubnetIds": self.public_subnet_ids,
                 "privateSubnetIds": self.private_subnet_ids,
                 "databaseSubnetIds": self.database_subnet_ids,
@@ -661,6 +769,7 @@ NETWORK_DEFAULTS = ByEnvironment(
     dev=NetworkSettings(
         cidr=IPv4Network("10.10.0.0/16"),
         az_count=2,
+        availability_zone_ids=None,
         # One NAT gateway ($32.85/month) instead of one per AZ: dev tolerates an AZ outage.
         nat_strategy=NatStrategy.SINGLE,
         subnet_prefix_lengths=_SUBNET_PREFIX_LENGTHS,
@@ -669,6 +778,7 @@ NETWORK_DEFAULTS = ByEnvironment(
     prod=NetworkSettings(
         cidr=IPv4Network("10.20.0.0/16"),
         az_count=3,
+        availability_zone_ids=None,
         nat_strategy=NatStrategy.ONE_PER_AZ,
         subnet_prefix_lengths=_SUBNET_PREFIX_LENGTHS,
         flow_logs=FlowLogSettings(enabled=True, retention_days=365, traffic_type="ALL"),

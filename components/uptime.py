@@ -80,6 +80,17 @@ class UptimeParts:
     exactly these."""
 
     settings: UptimeSettings
+    zone_awaiting_delegation: str | None = None
+    """The stack's zone when another stack's zone delegates it (dev.genericcorp.com, delegated
+    from prod's genericcorp.com): a check of a name inside it fails, and its alarm fires, until
+    that delegation exists (docs/dns.md)."""
+
+    def note(self, check: UptimeCheck) -> str | None:
+        """What the operator must know about ``check`` before trusting its alarm, if anything."""
+        zone = self.zone_awaiting_delegation
+        if zone is None or not (check.domain == zone or check.domain.endswith(f".{zone}")):
+            return None
+        return f"fails until {zone} is delegated from its parent zone (docs/dns.md)"
 
     @property
     def checks(self) -> tuple[UptimeCheck, ...]:
@@ -89,7 +100,7 @@ class UptimeParts:
     @property
     def alarms(self) -> tuple[AlarmSpec, ...]:
         """One alarm per check, in the checks' order, on the check's ``HealthCheckStatus``."""
-        return tuple(_down_alarm(check) for check in self.checks)
+        return tuple(_down_alarm(check, self.note(check)) for check in self.checks)
 
     def cost_lines(self, catalog: PriceCatalog) -> list[CostLine]:
         """Monthly cost of the checks and their alarms. Each check is priced at the non-AWS
@@ -137,15 +148,17 @@ class UptimeParts:
         return lines
 
 
-def _down_alarm(check: UptimeCheck) -> AlarmSpec:
+def _down_alarm(check: UptimeCheck, note: str | None) -> AlarmSpec:
     """Down for two minutes: one flaky checker region does not page anyone. A check that stops
-    reporting counts as down: a silent check is not a healthy one."""
+    reporting counts as down: a silent check is not a healthy one. ``note`` tells whoever the
+    alarm reaches when it is expected to fire."""
     return AlarmSpec(
         f"{check.name}-down",
         "AWS/Route53",
         "HealthCheckStatus",
         1,
-        f"https://{check.domain}{check.path} is failing Route53 health checks.",
+        f"https://{check.domain}{check.path} is failing Route53 health checks."
+        + (f" It {note}." if note else ""),
         comparison="LessThanThreshold",
         statistic="Minimum",
         period_seconds=60,
@@ -165,6 +178,8 @@ class Uptime(PlatformComponent):
     COMPONENT: ClassVar[str] = "monitoring"
     OUTPUTS: ClassVar[Mapping[str, str]] = {
         "healthChecks": "Route53 health-check id by check name.",
+        "notes": "By check name, when a check is expected to fail: e.g. until the stack's zone "
+        "is delegated from its parent zone.",
     }
 
     def __init__(
@@ -189,7 +204,8 @@ class Uptime(PlatformComponent):
                 provider=wiring.edge_provider,
             )
             health_checks[check.name] = health_check.id
-        self.publish({"healthChecks": health_checks})
+        notes = {check.name: note for check in parts.checks if (note := parts.note(check))}
+        self.publish({"healthChecks": health_checks, "notes": notes})
 
     def _health_check(
         self, name: str, check: UptimeCheck, settings: UptimeSettings

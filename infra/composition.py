@@ -51,7 +51,13 @@ class StackParts:
             budget=BudgetParts(config.budget),
             dns=DnsZoneParts(config.dns),
             cdn=CdnParts(config.cdn),
-            uptime=UptimeParts(config.uptime),
+            uptime=UptimeParts(
+                config.uptime,
+                # Delegated by another stack's zone (dev's by prod's): see docs/dns.md.
+                zone_awaiting_delegation=(
+                    config.dns.zone_name if config.dns.parent_zone is not None else None
+                ),
+            ),
             compute=EksComputeParts(config.cluster),
             database=PostgresParts(config.database),
             cache=RedisParts(config.cache),

@@ -20,7 +20,13 @@ from components.cost import Estimate
 from components.dns_zone import DnsZone, ExistingZone
 from components.eks_compute import EksCompute
 from components.kubernetes_platform import KubernetesPlatform
-from components.network import Network, SubnetTier
+from components.network import (
+    AvailabilityZone,
+    Network,
+    SubnetTier,
+    ZoneChoiceError,
+    choose_availability_zones,
+)
 from components.postgres import PostgresDatabase
 from components.redis import RedisCache
 from components.shared.placement import DataStoreNetwork
@@ -143,8 +149,8 @@ class _Foundation:
 
     in_region: pulumi.ResourceOptions
     """Places a component in the stack's region, through the default-tagged provider."""
-    zones: list[str]
-    """The availability zones the network spans."""
+    zones: list[AvailabilityZone]
+    """The availability zones the network spans, by name and zone ID."""
     adopted_zone: ExistingZone | None
     """The existing hosted zone the stack adopts, or None to create one."""
     wiring: Wiring
@@ -288,8 +294,12 @@ def existing_zone(config: StackConfig, invoke: pulumi.InvokeOptions) -> Existing
     return ExistingZone(zone_id=found.zone_id, name_servers=list(found.name_servers))
 
 
-def select_availability_zones(config: StackConfig, invoke: pulumi.InvokeOptions) -> list[str]:
-    """The first ``azCount`` zones (by name) that the account can use without opting in."""
+def select_availability_zones(
+    config: StackConfig, invoke: pulumi.InvokeOptions
+) -> list[AvailabilityZone]:
+    """The zones of the region that need no opt-in, as ``choose_availability_zones`` picks them
+    (by zone ID, without those Amazon EKS refuses); a choice the region cannot give is a config
+    error on the key at fault."""
     available = aws.get_availability_zones(
         state="available",
         filters=[
@@ -297,21 +307,28 @@ def select_availability_zones(config: StackConfig, invoke: pulumi.InvokeOptions)
         ],
         opts=invoke,
     )
-    names = sorted(available.names)
-    wanted = config.network.az_count
-    if wanted > len(names):
+    # The look-up lists names and zone IDs in the same order.
+    zones = [
+        AvailabilityZone(name=name, zone_id=zone_id)
+        for name, zone_id in zip(available.names, available.zone_ids, strict=True)
+    ]
+    try:
+        return choose_availability_zones(config.network, config.region, zones)
+    except ZoneChoiceError as error:
+        settings = config.network
+        value = settings.az_count if error.setting == "azCount" else settings.availability_zone_ids
+        prod_hint = (
+            " (2 or more in prod)"
+            if error.setting == "azCount" and config.environment == "prod"
+            else ""
+        )
         raise ConfigError(
             config.stack_file,
             [
                 ConfigProblem(
-                    path=f"{PROJECT}:network.azCount",
-                    value=wanted,
-                    message=(
-                        f"region {config.region} has {len(names)} availability zones available "
-                        f"({', '.join(names)}); use 1 to {len(names)}"
-                        + (" (2 or more in prod)" if config.environment == "prod" else "")
-                    ),
+                    path=f"{PROJECT}:network.{error.setting}",
+                    value=value,
+                    message=f"{error}{prod_hint}",
                 )
             ],
-        )
-    return names[:wanted]
+        ) from None

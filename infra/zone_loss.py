@@ -7,7 +7,8 @@ request-path tier is down; every tier that goes down names its single point of f
 
 The zones are the names the program placed the subnets in: the ``network.availabilityZones``
 output of a plan (``infractl plan``) or of a deployed stack. They come from the program's own
-look-up (the first ``azCount`` zones of the region that need no opt-in), so the report names the
+look-up (``choose_availability_zones``: the configured zone IDs, or else the first ``azCount``
+zones of the region that need no opt-in and that Amazon EKS supports), so the report names the
 zones the stack really uses, in the order that gives them their role: the single NAT gateway
 sits in the first. Deriving them from ``azCount`` and the region's zone letters instead would
 repeat that look-up's rules and could disagree with it.

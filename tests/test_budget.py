@@ -97,3 +97,26 @@ def test_the_budget_output_is_what_the_component_declares(plan: Plan) -> None:
     assert set(output) == set(Budget.OUTPUTS)
     assert output["name"] == plan.one(BUDGET).inputs["name"]
     assert output["estimateUsd"] == plan.outputs["monthlyCost"]["totalUsd"]
+
+
+# --- where activation cannot work, the output says who must ---------------------------------
+
+
+def test_dev_says_who_must_activate_the_cost_allocation_tags(dev_plan: Plan) -> None:
+    note = dev_plan.outputs["budget"]["costAllocationTags"]
+    assert note.startswith("not activated by this stack: activate Project, Environment, ")
+    assert "management account" in note
+    assert "genericcorp:budget.activateCostAllocationTags to true in a standalone account" in note
+    assert "docs/cost.md" in note
+
+
+def test_prod_says_it_activates_them_from_the_payer_account(prod_plan: Plan) -> None:
+    note = prod_plan.outputs["budget"]["costAllocationTags"]
+    assert note.startswith("activated by this stack: Project, Environment, Component, CostCenter")
+    assert "payer account" in note
+
+
+def test_a_prod_stack_in_a_member_account_can_leave_activation_out() -> None:
+    plan = plan_with("prod", {"genericcorp:budget": {"activateCostAllocationTags": False}})
+    assert plan.of_type(TAG) == []
+    assert plan.outputs["budget"]["costAllocationTags"].startswith("not activated by this stack")

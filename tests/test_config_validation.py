@@ -92,7 +92,10 @@ def test_unknown_nested_key_is_an_error_listing_the_allowed_keys() -> None:
     line = only_line(rejected("dev", {NETWORK: {"natStratgy": "single"}}))
     assert line.startswith("genericcorp:network.natStratgy = ")
     assert "did you mean 'natStrategy'?" in line
-    assert "Allowed keys here: azCount, cidr, flowLogs, natStrategy, subnetPrefixLengths" in line
+    assert (
+        "Allowed keys here: availabilityZoneIds, azCount, cidr, flowLogs, natStrategy, "
+        "subnetPrefixLengths" in line
+    )
 
 
 def test_unknown_namespace_and_unread_aws_keys_are_errors() -> None:

@@ -10,15 +10,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from components.network import (
+    EKS_UNSUPPORTED_ZONE_IDS,
+    NETWORK_DEFAULTS,
     RESERVED_AZ_SLOTS,
+    AvailabilityZone,
     Network,
     NetworkParts,
+    NetworkSettings,
     SubnetLayoutError,
     SubnetPrefixLengths,
     SubnetTier,
+    ZoneChoiceError,
+    choose_availability_zones,
     minimum_vpc_prefix,
     plan_subnets,
 )
+from infra.config import ConfigError
+from infractl.offline.engine import run_stack
 from infractl.offline.plan import Plan, PlannedResource
 from tests.conftest import LIFTED_BUDGET, plan_with, policy, stack_config, statements
 
@@ -27,6 +35,10 @@ ROUTE = "aws:ec2/route:Route"
 ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
 ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
 NAT = "aws:ec2/natGateway:NatGateway"
+EXPECTED_ZONE_IDS = {
+    "dev": ["use1-az1", "use1-az2"],
+    "prod": ["use1-az1", "use1-az2", "use1-az4"],
+}
 EXPECTED_AZS = {
     "dev": ["us-east-1a", "us-east-1b"],
     "prod": ["us-east-1a", "us-east-1b", "us-east-1c"],
@@ -61,6 +73,133 @@ def test_dev_spans_two_azs_and_prod_three(plan: Plan) -> None:
     assert plan.outputs["network"]["availabilityZones"] == azs
     for tier in SubnetTier:
         assert sorted(s.inputs["availabilityZone"] for s in subnets(plan, tier)) == azs
+
+
+# --- availability zones, chosen by zone ID ----------------------------------------------------
+
+#: us-east-1 as the offline account sees it: us-east-1e is use1-az3, which EKS refuses.
+US_EAST_1 = [
+    AvailabilityZone(name=f"us-east-1{letter}", zone_id=f"use1-az{number}")
+    for letter, number in (("a", 1), ("b", 2), ("c", 4), ("d", 6), ("e", 3), ("f", 5))
+]
+
+
+def network_settings(**changes: object) -> NetworkSettings:
+    return NETWORK_DEFAULTS.prod.model_copy(update=changes)
+
+
+def test_the_network_output_names_each_zone_and_its_zone_id(plan: Plan) -> None:
+    network = plan.outputs["network"]
+    assert network["availabilityZoneIds"] == EXPECTED_ZONE_IDS[plan.stack]
+    zone_ids = dict(zip(network["availabilityZones"], network["availabilityZoneIds"], strict=True))
+    for tier in SubnetTier:
+        for subnet in subnets(plan, tier):
+            assert (
+                subnet.outputs["availabilityZoneId"] == zone_ids[subnet.inputs["availabilityZone"]]
+            )
+
+
+def test_zones_eks_refuses_are_never_chosen() -> None:
+    chosen = choose_availability_zones(network_settings(az_count=5), "us-east-1", US_EAST_1)
+    assert [zone.name for zone in chosen] == [
+        "us-east-1a",
+        "us-east-1b",
+        "us-east-1c",
+        "us-east-1d",
+        "us-east-1f",
+    ]
+    assert "use1-az3" in EKS_UNSUPPORTED_ZONE_IDS["us-east-1"]
+
+
+def test_a_plan_over_more_zones_skips_the_zone_eks_refuses() -> None:
+    plan = plan_with("prod", {"genericcorp:network": {"azCount": 4}, **LIFTED_BUDGET})
+    assert plan.outputs["network"]["availabilityZoneIds"] == [
+        "use1-az1",
+        "use1-az2",
+        "use1-az4",
+        "use1-az6",
+    ]
+    assert "us-east-1e" not in {s.inputs["availabilityZone"] for s in plan.of_type(SUBNET)}
+
+
+def test_az_count_beyond_the_zones_eks_supports_is_refused_naming_the_excluded_zone() -> None:
+    with pytest.raises(ZoneChoiceError) as caught:
+        choose_availability_zones(network_settings(az_count=6), "us-east-1", US_EAST_1)
+    assert caught.value.setting == "azCount"
+    assert "6 availability zones available" in str(caught.value)
+    assert "5 of them supported by Amazon EKS (us-east-1e (use1-az3) is not); use 1 to 5" in str(
+        caught.value
+    )
+
+
+def test_configured_zone_ids_are_used_in_their_order() -> None:
+    plan = plan_with(
+        "prod",
+        {
+            "genericcorp:network": {
+                "azCount": 3,
+                "availabilityZoneIds": ["use1-az6", "use1-az1", "use1-az5"],
+            }
+        },
+    )
+    network = plan.outputs["network"]
+    assert network["availabilityZoneIds"] == ["use1-az6", "use1-az1", "use1-az5"]
+    assert network["availabilityZones"] == ["us-east-1d", "us-east-1a", "us-east-1f"]
+    assert {s.inputs["availabilityZone"] for s in plan.of_type(SUBNET)} == {
+        "us-east-1d",
+        "us-east-1a",
+        "us-east-1f",
+    }
+
+
+def test_a_zone_id_the_region_does_not_have_is_a_config_error() -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_stack(
+            "prod",
+            config_overrides={
+                "genericcorp:network": {
+                    "azCount": 3,
+                    "availabilityZoneIds": ["use1-az1", "use1-az9", "use1-az2"],
+                }
+            },
+        )
+    [problem] = caught.value.problems
+    assert problem.render() == (
+        'genericcorp:network.availabilityZoneIds = ["use1-az1", "use1-az9", "use1-az2"]: region '
+        "us-east-1 has no available zone use1-az9; its zone IDs are use1-az1, use1-az2, "
+        "use1-az3, use1-az4, use1-az5, use1-az6"
+    )
+
+
+def test_a_configured_zone_id_eks_refuses_is_refused() -> None:
+    with pytest.raises(
+        ZoneChoiceError,
+        match=r"Amazon EKS does not support clusters in use1-az3 "
+        r"\(us-east-1e\); choose from use1-az1, use1-az2, use1-az4, use1-az6, use1-az5",
+    ):
+        choose_availability_zones(
+            network_settings(availability_zone_ids=["use1-az1", "use1-az3", "use1-az2"]),
+            "us-east-1",
+            US_EAST_1,
+        )
+
+
+@pytest.mark.parametrize(
+    ("ids", "message"),
+    [
+        (["use1-az1", "use1-az1", "use1-az2"], "lists a zone ID twice"),
+        (["use1-az1", "use1-az2"], "lists 2 zone IDs for azCount 3; list 3"),
+        (["us-east-1a", "use1-az1", "use1-az2"], "should match pattern"),
+    ],
+)
+def test_configured_zone_ids_are_validated(ids: list[str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        NetworkSettings.model_validate(
+            {
+                **NETWORK_DEFAULTS.prod.model_dump(by_alias=True, mode="json"),
+                "availabilityZoneIds": ids,
+            }
+        )
 
 
 def test_subnet_cidrs_are_inside_the_vpc_and_never_overlap(plan: Plan) -> None:

@@ -81,7 +81,8 @@ def test_outside_us_east_1_alarms_use_a_second_alerts_topic_there() -> None:
 
 def test_outputs_map_each_check_to_its_id(plan: Plan) -> None:
     checks = {c.name.removeprefix("uptime-"): c.id for c in plan.of_type(CHECK)}
-    assert plan.outputs["uptime"] == {"healthChecks": checks}
+    assert plan.outputs["uptime"]["healthChecks"] == checks
+    assert set(plan.outputs["uptime"]) == {"healthChecks", "notes"}
 
 
 def rejected_uptime(uptime: dict[str, Any]) -> str:
@@ -112,3 +113,28 @@ def test_bad_uptime_settings_are_refused(uptime: dict[str, Any], path: str, mess
     line = rejected_uptime(uptime)
     assert line.startswith(f"genericcorp:uptime.{path} = ")
     assert message in line
+
+
+# --- dev's checks before its zone is delegated ------------------------------------------------
+
+DELEGATION_NOTE = "fails until dev.genericcorp.com is delegated from its parent zone (docs/dns.md)"
+
+
+def test_dev_says_its_cdn_check_fails_until_its_zone_is_delegated(dev_plan: Plan) -> None:
+    [alarm] = health_alarms(dev_plan)
+    assert alarm.inputs["alarmDescription"] == (
+        f"https://cdn.dev.genericcorp.com/ is failing Route53 health checks. It {DELEGATION_NOTE}."
+    )
+    assert dev_plan.outputs["uptime"]["notes"] == {"cdn": DELEGATION_NOTE}
+
+
+def test_prod_checks_carry_no_delegation_note(prod_plan: Plan) -> None:
+    assert prod_plan.outputs["uptime"]["notes"] == {}
+    assert not any("delegated" in a.inputs["alarmDescription"] for a in health_alarms(prod_plan))
+
+
+def test_only_checks_inside_the_awaited_zone_get_the_note() -> None:
+    parts = UptimeParts(
+        stack_config("dev").uptime, zone_awaiting_delegation="other.genericcorp.com"
+    )
+    assert [parts.note(check) for check in parts.checks] == [None]

@@ -26,23 +26,50 @@ from infractl.offline.schema import is_taggable
 ACCOUNT_ID = "123456789012"
 MOCK_USER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/offline-plan"
 
-#: Zones per region, as an account without opt-in zones sees them. Regions not listed get three.
-REGION_ZONES: dict[str, tuple[str, ...]] = {
-    "us-east-1": ("a", "b", "c", "d", "e", "f"),
-    "us-east-2": ("a", "b", "c"),
-    "us-west-1": ("a", "c"),
-    "us-west-2": ("a", "b", "c", "d"),
-    "ca-central-1": ("a", "b", "d"),
-    "eu-west-1": ("a", "b", "c"),
-    "eu-west-2": ("a", "b", "c"),
-    "eu-central-1": ("a", "b", "c"),
-    "eu-north-1": ("a", "b", "c"),
-    "ap-northeast-1": ("a", "c", "d"),
-    "ap-southeast-1": ("a", "b", "c"),
-    "ap-southeast-2": ("a", "b", "c"),
-    "ap-south-1": ("a", "b", "c"),
-    "sa-east-1": ("a", "b", "c"),
+#: Zones per region, as the offline account sees them without opt-in zones: each zone name's
+#: letter and the number of its zone ID. Names map to zone IDs per account, so the IDs are not in
+#: letter order; in us-east-1 the names the committed stacks use (a, b, c) are not use1-az3, the
+#: zone Amazon EKS refuses, which is present (as us-east-1e) so that the exclusion is exercised.
+#: Regions not listed get a, b and c as az1, az2 and az3.
+REGION_ZONES: dict[str, dict[str, int]] = {
+    "us-east-1": {"a": 1, "b": 2, "c": 4, "d": 6, "e": 3, "f": 5},
+    "us-east-2": {"a": 1, "b": 2, "c": 3},
+    "us-west-1": {"a": 1, "c": 3},
+    "us-west-2": {"a": 2, "b": 1, "c": 3, "d": 4},
+    "ca-central-1": {"a": 1, "b": 2, "d": 4},
+    "eu-west-1": {"a": 1, "b": 2, "c": 3},
+    "eu-west-2": {"a": 2, "b": 3, "c": 1},
+    "eu-central-1": {"a": 1, "b": 2, "c": 3},
+    "eu-north-1": {"a": 1, "b": 2, "c": 3},
+    "ap-northeast-1": {"a": 4, "c": 1, "d": 2},
+    "ap-southeast-1": {"a": 1, "b": 2, "c": 3},
+    "ap-southeast-2": {"a": 1, "b": 3, "c": 2},
+    "ap-south-1": {"a": 1, "b": 3, "c": 2},
+    "sa-east-1": {"a": 1, "b": 2, "c": 3},
 }
+
+#: How zone IDs abbreviate a region name's middle part (us-east-1 -> use1, ap-northeast-1 -> apne1).
+_ZONE_ID_DIRECTIONS = {
+    "east": "e",
+    "west": "w",
+    "north": "n",
+    "south": "s",
+    "central": "c",
+    "northeast": "ne",
+    "northwest": "nw",
+    "southeast": "se",
+    "southwest": "sw",
+}
+
+
+def region_zones(region: str) -> dict[str, str]:
+    """Each zone name of ``region`` with its zone ID, in name order, as the offline account
+    sees them."""
+    area, direction, number = region.split("-")
+    prefix = f"{area}{_ZONE_ID_DIRECTIONS[direction]}{number}"
+    letters = REGION_ZONES.get(region, {"a": 1, "b": 2, "c": 3})
+    return {f"{region}{letter}": f"{prefix}-az{index}" for letter, index in letters.items()}
+
 
 #: Hosted zones that exist outside any stack (id -> zone name, private?), for adoption.
 EXISTING_ZONES: dict[str, tuple[str, bool]] = {
@@ -131,13 +158,11 @@ def _vpc(r: MockResource) -> dict[str, Any]:
 def _subnet(r: MockResource) -> dict[str, Any]:
     rid = r.ec2_id("subnet")
     zone = str(r.inputs.get("availabilityZone", ""))
-    letter = zone[-1:] or "a"
-    prefix = "".join(part[0] for part in r.region.split("-")[:-1]) + r.region.split("-")[-1]
     return {
         "id": rid,
         "arn": r.arn("ec2", f"subnet/{rid}"),
         "ownerId": ACCOUNT_ID,
-        "availabilityZoneId": f"{prefix}-az{ord(letter) - ord('a') + 1}",
+        "availabilityZoneId": region_zones(r.region).get(zone, ""),
     }
 
 
@@ -722,12 +747,12 @@ class PlatformMocks(pulumi.runtime.Mocks):
     def _answer(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         region, _ = self._provider_facts(args.token, args.provider)
         if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            letters = REGION_ZONES.get(region, ("a", "b", "c"))
-            names = [f"{region}{letter}" for letter in letters]
+            zones = region_zones(region)
+            names = list(zones)
             return {
                 "id": region,
                 "names": names,
-                "zoneIds": [f"{region}-az{i + 1}" for i in range(len(names))],
+                "zoneIds": list(zones.values()),
                 "groupNames": [region] * len(names),
                 "state": args.args.get("state", "available"),
                 "region": region,
