@@ -172,6 +172,33 @@ class ChartWorkload:
         return self.default_replicas if found is None else int(found)
 
 
+def _operator_workload(component: str, *, source: str) -> ChartWorkload:
+    """Prometheus or Alertmanager: kube-prometheus-stack renders both the same way, a
+    ``<component>Spec`` for the operator's StatefulSet and a ``podDisruptionBudget`` beside it."""
+    return ChartWorkload(
+        "kube-prometheus-stack",
+        component,
+        "StatefulSet",
+        default_replicas=1,
+        replicas_key=(component, f"{component}Spec", "replicas"),
+        spread=SpreadKeys(
+            (component, f"{component}Spec", "topologySpreadConstraints"),
+            {
+                "app.kubernetes.io/name": component,
+                component: f"kube-prometheus-stack-{component}",
+            },
+        ),
+        budget=BudgetKeys(
+            (component, "podDisruptionBudget"),
+            {"enabled": False, "minAvailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow"},
+            switch="enabled",
+            by="minAvailable",
+            eviction_policy=False,
+        ),
+        source=source,
+    )
+
+
 #: Every workload the charts of ``CHARTS`` run, at the pinned versions. Each multi-replica one
 #: gets ``spread_constraints`` and a budget of one replica at a time (``spread_and_budget``); a
 #: single replica gets neither, because a budget that keeps one pod of one up (``minAvailable:
@@ -250,26 +277,8 @@ CHART_WORKLOADS: tuple[ChartWorkload, ...] = (
         "templates/deployment.yaml (toYaml), templates/pdb.yaml (the whole mapping is the "
         "budget's spec, rendered only when replicaCount > 1), templates/_helpers.tpl",
     ),
-    ChartWorkload(
-        "kube-prometheus-stack",
+    _operator_workload(
         "prometheus",
-        "StatefulSet",
-        default_replicas=1,
-        replicas_key=("prometheus", "prometheusSpec", "replicas"),
-        spread=SpreadKeys(
-            ("prometheus", "prometheusSpec", "topologySpreadConstraints"),
-            {
-                "app.kubernetes.io/name": "prometheus",
-                "prometheus": "kube-prometheus-stack-prometheus",
-            },
-        ),
-        budget=BudgetKeys(
-            ("prometheus", "podDisruptionBudget"),
-            {"enabled": False, "minAvailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow"},
-            switch="enabled",
-            by="minAvailable",
-            eviction_policy=False,
-        ),
         source="prometheus-community/helm-charts charts/kube-prometheus-stack: values.yaml "
         "(prometheus.prometheusSpec.replicas: 1, .topologySpreadConstraints, "
         "prometheus.podDisruptionBudget), templates/prometheus/prometheus.yaml (toYaml into the "
@@ -277,26 +286,8 @@ CHART_WORKLOADS: tuple[ChartWorkload, ...] = (
         "same labels), templates/prometheus/podDisruptionBudget.yaml (minAvailable and "
         "maxUnavailable each rendered when set), templates/_helpers.tpl (fullname and crname)",
     ),
-    ChartWorkload(
-        "kube-prometheus-stack",
+    _operator_workload(
         "alertmanager",
-        "StatefulSet",
-        default_replicas=1,
-        replicas_key=("alertmanager", "alertmanagerSpec", "replicas"),
-        spread=SpreadKeys(
-            ("alertmanager", "alertmanagerSpec", "topologySpreadConstraints"),
-            {
-                "app.kubernetes.io/name": "alertmanager",
-                "alertmanager": "kube-prometheus-stack-alertmanager",
-            },
-        ),
-        budget=BudgetKeys(
-            ("alertmanager", "podDisruptionBudget"),
-            {"enabled": False, "minAvailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow"},
-            switch="enabled",
-            by="minAvailable",
-            eviction_policy=False,
-        ),
         source="prometheus-community/helm-charts charts/kube-prometheus-stack: values.yaml "
         "(alertmanager.alertmanagerSpec.replicas: 1, .topologySpreadConstraints, "
         "alertmanager.podDisruptionBudget), templates/alertmanager/alertmanager.yaml (toYaml; "
