@@ -72,6 +72,18 @@ class TierSpec:
     storage_gib: int
     container_max_cpu_cores: float
     container_max_memory_gib: float
+    # What the tenant's database role may use (components/tenant_data.py applies them with
+    # ALTER ROLE; genericcorp:tenantData.tierLimits may override them per stack).
+    database_connections: int = 5
+    """CONNECTION LIMIT of the tenant's role: its share of the instance's max_connections."""
+    statement_timeout_seconds: int = 30
+    """Default statement_timeout: a runaway query is cancelled."""
+    lock_timeout_seconds: int = 10
+    """Default lock_timeout: a statement waits this long for a lock, then fails."""
+    idle_in_transaction_timeout_seconds: int = 60
+    """idle_in_transaction_session_timeout: an abandoned transaction stops holding locks."""
+    work_mem_mib: int = 4
+    """Default work_mem per sort or hash before spilling to disk."""
 
 
 #: The tier table: quotas, limit ranges and the reservations a cost model prices. Requests
@@ -80,10 +92,16 @@ class TierSpec:
 #: an m7g.large), under the $7 a customer the platform aims for at scale. Limits are four times
 #: the requests, so a tenant can burst into the nodes' idle capacity without reserving it.
 TIERS: dict[Tier, TierSpec] = {
-    Tier.STARTER: TierSpec(0.25, 0.5, 1, 2, 10, 2, 10, 0.5, 1),
-    Tier.STANDARD: TierSpec(1, 2, 4, 8, 30, 5, 50, 2, 4),
-    Tier.ENTERPRISE: TierSpec(4, 8, 16, 32, 100, 20, 200, 4, 8),
-}
+    Tier.STARTER: TierSpec(0.25, 0.5, 1, 2, 10, 2, 10, 0.5, 1,
+        database_connections=5, statement_timeout_seconds=30, lock_timeout_seconds=10,
+        idle_in_transaction_timeout_seconds=60, work_mem_mib=4),
+    Tier.STANDARD: TierSpec(1, 2, 4, 8, 30, 5, 50, 2, 4,
+        database_connections=20, statement_timeout_seconds=60, lock_timeout_seconds=10,
+        idle_in_transaction_timeout_seconds=120, work_mem_mib=16),
+    Tier.ENTERPRISE: TierSpec(4, 8, 16, 32, 100, 20, 200, 4, 8,
+        database_connections=50, statement_timeout_seconds=300, lock_timeout_seconds=30,
+        idle_in_transaction_timeout_seconds=300, work_mem_mib=64),
+}  # fmt: skip
 
 #: Per-container defaults when a pod sets none (the quota requires every container to have some).
 DEFAULT_REQUEST = {"cpu": "100m", "memory": "128Mi"}
