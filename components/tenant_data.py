@@ -36,7 +36,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -98,11 +98,6 @@ TENANT_CACHE_RULES = (
     "-select",
     "-client",
 )
-#: The platform's administrator: everything (operators reach it through IAM, no password).
-ADMIN_ACCESS_STRING = "on ~* &* +@all"
-#: The replacement of the built-in default user, which a user group must hold: disabled, so an
-#: unauthenticated connection can do nothing.
-DEFAULT_USER_ACCESS_STRING = "off resetkeys resetchannels -@all"
 
 
 def cache_access_string(prefix: str) -> str:
@@ -242,7 +237,7 @@ def provisioning_sql(identity: TenantIdentity, limits: DatabaseLimits, database:
             "  END IF;",
             "END",
             "$$;",
-            # Created NOSUPERUSER, NOREPLICATION and NOBYPASSRLS, which only a superuser could change.
+            # Created NOSUPERUSER, NOREPLICATION and NOBYPASSRLS: only a superuser changes those.
             f"ALTER ROLE {role} WITH LOGIN NOCREATEDB NOCREATEROLE PASSWORD NULL "
             f"CONNECTION LIMIT {limits.connection_limit};"
             f"GRANT {RDS_IAM_ROLE} TO {role};",
@@ -544,26 +539,34 @@ class TenantData(PlatformComponent):
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name="default-deny", namespace=PROVISIONING_NAMESPACE, labels=self._labels()
             ),
-            spec={
-                "podSelector": {},
-                "policyTypes": ["Ingress", "Egress"],
-                "ingress": [],
-                "egress": [
-                    {
-                        "to": [kube_dns],
-                        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-                    },
-                    {
-                        "to": [{"ipBlock": {"cidr": POD_IDENTITY_AGENT_CIDR}}],
-                        "ports": [{"protocol": "TCP", "port": POD_IDENTITY_AGENT_PORT}],
-                    },
-                    {
-                        "to": [{"ipBlock": {"cidr": cidr}} for cidr in self._platform.data_subnets],
-                        "ports": [{"protocol": "TCP", "port": self._platform.database_port}],
-                    },
-                    {"ports": [{"protocol": "TCP", "port": 443}]},
-                ],
-            },
+            spec=cast(
+                "k8s.networking.v1.NetworkPolicySpecArgsDict",
+                {
+                    "podSelector": {},
+                    "policyTypes": ["Ingress", "Egress"],
+                    "ingress": [],
+                    "egress": [
+                        {
+                            "to": [kube_dns],
+                            "ports": [
+                                {"protocol": "UDP", "port": 53},
+                                {"protocol": "TCP", "port": 53},
+                            ],
+                        },
+                        {
+                            "to": [{"ipBlock": {"cidr": POD_IDENTITY_AGENT_CIDR}}],
+                            "ports": [{"protocol": "TCP", "port": POD_IDENTITY_AGENT_PORT}],
+                        },
+                        {
+                            "to": [
+                                {"ipBlock": {"cidr": cidr}} for cidr in self._platform.data_subnets
+                            ],
+                            "ports": [{"protocol": "TCP", "port": self._platform.database_port}],
+                        },
+                        {"ports": [{"protocol": "TCP", "port": 443}]},
+                    ],
+                },
+            ),
             opts=self.child_opts(provider=in_cluster.provider, depends_on=[namespace]),
         )
         return namespace
@@ -663,8 +666,10 @@ class TenantData(PlatformComponent):
             tags=self.tags(f"tenant-{tenant}", Tenant=tenant),
             opts=self.child_opts(),
         )
+        # The user's ARN from its id (known before the user exists): the policy names it exactly.
+        user_arn = context.arn("elasticache", f"user:{identity.cache_user}")
         statements = pulumi.Output.all(
-            platform.database_resource_id, platform.cache_group_arn, user.arn
+            platform.database_resource_id, platform.cache_group_arn, user_arn
         ).apply(
             lambda values: tenant_policy_statements(
                 context.arn,

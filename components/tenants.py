@@ -17,7 +17,9 @@ Creates a ``Tenant`` component per configured tenant, each holding:
   ``genericcorp.com/pod-spread`` annotation states;
 - ``ServiceAccount`` ``app`` (no token mounted unless a pod asks);
 - ``ConfigMap`` ``platform-endpoints``: the endpoints the app reads (database, cache, CDN hosts
-  and ports, region, cluster). Never a secret: values are published as plain data.
+  and ports, region, cluster) and who it connects as (``DATABASE_SCHEMA``, ``DATABASE_USER``,
+  ``CACHE_USER``, ``CACHE_KEY_PREFIX``, components/shared/tenant_identity.py). Never a secret:
+  values are published as plain data.
 
 Namespaces are enforced by the VPC CNI's network-policy agent (turned on in ``EksAddons``).
 """
@@ -35,6 +37,7 @@ import pulumi_kubernetes as k8s
 from pydantic import AfterValidator, Field, field_validator
 
 from components.base import ByEnvironment, PlatformComponent, SettingsModel
+from components.shared.tenant_identity import TenantIdentity
 from components.shared.wiring import Wiring
 
 NAMESPACE_PREFIX = "tenant-"
@@ -242,6 +245,8 @@ class Tenant(PlatformComponent):
                 **environment.endpoints,
                 "TENANT_NAME": settings.name,
                 "TENANT_TIER": settings.tier,
+                # Who the app connects as (names only: it signs IAM tokens for both).
+                **TenantIdentity(settings.name, wiring.context.stack).config_map_keys(),
             },
             opts=inside,
         )

