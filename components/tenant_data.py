@@ -407,6 +407,8 @@ class DataPlatform:
     cache_group_arn: pulumi.Input[str]
     cache_user_group_id: pulumi.Input[str]
     data_subnets: Sequence[str]
+    waits_for: Sequence[pulumi.Resource] = ()
+    """What the Jobs need running first (the node groups and their add-ons)."""
 
 
 def _pod_identity_trust(
@@ -488,12 +490,16 @@ class TenantData(PlatformComponent):
         in_cluster = self.child_opts(provider=kubernetes)
         namespace = self._provisioning_namespace(in_cluster)
         in_namespace = self.child_opts(provider=kubernetes, depends_on=[namespace])
-        self._provisioner_identity(in_namespace)
+        provisioner = self._provisioner_identity(in_namespace)
+        # A Job needs nodes to run on and its credentials in place before it starts.
+        before_jobs = self.child_opts(
+            provider=kubernetes, depends_on=[namespace, *provisioner, *platform.waits_for]
+        )
         tenants: dict[str, Any] = {}
         for identity in parts.identities:
             tenants[identity.tenant] = self._tenant(identity)
         for job in parts.jobs:
-            self._job(job, parts.database, in_namespace)
+            self._job(job, parts.database, before_jobs)
         if parts.settings.offboarding:
             pulumi.log.warn(
                 "retired tenants: "
@@ -571,11 +577,11 @@ class TenantData(PlatformComponent):
         )
         return namespace
 
-    def _provisioner_identity(self, in_namespace: pulumi.ResourceOptions) -> None:
+    def _provisioner_identity(self, in_namespace: pulumi.ResourceOptions) -> list[pulumi.Resource]:
         """The Jobs' service account and its role: read the master secret, decrypt it through
         Secrets Manager only."""
         platform, context = self._platform, self.context
-        k8s.core.v1.ServiceAccount(
+        account = k8s.core.v1.ServiceAccount(
             f"{self._name}-provisioner",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=PROVISIONER_SERVICE_ACCOUNT,
@@ -596,7 +602,7 @@ class TenantData(PlatformComponent):
             tags=self.tags("tenant-provisioner"),
             opts=self.child_opts(),
         )
-        aws.iam.RolePolicy(
+        policy = aws.iam.RolePolicy(
             f"{self._name}-provisioner-policy",
             role=role.id,
             policy=policy_document(
@@ -622,7 +628,7 @@ class TenantData(PlatformComponent):
             ),
             opts=self.child_opts(),
         )
-        aws.eks.PodIdentityAssociation(
+        association = aws.eks.PodIdentityAssociation(
             f"{self._name}-provisioner-identity",
             cluster_name=platform.cluster_name,
             namespace=PROVISIONING_NAMESPACE,
@@ -631,6 +637,7 @@ class TenantData(PlatformComponent):
             tags=self.tags("tenant-provisioner"),
             opts=self.child_opts(),
         )
+        return [account, policy, association]
 
     def _tenant(self, identity: TenantIdentity) -> dict[str, Any]:
         """The tenant's cache user (in the cache's user group) and the IAM role of its app."""

@@ -329,6 +329,7 @@ def _tenant_data(
             cache_group_arn=cache.arn,
             cache_user_group_id=cache.user_group_id,
             data_subnets=[str(block) for block in network.layout[SubnetTier.DATABASE]],
+            waits_for=compute.ready,
         ),
         kubernetes=platform.provider,
         opts=base.in_region,
