@@ -424,13 +424,16 @@ def _pod_identity_trust(
                     "Effect": "Allow",
                     "Principal": {"Service": "pods.eks.amazonaws.com"},
                     "Action": ["sts:AssumeRole", "sts:TagSession"],
+                    # The session tags the agent sets (EKS user guide, "Create IAM role with
+                    # trust policy required by EKS Pod Identity"): this cluster, namespace and
+                    # service account only.
                     "Condition": {
                         "StringEquals": {
                             "aws:SourceAccount": context_account,
+                            "aws:RequestTag/eks-cluster-arn": cluster_arn,
                             "aws:RequestTag/kubernetes-namespace": namespace,
                             "aws:RequestTag/kubernetes-service-account": account,
                         },
-                        "ArnEquals": {"aws:SourceArn": cluster_arn},
                     },
                 }
             ],

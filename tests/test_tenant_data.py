@@ -5,6 +5,7 @@ tier limits and the offboarding."""
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from components.tenant_data import (
 )
 from infra.config import ConfigError, parse_stack_config
 from infractl.offline.plan import Plan
-from tests.conftest import minimal_values, stack_config
+from tests.conftest import minimal_values, plan_with, stack_config
 
 JOB = "kubernetes:batch/v1:Job"
 TENANTS = "genericcorp:tenants"
@@ -218,3 +219,43 @@ def test_a_retired_prod_tenant_keeps_its_data_and_the_plan_says_what_is_kept() -
         "database role tenant_acme (NOLOGIN, no IAM login)",
     ]
     assert "cache user prod-tenant-acme (its keys expire with their TTL)" in report["removed"]
+
+
+@cache
+def prod_with_a_retired_tenant() -> Plan:
+    """Prod with one enterprise tenant and one retired tenant whose data is kept."""
+    return plan_with(
+        "prod",
+        {
+            TENANTS: [{"name": "initech", "tier": "enterprise"}],
+            DATA: {"offboarding": [{"name": "acme"}]},
+        },
+    )
+
+
+def test_prod_retires_a_tenant_keeping_its_schema_and_says_what_is_kept() -> None:
+    plan = prod_with_a_retired_tenant()
+    jobs = {
+        job.inputs["metadata"]["labels"]["genericcorp.com/tenant"]: job for job in plan.of_type(JOB)
+    }
+    labels = {tenant: job.inputs["metadata"]["labels"] for tenant, job in jobs.items()}
+    assert labels["initech"]["genericcorp.com/action"] == "provision"
+    assert labels["acme"]["genericcorp.com/action"] == "retire"
+    [retire_sql] = [
+        env_of(c)["TENANT_SQL"]
+        for c in jobs["acme"].inputs["spec"]["template"]["spec"]["containers"]
+    ]
+    assert "NOLOGIN" in retire_sql
+    assert "DROP" not in retire_sql
+    [provision] = jobs["initech"].inputs["spec"]["template"]["spec"]["containers"]
+    assert "CONNECTION LIMIT 50" in env_of(provision)["TENANT_SQL"]  # the enterprise tier
+    report = plan.outputs["tenantData"]["offboarding"]["acme"]
+    assert report["kept"] == [
+        "schema tenant_acme with all its data",
+        "database role tenant_acme (NOLOGIN, no IAM login)",
+    ]
+    # The retired tenant's identity is gone: no role, association or cache user of its own.
+    names = {resource.name for resource in plan.resources}
+    assert "tenant-data-initech-identity" in names
+    assert not {n for n in names if n.startswith("tenant-data-acme-")} - {"tenant-data-acme-retire"}
+    assert plan.named("tenants-initech-ns").protect is True
