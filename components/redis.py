@@ -70,6 +70,13 @@ MAX_NODES = 6
 #: RBAC users (and their IAM authentication) exist for every supported version: IAM
 #: authentication needs Redis OSS 7.0+ or Valkey 7.2+.
 IAM_AUTH_MINIMUM = {CacheEngine.REDIS: (7, 0), CacheEngine.VALKEY: (7, 2)}
+
+
+def supports_iam_auth(engine: CacheEngine, version: str) -> bool:
+    """Whether ElastiCache authenticates users of ``engine`` ``version`` through IAM."""
+    return tuple(int(part) for part in version.split(".")) >= IAM_AUTH_MINIMUM[engine]
+
+
 #: Users and user groups use the engine "redis", which ElastiCache accepts on Redis OSS and
 #: Valkey replication groups alike (a "valkey" group fits Valkey only).
 USER_ENGINE = "redis"
@@ -444,10 +451,11 @@ class RedisCache(PlatformComponent):
         """The RBAC user group: a ``default`` user that is off and the administrator. Tenants'
         users join it through their own ``UserGroupAssociation``, which the group's
         ``user_ids`` would otherwise undo (hence ``ignore_changes``)."""
-        engine = parts.settings.engine
-        version = tuple(int(part) for part in parts.settings.engine_version.split("."))
-        if version < IAM_AUTH_MINIMUM[engine]:
-            raise ValueError(f"{engine} {parts.settings.engine_version} has no IAM authentication")
+        if not supports_iam_auth(parts.settings.engine, parts.settings.engine_version):
+            raise ValueError(
+                f"{parts.settings.engine} {parts.settings.engine_version} has no IAM "
+                "authentication; cache users need Redis OSS 7.0+ or Valkey 7.2+"
+            )
         default = aws.elasticache.User(
             f"{self._name}-default-user",
             user_id=self.context.stack + "-cache-default",

@@ -5,7 +5,13 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from components.redis import RedisCache, RedisParts
+from components.redis import (
+    SUPPORTED_VERSIONS,
+    CacheEngine,
+    RedisCache,
+    RedisParts,
+    supports_iam_auth,
+)
 from infractl.offline.plan import Plan, PlannedResource
 from tests.conftest import LIFTED_BUDGET, plan_with, policy, stack_config, statements
 
@@ -140,6 +146,14 @@ def test_the_default_user_is_off_and_the_administrator_uses_iam(plan: Plan) -> N
     assert "passwords" not in str(admin.inputs)
     assert members == [default.inputs["userId"], admin.inputs["userId"]]
     assert plan.outputs["cache"]["adminUser"] == f"{plan.stack}-cache-admin"
+
+
+def test_every_supported_version_authenticates_users_through_iam() -> None:
+    for engine, versions in SUPPORTED_VERSIONS.items():
+        for version in versions:
+            assert supports_iam_auth(engine, version), (engine, version)
+    assert not supports_iam_auth(CacheEngine.REDIS, "6.2")
+    assert not supports_iam_auth(CacheEngine.VALKEY, "7.1")
 
 
 def test_every_tenant_user_joins_the_group(dev_plan: Plan) -> None:
