@@ -678,24 +678,23 @@ class TenantData(PlatformComponent):
         )
         # The user's ARN from its id (known before the user exists): the policy names it exactly.
         user_arn = context.arn("elasticache", f"user:{identity.cache_user}")
-        statements = pulumi.Output.all(
-            platform.database_resource_id, platform.cache_group_arn, user_arn
-        ).apply(
-            lambda values: tenant_policy_statements(
-                context.arn,
-                resource_id=str(values[0]),
-                role=identity.database_role,
-                group_arn=str(values[1]),
-                user_arn=str(values[2]),
+        # One apply for the whole document: hundreds of tenants each pay for every Output step.
+        policy = pulumi.Output.all(platform.database_resource_id, platform.cache_group_arn).apply(
+            lambda values: json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": tenant_policy_statements(
+                        context.arn,
+                        resource_id=str(values[0]),
+                        role=identity.database_role,
+                        group_arn=str(values[1]),
+                        user_arn=user_arn,
+                    ),
+                }
             )
         )
         aws.iam.RolePolicy(
-            f"{self._name}-{tenant}-policy",
-            role=role.id,
-            policy=statements.apply(
-                lambda found: json.dumps({"Version": "2012-10-17", "Statement": found})
-            ),
-            opts=self.child_opts(),
+            f"{self._name}-{tenant}-policy", role=role.id, policy=policy, opts=self.child_opts()
         )
         aws.eks.PodIdentityAssociation(
             f"{self._name}-{tenant}-identity",
