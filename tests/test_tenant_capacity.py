@@ -275,6 +275,11 @@ def test_configured_tenants_beyond_desired_size_are_in_the_estimate() -> None:
     assert nodes.component == "compute"
     volumes = next(line for line in lines if "persistent volumes" in line.item)
     assert volumes.quantity == 200
+    # 10 + 20 x 10 = 210 connections need RDS Proxy (2 x $0.015 x 730 = $21.90); 40 GB of rows,
+    # 20 beyond the allocation, at $0.23.
+    step = next(line for line in lines if "data tier step" in line.item)
+    assert step.component == "database"
+    assert step.monthly_usd == pytest.approx(2 * 0.015 * 730 + 20 * 0.23)
     assert all(is_tenant_line(line) for line in lines)
     output = per_customer_output(config, estimate_stack(config))
     assert output["atConfiguredTenants"]["nodes"] == 4
@@ -439,3 +444,11 @@ def test_dev_is_ten_percent_under_budget_at_the_low_end_of_its_spot_discount() -
     # Dev relies on no other discount: no commitment, no Valkey factor, no free tier.
     assert low_end.cost_model.purchase_options.factor_keys() == {}
     assert low_end.cache.engine is CacheEngine.REDIS
+
+
+def test_the_budget_output_carries_the_per_customer_figure_and_the_ceiling(plan: Plan) -> None:
+    budget, per_customer = plan.outputs["budget"], plan.outputs["costPerCustomer"]
+    assert budget["costPerCustomerUsd"] == per_customer["atConfiguredTenants"]["usd"]
+    assert budget["tenantCeiling"] == per_customer["tierMix"]["ceilingTenants"]
+    # Prod's planning mix (70% starter, 30% standard): 28 customers fill nine m7g.large.
+    assert budget["tenantCeiling"] == {"dev": 6, "prod": 28}[plan.stack]
