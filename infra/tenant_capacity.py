@@ -72,6 +72,9 @@ CONNECTIONS_USABLE_SHARE = 0.8
 PLATFORM_DB_CONNECTIONS = 10
 #: RDS Proxy is billed per vCPU of the instance behind it, at least two.
 PROXY_MIN_VCPUS = 2
+#: A proxy holds at most 200 Secrets Manager secrets, so at most 200 database users (RDS Proxy
+#: quotas): with a role per tenant, every 200 tenants need another proxy, each billed alike.
+PROXY_MAX_USERS = 200
 #: ElastiCache's default reserved-memory-percent (25): memory kept for replication and
 #: snapshots, which the data cannot use.
 CACHE_USABLE_SHARE = 0.75
@@ -432,7 +435,8 @@ class DataTier:
                 options.append((usd * hours, name, False, usable))
             if name == configured:
                 # RDS Proxy multiplexes the tenants' connections onto the class's own.
-                proxy = max(PROXY_MIN_VCPUS, vcpu) * proxy_hourly
+                proxies = max(1, math.ceil(sum(counts.values()) / PROXY_MAX_USERS))
+                proxy = proxies * max(PROXY_MIN_VCPUS, vcpu) * proxy_hourly
                 options.append(((usd + proxy) * hours, name, True, usable))
         database_usd, database_class, proxy, usable = min(options, key=lambda o: o[0])
         if database_class != configured or proxy:
