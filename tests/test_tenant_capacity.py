@@ -189,6 +189,10 @@ def test_connections_beyond_the_class_step_up_to_the_cheapest_option() -> None:
     assert (plan.database_class, plan.proxy) == ("db.t4g.small", True)
     assert plan.database_usd == pytest.approx((0.065 + 2 * 0.015) * 730)
     assert "160 connections exceed db.t4g.small's usable 152" in plan.notes[0]
+    # A proxy holds 200 database users: 201 tenants need two, each billed per instance vCPU.
+    two = data_tier.plan({STARTER: 201})
+    assert two.proxy
+    assert two.database_usd == pytest.approx((0.065 + 2 * 2 * 0.015) * 730)
 
 
 def test_cache_memory_steps_up_the_node_type_then_shards() -> None:
