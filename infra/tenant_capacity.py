@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from components.base import Environment
 from components.cost import CostError, PriceCatalog, PurchaseOptionsSettings, spot_price
+from components.kubernetes_platform import PlatformSettings
 from components.node_group import CapacityType, NodeGroupSettings
 from components.postgres import PostgresSettings
 from components.redis import CacheEngine, RedisSettings
@@ -175,7 +176,7 @@ class CapacityModel:
 
     @classmethod
     def for_group(
-        cls, group: NodeGroupSettings, platform: Any, environment: Environment
+        cls, group: NodeGroupSettings, platform: PlatformSettings, environment: Environment
     ) -> CapacityModel:
         allocatable = node_allocatable(group.instance_types)
         per_node_daemonsets = daemonsets(platform)
