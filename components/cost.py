@@ -196,6 +196,11 @@ class UsageSettings(SettingsModel):
         "(the largest of new connections, active connections, GB processed and rule "
         "evaluations, each over its LCU allowance).",
     )
+    ingress_requests_millions: float | None = Field(
+        ge=0,
+        description="Millions of requests per month through the shared ingress ALB (priced "
+        "for its web ACL and its access and WAF logs).",
+    )
 
 
 class ExternalService(SettingsModel):
@@ -521,6 +526,8 @@ USAGE_DEFAULTS = ByEnvironment(
         cluster_logs_ingested_gb=3,
         # The ingress ALB serves the team's own requests: a tenth of an LCU on average.
         alb_average_lcus=0.1,
+        # The team's own requests to the tenants' hostnames.
+        ingress_requests_millions=1,
     ),
     # Early production: a few customers, image pulls and webhooks through NAT, all VPC traffic in
     # the flow logs. Revisit with Cost Explorer figures (`infractl cost actual`).
@@ -538,6 +545,8 @@ USAGE_DEFAULTS = ByEnvironment(
         # Early production traffic through the ingress ALB: one LCU on average (25 new
         # connections a second, or 1 GB an hour, or 3,000 active connections a minute).
         alb_average_lcus=1,
+        # Early production API traffic: about 4 requests a second on average.
+        ingress_requests_millions=10,
     ),
 )
 
