@@ -77,6 +77,12 @@ DELIVERED_LOG_BYTES_PER_REQUEST = 500
 WAF_LOG_BYTES_PER_REQUEST = 1500
 #: Headers never written to the WAF logs: credentials and sessions.
 WAF_REDACTED_HEADERS = ("authorization", "cookie")
+#: The requests a web ACL logs: those a rule blocked or counted (an allowed request is in the
+#: access logs already). Logging every request would cost more than the firewall itself.
+WAF_LOGGED_ACTIONS = ("BLOCK", "COUNT", "EXCLUDED_AS_COUNT")
+#: Share of requests a rule blocks or counts: a planning figure for pricing the WAF logs
+#: (the web ACL's BlockedRequests and CountedRequests metrics give the real one).
+WAF_LOGGED_SHARE = 0.05
 
 #: HSTS ``preload`` stays off. The preload list is keyed by registrable domain: it would have to
 #: be requested for genericcorp.com, whose apex Vercel serves, and it would bind every name under
@@ -193,7 +199,11 @@ class CdnParts:
         distribution = "aws:cloudfront/distribution:Distribution"
         requests = usage.cdn_requests_millions
         log_gb = None if requests is None else requests * 1e6 * ACCESS_LOG_BYTES_PER_REQUEST / 1e9
-        waf_log_gb = None if requests is None else requests * 1e6 * WAF_LOG_BYTES_PER_REQUEST / 1e9
+        waf_log_gb = (
+            None
+            if requests is None
+            else requests * 1e6 * WAF_LOGGED_SHARE * WAF_LOG_BYTES_PER_REQUEST / 1e9
+        )
         lines = [
             CostLine.usage(
                 component,
@@ -272,7 +282,8 @@ class CdnParts:
                     "WAF log ingestion",
                     catalog.price("cloudwatch.logs.vended-ingestion", resource="aws-waf-logs"),
                     waf_log_gb,
-                    note=f"every request logged, about {WAF_LOG_BYTES_PER_REQUEST} bytes each",
+                    note=f"blocked and counted requests ({WAF_LOGGED_SHARE:.0%}, a planning "
+                    f"figure), about {WAF_LOG_BYTES_PER_REQUEST} bytes each",
                 ),
                 CostLine.usage(
                     component,
@@ -515,6 +526,7 @@ class Cdn(PlatformComponent):
             resource_arn=web_acl.arn,
             log_destination_configs=[log_group.arn],
             redacted_fields=[{"single_header": {"name": h}} for h in WAF_REDACTED_HEADERS],
+            logging_filter=waf_logging_filter(),
             opts=self.child_opts(provider=wiring.edge_provider),
         )
         return web_acl.arn
@@ -802,6 +814,22 @@ def waf_rule(
         "override_action": {"none": {}},
         "statement": {"managed_rule_group_statement": {"name": rule, "vendor_name": "AWS"}},
         "visibility_config": waf_visibility(f"{metric_prefix}-{rule}"),
+    }
+
+
+def waf_logging_filter() -> aws.wafv2.WebAclLoggingConfigurationLoggingFilterArgsDict:
+    """Log the requests a rule blocked or counted (``WAF_LOGGED_ACTIONS``), drop the rest."""
+    return {
+        "default_behavior": "DROP",
+        "filters": [
+            {
+                "behavior": "KEEP",
+                "requirement": "MEETS_ANY",
+                "conditions": [
+                    {"action_condition": {"action": action}} for action in WAF_LOGGED_ACTIONS
+                ],
+            }
+        ],
     }
 
 

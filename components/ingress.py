@@ -59,7 +59,16 @@ from components.base import (
     policy_document,
     switched_on,
 )
-from components.cdn import MANAGED_RULE_GROUPS, RATE_LIMIT_RULE, waf_rule, waf_visibility
+from components.cdn import (
+    MANAGED_RULE_GROUPS,
+    RATE_LIMIT_RULE,
+    WAF_LOG_BYTES_PER_REQUEST,
+    WAF_LOGGED_SHARE,
+    WAF_REDACTED_HEADERS,
+    waf_logging_filter,
+    waf_rule,
+    waf_visibility,
+)
 from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings
 from components.dns_zone import check_hostname
 from components.kms_key import KmsKey
@@ -125,10 +134,6 @@ ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
 
 #: Size of one ALB access-log line once gzipped (about 600 bytes uncompressed): an estimate.
 ACCESS_LOG_BYTES_PER_REQUEST = 100
-#: Size of one WAF log record (JSON with the request's headers): an estimate for pricing.
-WAF_LOG_BYTES_PER_REQUEST = 1500
-#: Headers never written to the WAF logs: credentials and sessions.
-WAF_REDACTED_HEADERS = ("authorization", "cookie")
 
 #: The records external-dns may write: an alias A/AAAA record per host and its TXT ownership
 #: records (``txtOwnerId``). No CNAME, so it cannot shadow another name.
@@ -283,7 +288,11 @@ class IngressParts:
         if self.waf is None:
             return lines
         web_acl = "aws:wafv2/webAcl:WebAcl (REGIONAL)"
-        log_gb = None if requests is None else requests * 1e6 * WAF_LOG_BYTES_PER_REQUEST / 1e9
+        log_gb = (
+            None
+            if requests is None
+            else requests * 1e6 * WAF_LOGGED_SHARE * WAF_LOG_BYTES_PER_REQUEST / 1e9
+        )
         return [
             *lines,
             CostLine.fixed(
@@ -308,7 +317,8 @@ class IngressParts:
                 "WAF log ingestion",
                 catalog.price("cloudwatch.logs.vended-ingestion", resource="aws-waf-logs group"),
                 log_gb,
-                note=f"every request logged, about {WAF_LOG_BYTES_PER_REQUEST} bytes each",
+                note=f"blocked and counted requests ({WAF_LOGGED_SHARE:.0%}, a planning figure), "
+                f"about {WAF_LOG_BYTES_PER_REQUEST} bytes each",
             ),
             CostLine.usage(
                 component,
@@ -538,6 +548,7 @@ class Ingress(PlatformComponent):
             resource_arn=web_acl.arn,
             log_destination_configs=[log_group.arn],
             redacted_fields=[{"single_header": {"name": h}} for h in WAF_REDACTED_HEADERS],
+            logging_filter=waf_logging_filter(),
             opts=self.child_opts(),
         )
         return _WebAcl(web_acl.arn, log_group.name)

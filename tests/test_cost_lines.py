@@ -251,8 +251,8 @@ def test_cdn_traffic_lines_follow_usage() -> None:
 def test_cdn_without_usage_prices_only_what_exists() -> None:
     lines = CdnParts(PROD.cdn).cost_lines(CATALOG, NO_USAGE)
     counted = {entry.item for entry in lines if entry.quantity is not None}
-    assert counted == {"KMS key (cdn-assets)", "WAF web ACL", "WAF rules"}
-    assert total(lines) == pytest.approx(1 + 5 + 4)
+    assert counted == {"KMS key (cdn-assets)", "WAF web ACL", "WAF rules", "KMS key (cdn-waf-logs)"}
+    assert total(lines) == pytest.approx(1 + 5 + 4 + 1)
 
 
 # --- uptime checks ---------------------------------------------------------------------------
