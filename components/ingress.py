@@ -281,8 +281,9 @@ class IngressParts:
                 "Tenant hostname queries",
                 catalog.price("route53.alias-queries", resource="external-dns's alias records"),
                 usage.dns_queries_millions,
-                note="alias records to the ALB: Route 53 answers them free; external-dns's "
-                "Route 53 API calls are free too",
+                note="of the zone's queries (usage.dnsQueriesMillions), those for tenants' "
+                "hostnames are alias queries to the ALB, which Route 53 answers free; "
+                "external-dns's Route 53 API calls are free too",
             ),
         ]
         if self.waf is None:
