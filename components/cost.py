@@ -217,6 +217,11 @@ class UsageSettings(SettingsModel):
         description="vCPU-hours per month a burstable (db.t4g/db.t3) database runs above its "
         "baseline once its credits are spent; priced only for burstable classes.",
     )
+    ingress_requests_millions: float | None = Field(
+        ge=0,
+        description="Millions of requests per month through the shared ingress ALB (priced "
+        "for its web ACL and its access and WAF logs).",
+    )
 
 
 class ExternalService(SettingsModel):
@@ -538,6 +543,8 @@ USAGE_DEFAULTS = ByEnvironment(
         node_cpu_surplus_vcpu_hours=50,
         # The dev database idles: its db.t4g.micro rarely spends its credits.
         database_cpu_surplus_vcpu_hours=10,
+        # The team's own requests to the tenants' hostnames.
+        ingress_requests_millions=1,
     ),
     # Early production: a few customers, image pulls and webhooks through NAT, all VPC traffic in
     # the flow logs. Revisit with Cost Explorer figures (`infractl cost actual`).
@@ -563,6 +570,8 @@ USAGE_DEFAULTS = ByEnvironment(
         node_cpu_surplus_vcpu_hours=0,
         # db.t4g.small earns 0.4 vCPU of baseline: migrations and reports burst past it.
         database_cpu_surplus_vcpu_hours=60,
+        # Early production API traffic: about 4 requests a second on average.
+        ingress_requests_millions=10,
     ),
 )
 

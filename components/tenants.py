@@ -17,7 +17,8 @@ Creates a ``Tenant`` component per configured tenant, each holding:
   ``genericcorp.com/pod-spread`` annotation states;
 - ``ServiceAccount`` ``app`` (no token mounted unless a pod asks);
 - ``ConfigMap`` ``platform-endpoints``: the endpoints the app reads (database, cache, CDN hosts
-  and ports, region, cluster). Never a secret: values are published as plain data.
+  and ports, region, cluster) and ``TENANT_HOSTNAME``, the one host its Ingress may serve
+  (components/ingress.py). Never a secret: values are published as plain data.
 
 Namespaces are enforced by the VPC CNI's network-policy agent (turned on in ``EksAddons``).
 """
@@ -232,8 +233,10 @@ class Tenant(PlatformComponent):
         *,
         wiring: Wiring,
         environment: TenantEnvironment,
+        hostname: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """``hostname`` is where customers reach the tenant (``<tenant>.<appsDomain>``)."""
         super().__init__(name, context=wiring.context, opts=opts)
         self._settings = settings
         self._labels = {
@@ -273,6 +276,7 @@ class Tenant(PlatformComponent):
                 **environment.endpoints,
                 "TENANT_NAME": settings.name,
                 "TENANT_TIER": settings.tier,
+                **({} if hostname is None else {"TENANT_HOSTNAME": hostname}),
             },
             opts=inside,
         )
@@ -455,8 +459,10 @@ class Tenants(PlatformComponent):
         endpoints: Mapping[str, pulumi.Input[str]],
         data_egress: Sequence[DataEgress],
         load_balancer_cidrs: Sequence[str],
+        hostnames: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """``hostnames`` maps each tenant's name to its hostname (the ingress's)."""
         super().__init__(
             name,
             context=wiring.context,
@@ -469,6 +475,7 @@ class Tenants(PlatformComponent):
                 tenant,
                 wiring=wiring,
                 environment=environment,
+                hostname=(hostnames or {}).get(tenant.name),
                 opts=self.child_opts(),
             ).outputs
             for tenant in tenants

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.base import Environment
+from components.ingress import EXTERNAL_DNS_RESOURCES
 from components.kubernetes_platform import PlatformSettings, monitoring_values
 from components.tenants import TIERS, TenantSettings
 
@@ -287,6 +288,12 @@ def platform_workloads(
         Workload("metrics-server", 2 if is_prod else 1, Resources(50, 64), ours),
         Workload("cluster-autoscaler", 1, Resources(100, 300), f"{ours} (chart: 1 replica)"),
         Workload("aws-load-balancer-controller", 2 if is_prod else 1, Resources(100, 128), ours),
+        Workload(
+            "external-dns",
+            1,
+            Resources.of(EXTERNAL_DNS_RESOURCES["requests"]),
+            "components/ingress.py EXTERNAL_DNS_RESOURCES (chart: 1 replica)",
+        ),
         Workload(
             "prometheus",
             platform.prometheus.replicas,

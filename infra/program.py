@@ -20,6 +20,7 @@ from components.cdn import Cdn
 from components.cost import Estimate
 from components.dns_zone import DnsZone, ExistingZone
 from components.eks_compute import EksCompute
+from components.ingress import Ingress, IngressCluster
 from components.kubernetes_platform import KubernetesPlatform
 from components.network import (
     AvailabilityZone,
@@ -34,6 +35,7 @@ from components.shared.placement import DataStoreNetwork
 from components.shared.wiring import EDGE_REGION, Wiring
 from components.tenants import DataEgress, Tenants
 from components.uptime import Uptime
+from components.vercel import VercelDomains
 from infra.availability import AvailabilityReport, availability_report, check_availability
 from infra.composition import StackParts
 from infra.config import PROJECT, ConfigError, ConfigProblem, StackConfig, load_stack_config
@@ -76,6 +78,15 @@ def main() -> None:
         opts=base.in_region,
     )
     dns, cdn, uptime = _edge(parts, wiring, base)
+    vercel = VercelDomains(
+        "vercel",
+        parts.vercel,
+        wiring=wiring,
+        # Secret in state and never printed (a plain value is refused by the config checks).
+        api_token=None
+        if config.vercel_api_token is None
+        else pulumi.Output.secret(config.vercel_api_token),
+    )
     compute = EksCompute(
         "eks",
         parts.compute,
@@ -101,9 +112,25 @@ def main() -> None:
         vpc_id=network.vpc_id,
         opts=base.in_region,
     )
+    ingress = Ingress(
+        "ingress",
+        parts.ingress,
+        wiring=wiring,
+        zone_id=dns.zone_id,
+        public_subnet_ids=network.public_subnet_ids,
+        cluster=IngressCluster(
+            provider=platform.provider,
+            oidc=compute.cluster.oidc,
+            cluster_name=compute.cluster.name,
+            load_balancer_controller=platform.load_balancer_controller,
+            ready=platform.ready,
+        ),
+        opts=base.in_region,
+    )
     tenants = _tenants(
         config,
         wiring,
+        parts,
         platform=platform,
         network=network,
         compute=compute,
@@ -128,6 +155,8 @@ def main() -> None:
         cache=cache,
         cluster=compute,
         tenants=tenants,
+        ingress=ingress,
+        vercel=vercel,
     )
 
 
@@ -238,8 +267,9 @@ def _edge(parts: StackParts, wiring: Wiring, base: _Foundation) -> tuple[DnsZone
         parts.dns,
         wiring=wiring,
         existing_zone=base.adopted_zone,
-        # The CDN's alias records: the zone lists every name that has records in it.
-        names_of_others=[parts.config.cdn.domain],
+        # The CDN's alias records and the apps domain's CAA record: the zone lists every name
+        # that has records in it (the tenants' hostnames are in the ingress output).
+        names_of_others=[parts.config.cdn.domain, parts.config.ingress.apps_domain],
         opts=base.in_region,
     )
     cdn = Cdn("cdn", parts.cdn, wiring=wiring, zone_id=dns.zone_id, opts=base.in_region)
@@ -250,6 +280,7 @@ def _edge(parts: StackParts, wiring: Wiring, base: _Foundation) -> tuple[DnsZone
 def _tenants(
     config: StackConfig,
     wiring: Wiring,
+    parts: StackParts,
     *,
     platform: KubernetesPlatform,
     network: Network,
@@ -281,6 +312,7 @@ def _tenants(
             DataEgress(cache.port, data_subnets, "Redis"),
         ],
         load_balancer_cidrs=[str(block) for block in network.layout[SubnetTier.PUBLIC]],
+        hostnames=parts.ingress.hostnames,
     )
 
 

@@ -299,8 +299,13 @@ def test_endpoints_config_map_publishes_platform_endpoints_and_no_secret(
             "CDN_DOMAIN": outputs["cdn"]["aliasDomain"],
             "TENANT_NAME": name,
             "TENANT_TIER": tier,
+            "TENANT_HOSTNAME": f"{name}.{outputs['ingress']['appsDomain']}",
         }
         assert config_map.secret_inputs == frozenset()
+        assert (
+            outputs["ingress"]["tenantHostnames"][name]
+            == config_map.inputs["data"]["TENANT_HOSTNAME"]
+        )
 
 
 def test_every_tenant_object_uses_the_clusters_provider_and_follows_its_namespace(

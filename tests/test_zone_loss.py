@@ -137,11 +137,11 @@ def test_prod_capacity_after_a_zone_loss_by_hand() -> None:
         assert nodes is not None
         assert nodes.nodes == 2
         assert nodes.capacity == Resources(3400, 13502)
-        # The platform requests 1,610m / 4,192 MiB; prod has no tenant yet.
-        assert nodes.platform == Resources(1610, 4192)
+        # The platform requests 1,660m / 4,256 MiB; prod has no tenant yet.
+        assert nodes.platform == Resources(1660, 4256)
         assert nodes.tenants == Resources(0, 0)
         assert nodes.fits
-        assert nodes.spare == Resources(1790, 9310)
+        assert nodes.spare == Resources(1740, 9246)
         assert nodes.max_nodes == 9
         assert nodes.can_scale
 
@@ -150,21 +150,21 @@ def test_prod_with_a_standard_tenant_still_fits_two_nodes() -> None:
     nodes = report_for("prod", standard_tenants(1)).loss_of("us-east-1b").outcome(Tier.NODES)
     assert nodes.state is State.SERVING
     assert nodes.nodes is not None
-    # 1,790m / 9,310 MiB to spare, less the tenant's 1,000m / 2,048 MiB.
-    assert nodes.nodes.spare == Resources(790, 7262)
+    # 1,740m / 9,246 MiB to spare, less the tenant's 1,000m / 2,048 MiB.
+    assert nodes.nodes.spare == Resources(740, 7198)
 
 
 def test_nodes_that_do_not_fit_after_a_zone_loss_are_degraded_naming_the_shortfall() -> None:
     report = report_for("prod", standard_tenants(3))
-    # Before: 5,100m for pods, 1,610m + 3,000m requested: it fits on three nodes.
+    # Before: 5,100m for pods, 1,660m + 3,000m requested: it fits on three nodes.
     assert report.baseline.fits
     for zone in PROD_ZONES:
         outcome = report.loss_of(zone).outcome(Tier.NODES)
         assert outcome.state is State.DEGRADED
         assert outcome.nodes is not None
-        # After: 3,400m for 4,610m requested.
-        assert outcome.nodes.shortfall == Resources(1210, 0)
-        assert "insufficient: short 1,210m CPU for" in outcome.detail
+        # After: 3,400m for 4,660m requested.
+        assert outcome.nodes.shortfall == Resources(1260, 0)
+        assert "insufficient: short 1,260m CPU for" in outcome.detail
         # A third node in the zones left holds it again (maxSize 9).
         assert outcome.nodes.nodes_needed == 3
         assert "fits again at 3 nodes" in outcome.detail
@@ -286,7 +286,7 @@ def test_dev_losing_the_nat_gateways_zone_cuts_egress_everywhere() -> None:
 def test_devs_one_node_left_cannot_hold_the_platform_and_tenants() -> None:
     report = report_for("dev")
     # Before: two t4g.medium nodes of 1,930m / 3,246 MiB allocatable, less DaemonSets, offer
-    # 3,400m / 6,188 MiB for the platform's 1,140m / 2,812 MiB and the tenants' 1,250m /
+    # 3,400m / 6,188 MiB for the platform's 1,190m / 2,876 MiB and the tenants' 1,250m /
     # 2,560 MiB (acme starter, globex standard).
     assert report.baseline.capacity == Resources(3400, 6188)
     assert report.baseline.tenants == Resources(1250, 2560)
@@ -294,8 +294,8 @@ def test_devs_one_node_left_cannot_hold_the_platform_and_tenants() -> None:
     outcome = report.loss_of("us-east-1b").outcome(Tier.NODES)
     assert outcome.state is State.DEGRADED
     assert outcome.nodes is not None
-    assert outcome.nodes.shortfall == Resources(690, 2278)
-    assert "short 690m CPU and 2,278 MiB memory" in outcome.detail
+    assert outcome.nodes.shortfall == Resources(740, 2342)
+    assert "short 740m CPU and 2,342 MiB memory" in outcome.detail
     # The NAT gateway's zone is left: a second node joins there.
     assert outcome.nodes.nodes_needed == 2
 
