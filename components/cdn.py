@@ -6,26 +6,29 @@ Creates:
   versioning with expiry of noncurrent versions, server access logs to the log bucket, and a
   policy that denies requests without TLS and lets CloudFront read objects only on behalf of
   this distribution (origin access control, ``AWS:SourceArn``);
-- the log bucket for CloudFront's standard access logs and the assets bucket's server access
-  logs: Block Public Access, TLS only, SSE-S3, versioning, expiry. It is the one bucket with ACLs
-  enabled (``BucketOwnerPreferred``): CloudFront's standard logging writes log files through an
-  ACL grant and fails against a bucket whose ACLs are disabled. SSE-S3 rather than KMS because
-  S3 server access logs can only be delivered to SSE-S3 buckets;
+- the log bucket for CloudFront's access logs and the assets bucket's server access logs: Block
+  Public Access, ACLs disabled (bucket owner enforced), TLS only, SSE-S3, versioning, expiry.
+  SSE-S3 rather than KMS because S3 server access logs can only be delivered to SSE-S3 buckets.
+  CloudFront delivers its access logs with standard logging v2 (CloudWatch Logs vended delivery:
+  a delivery source for the distribution in us-east-1, a delivery destination for the bucket,
+  and the delivery between them), which writes as the ``delivery.logs.amazonaws.com`` service
+  under a bucket policy and needs no ACL, unlike the legacy ``logging_config``;
 - an ACM certificate for the alias domain in us-east-1 (CloudFront reads certificates only
   there) validated by DNS records in the zone, so it renews automatically (FSBP ACM.1);
 - an origin access control, a response-headers policy (HSTS, nosniff, frame options, referrer
   policy) and the distribution: HTTPS redirect, TLSv1.2_2021, SNI, HTTP/2 and HTTP/3, IPv6,
-  compression, the managed CachingOptimized cache policy, a default root object, standard
-  logging and the configured price class;
+  compression, the managed CachingOptimized cache policy, a default root object and the
+  configured price class. HSTS is sent without ``preload``: see ``HSTS_PRELOAD``;
 - optionally a WAFv2 web ACL (scope CLOUDFRONT, in us-east-1) with AWS managed rule groups and a
-  per-IP rate limit (FSBP CloudFront.6);
+  per-IP rate limit (FSBP CloudFront.6), logging to an encrypted CloudWatch log group in
+  us-east-1 named ``aws-waf-logs-...`` (the only names WAF accepts), kept ``waf.logRetentionDays``;
 - alias A and AAAA records for the domain in the zone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -43,7 +46,8 @@ from components.base import (
 from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings
 from components.dns_zone import check_hostname
 from components.kms_key import KmsKey, KmsSettings, service_statement
-from components.shared.wiring import Wiring
+from components.shared.logs import LogRetentionDays, encrypted_log_group
+from components.shared.wiring import EDGE_REGION, Wiring
 
 #: AWS's managed "CachingOptimized" cache policy: long TTLs, gzip and brotli, no cookies or
 #: query strings in the cache key (right for static assets).
@@ -61,9 +65,32 @@ MANAGED_RULE_GROUPS = (
 #: The web ACL's last rule: blocks an IP above ``waf.rateLimit`` requests in 5 minutes.
 RATE_LIMIT_RULE = "rate-limit-per-ip"
 
-#: FSBP controls the log bucket cannot meet: S3.12 (CloudFront standard logging writes through
-#: ACLs) and S3.17 (S3 server access logs can only be delivered to SSE-S3 buckets).
-LOG_BUCKET_EXCEPTIONS = "S3.12 S3.17"
+#: The FSBP control the log bucket cannot meet: S3.17 (S3 server access logs can only be
+#: delivered to SSE-S3 buckets). ACLs are off (S3.12 holds): CloudFront delivers with logging v2.
+LOG_BUCKET_EXCEPTIONS = "S3.17"
+#: Where standard logging v2 writes (after the ``AWSLogs/<account>/CloudFront/`` prefix that
+#: CloudFront's delivery always puts first).
+CLOUDFRONT_LOG_SUFFIX = "{DistributionId}/{yyyy}/{MM}/{dd}/{HH}"
+#: Size of one access-log line as delivered (uncompressed), for pricing the v2 delivery.
+DELIVERED_LOG_BYTES_PER_REQUEST = 500
+#: Size of one WAF log record (JSON with the request's headers): an estimate for pricing.
+WAF_LOG_BYTES_PER_REQUEST = 1500
+#: Headers never written to the WAF logs: credentials and sessions.
+WAF_REDACTED_HEADERS = ("authorization", "cookie")
+#: The requests a web ACL logs: those a rule blocked or counted (an allowed request is in the
+#: access logs already). Logging every request would cost more than the firewall itself.
+WAF_LOGGED_ACTIONS = ("BLOCK", "COUNT", "EXCLUDED_AS_COUNT")
+#: Share of requests a rule blocks or counts: a planning figure for pricing the WAF logs
+#: (the web ACL's BlockedRequests and CountedRequests metrics give the real one).
+WAF_LOGGED_SHARE = 0.05
+
+#: HSTS ``preload`` stays off. The preload list is keyed by registrable domain: it would have to
+#: be requested for genericcorp.com, whose apex Vercel serves, and it would bind every name under
+#: it (dev, demo, tenants' hosts, any future internal tool) to HTTPS in browsers' built-in lists,
+#: a commitment that takes months to undo. On cdn.genericcorp.com alone the directive does
+#: nothing. The header keeps a two-year max-age and includeSubDomains, which is what browsers
+#: enforce after a first visit; docs/architecture.md ("CDN security headers") says the same.
+HSTS_PRELOAD = False
 
 #: HSTS lifetime: two years, the value browsers' preload lists expect.
 HSTS_MAX_AGE_SECONDS = 63_072_000
@@ -99,6 +126,10 @@ class WafSettings(SettingsModel):
         ge=100,
         le=2_000_000_000,
         description="Requests one IP may make in 5 minutes before it is blocked.",
+    )
+    log_retention_days: LogRetentionDays = Field(
+        description="Days CloudWatch Logs (us-east-1) keeps the web ACL's logs (one of "
+        "CloudWatch's periods)."
     )
 
 
@@ -145,6 +176,8 @@ class CdnParts:
 
     key_purpose: ClassVar[str] = "cdn-assets"
     """The assets bucket's key (the log bucket uses SSE-S3: see the module docstring)."""
+    waf_log_key_purpose: ClassVar[str] = "cdn-waf-logs"
+    """The key of the web ACL's log group (in ``EDGE_REGION``, where the group lives)."""
 
     @property
     def waf(self) -> WafSettings | None:
@@ -166,6 +199,11 @@ class CdnParts:
         distribution = "aws:cloudfront/distribution:Distribution"
         requests = usage.cdn_requests_millions
         log_gb = None if requests is None else requests * 1e6 * ACCESS_LOG_BYTES_PER_REQUEST / 1e9
+        waf_log_gb = (
+            None
+            if requests is None
+            else requests * 1e6 * WAF_LOGGED_SHARE * WAF_LOG_BYTES_PER_REQUEST / 1e9
+        )
         lines = [
             CostLine.usage(
                 component,
@@ -204,6 +242,17 @@ class CdnParts:
                 note=f"about {ACCESS_LOG_BYTES_PER_REQUEST} bytes per request gzipped, kept "
                 f"{settings.log_retention_days} days",
             ),
+            CostLine.usage(
+                component,
+                "Access-log delivery (standard logging v2)",
+                catalog.price(
+                    "cloudwatch.logs.vended-to-s3", resource="aws:cloudwatch/logDelivery"
+                ),
+                None
+                if requests is None
+                else requests * 1e6 * DELIVERED_LOG_BYTES_PER_REQUEST / 1e9,
+                note=f"about {DELIVERED_LOG_BYTES_PER_REQUEST} bytes per request as delivered",
+            ),
             *KmsKey.cost_lines(component, catalog, purposes=[self.key_purpose]),
         ]
         if self.waf is not None:
@@ -228,25 +277,37 @@ class CdnParts:
                     requests,
                     note="every CloudFront request, in millions",
                 ),
+                CostLine.usage(
+                    component,
+                    "WAF log ingestion",
+                    catalog.price("cloudwatch.logs.vended-ingestion", resource="aws-waf-logs"),
+                    waf_log_gb,
+                    note=f"blocked and counted requests ({WAF_LOGGED_SHARE:.0%}, a planning "
+                    f"figure), about {WAF_LOG_BYTES_PER_REQUEST} bytes each",
+                ),
+                CostLine.usage(
+                    component,
+                    "WAF log storage",
+                    catalog.price("cloudwatch.logs.storage", resource="aws-waf-logs"),
+                    None
+                    if waf_log_gb is None
+                    else waf_log_gb * self.waf.log_retention_days / DAYS_PER_MONTH,
+                    note=f"kept {self.waf.log_retention_days} days (upper bound: uncompressed)",
+                ),
+                *KmsKey.cost_lines(component, catalog, purposes=[self.waf_log_key_purpose]),
             ]
         return lines
-
-
-@dataclass(frozen=True)
-class _LogBucket:
-    """The log bucket, and the ownership setting that lets CloudFront deliver to it."""
-
-    bucket: aws.s3.Bucket
-    acls: aws.s3.BucketOwnershipControls
 
 
 class Cdn(PlatformComponent):
     """CloudFront + private S3 origin with a custom domain, TLS and optional WAF.
 
-    Steps: the log bucket; the assets bucket (its access logged to the log bucket); the
-    certificate in ``EDGE_REGION``, validated in the zone; the web ACL in ``EDGE_REGION`` when
-    ``parts`` asks; the distribution (origin access control, security headers); the assets key
-    and encryption, which name the distribution; both buckets' policies; the alias records.
+    Steps: the log bucket; the assets bucket; the certificate in ``EDGE_REGION``, validated in
+    the zone; the web ACL in ``EDGE_REGION`` with its logging when ``parts`` asks; the
+    distribution (origin access control, security headers); the assets key and encryption, which
+    name the distribution; both buckets' policies; then, once the log bucket's policy admits
+    them, the assets' server access logs and the distribution's access-log delivery; the alias
+    records.
     ``wiring`` names, encrypts and places the edge resources.
     """
 
@@ -278,18 +339,18 @@ class Cdn(PlatformComponent):
         settings = parts.settings
         self.alias_domain = settings.domain
         logs = self._log_bucket(settings)
-        assets = self._assets_bucket(settings, logs.bucket)
+        assets = self._assets_bucket(settings)
         certificate_arn = self._certificate(zone_id, wiring.edge_provider)
         web_acl_arn = None if parts.waf is None else self._web_acl(parts, parts.waf, wiring)
         distribution = self._distribution(
             settings,
             assets=assets,
-            logs=logs,
             certificate_arn=certificate_arn,
             web_acl_arn=web_acl_arn,
         )
         self._assets_encryption(parts, assets, distribution, wiring.kms)
-        self._bucket_policies(assets, logs.bucket, distribution)
+        logs_policy = self._bucket_policies(assets, logs, distribution)
+        self._access_logging(assets, logs, distribution, logs_policy, wiring)
         self._alias_records(zone_id, distribution)
         self.publish(
             {
@@ -297,21 +358,19 @@ class Cdn(PlatformComponent):
                 "domainName": distribution.domain_name,
                 "aliasDomain": self.alias_domain,
                 "bucketName": assets.bucket,
-                "logBucketName": logs.bucket.bucket,
+                "logBucketName": logs.bucket,
                 "certificateArn": certificate_arn,
                 "webAclArn": web_acl_arn,
             }
         )
 
-    def _log_bucket(self, settings: CdnSettings) -> _LogBucket:
-        """Where CloudFront's standard logs and the assets bucket's server access logs go. Its
-        two baseline exceptions (module docstring) are named in a tag, so that a policy or an
-        auditor can tell a decision from a mistake."""
-        logs, acls = self._bucket(
+    def _log_bucket(self, settings: CdnSettings) -> aws.s3.Bucket:
+        """Where CloudFront's access logs and the assets bucket's server access logs go, ACLs
+        off. Its baseline exception (module docstring) is named in a tag, so that a policy or
+        an auditor can tell a decision from a mistake."""
+        logs = self._bucket(
             "logs",
             settings,
-            # CloudFront standard logging delivers through an ACL grant (see module docstring).
-            object_ownership="BucketOwnerPreferred",
             expire_days=settings.log_retention_days,
             SecurityExceptions=LOG_BUCKET_EXCEPTIONS,
         )
@@ -321,33 +380,23 @@ class Cdn(PlatformComponent):
             rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
             opts=self.child_opts(),
         )
-        return _LogBucket(logs, acls)
+        return logs
 
-    def _assets_bucket(self, settings: CdnSettings, logs: aws.s3.Bucket) -> aws.s3.Bucket:
-        """The origin: no ACLs, old versions kept for rollback, every access logged."""
-        assets, _ = self._bucket(
-            "assets", settings, object_ownership="BucketOwnerEnforced", expire_days=None
-        )
-        aws.s3.BucketLogging(
-            f"{self._name}-assets-access-logs",
-            bucket=assets.id,
-            target_bucket=logs.id,
-            target_prefix="s3-access/",
-            opts=self.child_opts(),
-        )
-        return assets
+    def _assets_bucket(self, settings: CdnSettings) -> aws.s3.Bucket:
+        """The origin: no ACLs, old versions kept for rollback (its access is logged once the
+        log bucket admits the logs: ``_access_logging``)."""
+        return self._bucket("assets", settings, expire_days=None)
 
     def _bucket(
         self,
         role: str,
         settings: CdnSettings,
         *,
-        object_ownership: str,
         expire_days: int | None,
         **tags: str,
-    ) -> tuple[aws.s3.Bucket, aws.s3.BucketOwnershipControls]:
-        """A private, versioned bucket (protected in prod) whose noncurrent versions expire,
-        and whose current objects do too when ``expire_days`` is set."""
+    ) -> aws.s3.Bucket:
+        """A private, versioned bucket without ACLs (protected in prod) whose noncurrent
+        versions expire, and whose current objects do too when ``expire_days`` is set."""
         context = self.context
         name = f"{self._name}-{role}"
         bucket = aws.s3.Bucket(
@@ -366,14 +415,14 @@ class Cdn(PlatformComponent):
             restrict_public_buckets=True,
             opts=self.child_opts(),
         )
-        ownership = aws.s3.BucketOwnershipControls(
+        aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
             bucket=bucket.id,
-            rule={"object_ownership": object_ownership},
+            rule={"object_ownership": "BucketOwnerEnforced"},
             opts=self.child_opts(),
         )
         self._versioned(name, bucket, settings, expire_days=expire_days)
-        return bucket, ownership
+        return bucket
 
     def _versioned(
         self, name: str, bucket: aws.s3.Bucket, settings: CdnSettings, *, expire_days: int | None
@@ -451,11 +500,33 @@ class Cdn(PlatformComponent):
             scope="CLOUDFRONT",
             default_action={"allow": {}},
             rules=[
-                _waf_rule(rule, priority, waf, metric_prefix)
+                waf_rule(rule, priority, waf.rate_limit, metric_prefix)
                 for priority, rule in enumerate(parts.waf_rules)
             ],
-            visibility_config=_visibility(metric_prefix),
+            visibility_config=waf_visibility(metric_prefix),
             tags=self.tags("cdn-waf"),
+            opts=self.child_opts(provider=wiring.edge_provider),
+        )
+        # WAF logs to CloudWatch Logs in the web ACL's own region, to groups named aws-waf-logs-*.
+        log_group = encrypted_log_group(
+            self,
+            f"{self._name}-waf-logs",
+            log_group_name=f"aws-waf-logs-{metric_prefix}",
+            retention_days=waf.log_retention_days,
+            kms=wiring.kms,
+            purpose=parts.waf_log_key_purpose,
+            description="encrypts the CDN's WAF logs",
+            statement_sid="CloudWatchLogsEncryptsWafLogs",
+            tag="cdn-waf-logs",
+            provider=wiring.edge_provider,
+            region=EDGE_REGION,
+        )
+        aws.wafv2.WebAclLoggingConfiguration(
+            f"{self._name}-waf-logging",
+            resource_arn=web_acl.arn,
+            log_destination_configs=[log_group.arn],
+            redacted_fields=[{"single_header": {"name": h}} for h in WAF_REDACTED_HEADERS],
+            logging_filter=waf_logging_filter(),
             opts=self.child_opts(provider=wiring.edge_provider),
         )
         return web_acl.arn
@@ -465,7 +536,6 @@ class Cdn(PlatformComponent):
         settings: CdnSettings,
         *,
         assets: aws.s3.Bucket,
-        logs: _LogBucket,
         certificate_arn: pulumi.Output[str],
         web_acl_arn: pulumi.Output[str] | None,
     ) -> aws.cloudfront.Distribution:
@@ -504,15 +574,11 @@ class Cdn(PlatformComponent):
                 "ssl_support_method": "sni-only",
                 "minimum_protocol_version": MINIMUM_TLS_POLICY,
             },
-            logging_config={
-                "bucket": logs.bucket.bucket_domain_name,
-                "prefix": "cloudfront/",
-                "include_cookies": False,
-            },
+            # Access logs go through standard logging v2 (``_access_logging``), not the legacy
+            # logging_config, which needs ACLs on the bucket.
             web_acl_id=web_acl_arn,
             tags=self.tags("cdn"),
-            # CloudFront grants its log delivery access through an ACL when logging is set up.
-            opts=self.child_opts(depends_on=[logs.acls]),
+            opts=self.child_opts(),
         )
 
     def _origin_access_control(self) -> aws.cloudfront.OriginAccessControl:
@@ -537,7 +603,7 @@ class Cdn(PlatformComponent):
                 "strict_transport_security": {
                     "access_control_max_age_sec": HSTS_MAX_AGE_SECONDS,
                     "include_subdomains": True,
-                    "preload": False,
+                    "preload": HSTS_PRELOAD,
                     "override": True,
                 },
                 "content_type_options": {"override": True},
@@ -595,9 +661,11 @@ class Cdn(PlatformComponent):
         assets: aws.s3.Bucket,
         logs: aws.s3.Bucket,
         distribution: aws.cloudfront.Distribution,
-    ) -> None:
+    ) -> aws.s3.BucketPolicy:
         """Both buckets refuse requests without TLS; the assets admit only this distribution's
-        reads, the log bucket only S3's server access logs of the assets bucket."""
+        reads, the log bucket only S3's server access logs of the assets bucket and CloudWatch
+        Logs' delivery of this account's CloudFront logs. Returns the log bucket's policy,
+        which the log deliveries wait for."""
         self._bucket_policy(
             "assets",
             assets,
@@ -610,7 +678,8 @@ class Cdn(PlatformComponent):
                 "Condition": {"StringEquals": {"AWS:SourceArn": distribution.arn}},
             },
         )
-        self._bucket_policy(
+        account = self.context.account_id
+        return self._bucket_policy(
             "logs",
             logs,
             {
@@ -621,18 +690,86 @@ class Cdn(PlatformComponent):
                 "Resource": pulumi.Output.concat(logs.arn, "/s3-access/*"),
                 "Condition": {
                     "ArnLike": {"aws:SourceArn": assets.arn},
-                    "StringEquals": {"aws:SourceAccount": self.context.account_id},
+                    "StringEquals": {"aws:SourceAccount": account},
+                },
+            },
+            {
+                "Sid": "CloudFrontStandardLoggingV2",
+                "Effect": "Allow",
+                "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": pulumi.Output.concat(logs.arn, f"/AWSLogs/{account}/CloudFront/*"),
+                "Condition": {
+                    # The one ACL header S3 still accepts with ACLs disabled.
+                    "StringEquals": {
+                        "s3:x-amz-acl": "bucket-owner-full-control",
+                        "aws:SourceAccount": account,
+                    },
+                    "ArnLike": {
+                        # CloudFront's delivery sources live in EDGE_REGION.
+                        "aws:SourceArn": replace(self.context, region=EDGE_REGION).arn(
+                            "logs", "delivery-source:*"
+                        )
+                    },
                 },
             },
         )
 
-    def _bucket_policy(self, role: str, bucket: aws.s3.Bucket, allow: dict[str, Any]) -> None:
-        """TLS first, for everyone; then ``allow``, the one service the bucket serves."""
-        aws.s3.BucketPolicy(
+    def _bucket_policy(
+        self, role: str, bucket: aws.s3.Bucket, *allow: dict[str, Any]
+    ) -> aws.s3.BucketPolicy:
+        """TLS first, for everyone; then ``allow``, the services the bucket serves."""
+        return aws.s3.BucketPolicy(
             f"{self._name}-{role}-policy",
             bucket=bucket.id,
-            policy=policy_document([_deny_insecure_transport(bucket.arn), allow]),
+            policy=policy_document([_deny_insecure_transport(bucket.arn), *allow]),
             opts=self.child_opts(),
+        )
+
+    def _access_logging(
+        self,
+        assets: aws.s3.Bucket,
+        logs: aws.s3.Bucket,
+        distribution: aws.cloudfront.Distribution,
+        logs_policy: aws.s3.BucketPolicy,
+        wiring: Wiring,
+    ) -> None:
+        """The assets' server access logs and the distribution's standard logging v2, both
+        after the log bucket's policy: S3 and CloudWatch Logs check that they may write when
+        logging is set up. CloudFront's delivery source exists only in ``EDGE_REGION``."""
+        aws.s3.BucketLogging(
+            f"{self._name}-assets-access-logs",
+            bucket=assets.id,
+            target_bucket=logs.id,
+            target_prefix="s3-access/",
+            opts=self.child_opts(depends_on=[logs_policy]),
+        )
+        at_edge = self.child_opts(provider=wiring.edge_provider)
+        source = aws.cloudwatch.LogDeliverySource(
+            f"{self._name}-access-log-source",
+            name=self.context.physical_name("cdn-access-logs"),
+            log_type="ACCESS_LOGS",
+            resource_arn=distribution.arn,
+            tags=self.tags("cdn-access-logs"),
+            opts=at_edge,
+        )
+        destination = aws.cloudwatch.LogDeliveryDestination(
+            f"{self._name}-access-log-destination",
+            name=self.context.physical_name("cdn-access-logs"),
+            output_format="json",
+            delivery_destination_configuration={"destination_resource_arn": logs.arn},
+            tags=self.tags("cdn-access-logs"),
+            opts=at_edge,
+        )
+        aws.cloudwatch.LogDelivery(
+            f"{self._name}-access-log-delivery",
+            delivery_source_name=source.name,
+            delivery_destination_arn=destination.arn,
+            s3_delivery_configurations=[
+                {"suffix_path": CLOUDFRONT_LOG_SUFFIX, "enable_hive_compatible_path": False}
+            ],
+            tags=self.tags("cdn-access-logs"),
+            opts=self.child_opts(provider=wiring.edge_provider, depends_on=[logs_policy]),
         )
 
     def _alias_records(
@@ -656,8 +793,8 @@ class Cdn(PlatformComponent):
             )
 
 
-def _waf_rule(
-    rule: str, priority: int, waf: WafSettings, metric_prefix: str
+def waf_rule(
+    rule: str, priority: int, rate_limit: int, metric_prefix: str
 ) -> aws.wafv2.WebAclRuleArgsDict:
     """One rule of the web ACL: the per-IP rate limit, or an AWS managed rule group that keeps
     its own actions (``override_action`` none)."""
@@ -667,20 +804,37 @@ def _waf_rule(
             "priority": priority,
             "action": {"block": {}},
             "statement": {
-                "rate_based_statement": {"limit": waf.rate_limit, "aggregate_key_type": "IP"}
+                "rate_based_statement": {"limit": rate_limit, "aggregate_key_type": "IP"}
             },
-            "visibility_config": _visibility(f"{metric_prefix}-rate-limit"),
+            "visibility_config": waf_visibility(f"{metric_prefix}-rate-limit"),
         }
     return {
         "name": rule,
         "priority": priority,
         "override_action": {"none": {}},
         "statement": {"managed_rule_group_statement": {"name": rule, "vendor_name": "AWS"}},
-        "visibility_config": _visibility(f"{metric_prefix}-{rule}"),
+        "visibility_config": waf_visibility(f"{metric_prefix}-{rule}"),
     }
 
 
-def _visibility(metric_name: str) -> aws.wafv2.WebAclVisibilityConfigArgsDict:
+def waf_logging_filter() -> aws.wafv2.WebAclLoggingConfigurationLoggingFilterArgsDict:
+    """Log the requests a rule blocked or counted (``WAF_LOGGED_ACTIONS``), drop the rest."""
+    return {
+        "default_behavior": "DROP",
+        "filters": [
+            {
+                "behavior": "KEEP",
+                "requirement": "MEETS_ANY",
+                "conditions": [
+                    {"action_condition": {"action": action}} for action in WAF_LOGGED_ACTIONS
+                ],
+            }
+        ],
+    }
+
+
+def waf_visibility(metric_name: str) -> aws.wafv2.WebAclVisibilityConfigArgsDict:
+    """CloudWatch metrics and sampled requests for a web ACL or one of its rules."""
     return {
         "cloudwatch_metrics_enabled": True,
         "metric_name": metric_name,
@@ -709,6 +863,7 @@ def _cdn(
     noncurrent_version_days: int,
     log_retention_days: int,
     waf_enabled: bool,
+    waf_log_retention_days: LogRetentionDays,
 ) -> CdnSettings:
     """What dev and prod share: the root object and the WAF's rate limit."""
     return CdnSettings(
@@ -717,7 +872,9 @@ def _cdn(
         default_root_object="index.html",
         noncurrent_version_days=noncurrent_version_days,
         log_retention_days=log_retention_days,
-        waf=WafSettings(enabled=waf_enabled, rate_limit=2000),
+        waf=WafSettings(
+            enabled=waf_enabled, rate_limit=2000, log_retention_days=waf_log_retention_days
+        ),
     )
 
 
@@ -730,6 +887,7 @@ CDN_DEFAULTS = ByEnvironment(
         log_retention_days=30,
         # Off: a web ACL costs $5/month plus $1 per rule, more than a dev CDN serves.
         waf_enabled=False,
+        waf_log_retention_days=30,
     ),
     prod=_cdn(
         domain="cdn.genericcorp.com",
@@ -738,6 +896,8 @@ CDN_DEFAULTS = ByEnvironment(
         noncurrent_version_days=30,
         log_retention_days=365,
         waf_enabled=True,
+        # A year, like every audit log of prod: the record of blocked attacks.
+        waf_log_retention_days=365,
     ),
 )
 

@@ -75,6 +75,13 @@ CHARTS: dict[str, Chart] = {
     "kube-prometheus-stack": Chart(
         "kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", "79.5.0"
     ),
+    # Installed by components/ingress.py (its values and IRSA role need the zone and the apps
+    # domain). Keys checked in kubernetes-sigs/external-dns charts/external-dns: values.yaml and
+    # README (provider.name, sources, domainFilters, policy, registry, txtOwnerId,
+    # serviceAccount.{create,name,annotations}, env, extraArgs, resources).
+    "external-dns": Chart(
+        "external-dns", "https://kubernetes-sigs.github.io/external-dns/", "1.18.0"
+    ),
 }
 
 #: cluster-autoscaler releases track Kubernetes minors; run the one built for the cluster's
@@ -347,6 +354,19 @@ CHART_WORKLOADS: tuple[ChartWorkload, ...] = (
         "(prometheusOperator.podDisruptionBudget)",
     ),
     ChartWorkload(
+        "external-dns",
+        "external-dns",
+        "Deployment",
+        default_replicas=1,
+        replicas_key=None,
+        spread=None,
+        budget=None,
+        source="kubernetes-sigs/external-dns charts/external-dns: values.yaml (no replica count: "
+        "one pod, deploymentStrategy Recreate, since two instances would race on the same "
+        "records), templates/deployment.yaml; its requests are components/ingress.py "
+        "EXTERNAL_DNS_RESOURCES, which infra/node_capacity.py counts",
+    ),
+    ChartWorkload(
         "kube-prometheus-stack",
         "prometheus-node-exporter",
         "DaemonSet",
@@ -595,6 +615,10 @@ class KubernetesPlatform(PlatformComponent):
 
     provider: k8s.Provider
     """The Kubernetes provider of the cluster; tenants' objects use it too."""
+    load_balancer_controller: k8s.helm.v3.Release
+    """The controller's release: what creates load balancers (and installs their CRDs)."""
+    ready: list[pulumi.Resource]
+    """What every workload in the cluster waits for (nodes, DNS, volumes)."""
     grafana_admin_password: pulumi.Output[str]
     """Grafana's generated admin password; secret."""
 
@@ -628,6 +652,8 @@ class KubernetesPlatform(PlatformComponent):
         # installs: with Ignore, a Service created while the controller is down would silently
         # miss its load-balancer defaults.
         controller = self._load_balancer_controller(vpc_id, in_cluster)
+        self.load_balancer_controller = controller
+        self.ready = list(compute.ready)
         waits_for = [*compute.ready, controller]
         after_controller = self.child_opts(provider=self.provider, depends_on=waits_for)
         self._release(
@@ -715,6 +741,11 @@ class KubernetesPlatform(PlatformComponent):
                 "region": self.context.region,
                 "vpcId": vpc_id,
                 "replicaCount": 2 if self.context.is_prod else 1,
+                # The platform declares the one IngressClass (components/ingress.py): the
+                # chart's own "alb" class would be a second way in, outside the shared group.
+                "createIngressClassResource": False,
+                # Tenants may not open node ports (their quota), so targets are pod IPs.
+                "defaultTargetType": "ip",
                 "serviceAccount": {
                     "create": True,
                     "name": "aws-load-balancer-controller",

@@ -140,7 +140,7 @@ class DatabaseLimits(SettingsModel):
     def of_tier(cls, spec: TierSpec) -> DatabaseLimits:
         """The limits ``TIERS`` gives a tier."""
         return cls(
-            connection_limit=spec.database_connections,
+            connection_limit=spec.database_connection_limit,
             statement_timeout_seconds=spec.statement_timeout_seconds,
             lock_timeout_seconds=spec.lock_timeout_seconds,
             idle_in_transaction_timeout_seconds=spec.idle_in_transaction_timeout_seconds,

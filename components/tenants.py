@@ -4,8 +4,8 @@ Creates a ``Tenant`` component per configured tenant, each holding:
 - ``Namespace`` ``tenant-<name>``, labelled with tenant and tier, Pod Security Admission
   ``restricted`` (enforced, audited and warned);
 - ``ResourceQuota`` and ``LimitRange`` from the tier's row of ``TIERS`` (the one table of tier
-  numbers; the cost model prices a tenant by its ``requested_cpu_cores`` and
-  ``requested_memory_gib``);
+  numbers; the capacity model, ``infra/tenant_capacity.py``, packs tenants onto the nodes by
+  their requests and prices what they take);
 - ``NetworkPolicy`` ``default-deny``: every pod's traffic is refused except traffic inside the
   namespace, DNS to kube-dns, scrapes from Prometheus in ``monitoring`` and egress to the data
   tier's ports and subnets; ``allow-load-balancer`` admits the load balancers' subnets to pods
@@ -17,9 +17,10 @@ Creates a ``Tenant`` component per configured tenant, each holding:
   ``genericcorp.com/pod-spread`` annotation states;
 - ``ServiceAccount`` ``app`` (no token mounted unless a pod asks);
 - ``ConfigMap`` ``platform-endpoints``: the endpoints the app reads (database, cache, CDN hosts
-  and ports, region, cluster) and who it connects as (``DATABASE_SCHEMA``, ``DATABASE_USER``,
-  ``CACHE_USER``, ``CACHE_KEY_PREFIX``, components/shared/tenant_identity.py). Never a secret:
-  values are published as plain data.
+  and ports, region, cluster), who it connects as (``DATABASE_SCHEMA``, ``DATABASE_USER``,
+  ``CACHE_USER``, ``CACHE_KEY_PREFIX``, components/shared/tenant_identity.py) and
+  ``TENANT_HOSTNAME``, the one host its Ingress may serve
+  (components/ingress.py). Never a secret: values are published as plain data.
 
 Namespaces are enforced by the VPC CNI's network-policy agent (turned on in ``EksAddons``).
 """
@@ -75,10 +76,17 @@ class TierSpec:
     storage_gib: int
     container_max_cpu_cores: float
     container_max_memory_gib: float
-    # What the tenant's database role may use (components/tenant_data.py applies them with
-    # ALTER ROLE; genericcorp:tenantData.tierLimits may override them per stack).
-    database_connections: int = 5
-    """CONNECTION LIMIT of the tenant's role: its share of the instance's max_connections."""
+
+    # --- what a tenant of the tier takes from the data tier (the capacity model's planning
+    # figures, infra/tenant_capacity.py): the connections its database role may hold, the
+    # database storage and the cache memory it is expected to use.
+    database_connection_limit: int = 0
+    database_storage_gib: float = 0
+    cache_memory_mib: int = 0
+
+    # --- the limits the tenant's database role runs with (components/tenant_data.py applies them
+    # with ALTER ROLE, with database_connection_limit as its CONNECTION LIMIT;
+    # genericcorp:tenantData.tierLimits may override them per stack).
     statement_timeout_seconds: int = 30
     """Default statement_timeout: a runaway query is cancelled."""
     lock_timeout_seconds: int = 10
@@ -89,22 +97,70 @@ class TierSpec:
     """Default work_mem per sort or hash before spilling to disk."""
 
 
-#: The tier table: quotas, limit ranges and the reservations a cost model prices. Requests
-#: (what the scheduler reserves, and what a tenant costs) are sized for the per-customer
-#: targets: a starter tenant reserves a quarter of a vCPU and half a GiB (about $5.60 a month on
-#: an m7g.large), under the $7 a customer the platform aims for at scale. Limits are four times
-#: the requests, so a tenant can burst into the nodes' idle capacity without reserving it.
+#: The tier table: quotas, limit ranges and the reservations the capacity model packs onto the
+#: nodes. Requests are what an application of the tier needs reserved (a starter tenant: a
+#: quarter of a vCPU and half a GiB, enough for one small web process and a worker); limits are
+#: four times the requests, so a tenant can burst into the nodes' idle capacity without
+#: reserving it. What a tenant then costs follows from these sizes (docs/cost.md, "Cost per
+#: customer"); the sizes are not chosen to meet a cost target. The data-tier figures are
+#: planning figures: a pool of about five connections per pod the quota admits, a few GiB of
+#: rows and a cache working set per tenant.
 TIERS: dict[Tier, TierSpec] = {
-    Tier.STARTER: TierSpec(0.25, 0.5, 1, 2, 10, 2, 10, 0.5, 1,
-        database_connections=5, statement_timeout_seconds=30, lock_timeout_seconds=10,
-        idle_in_transaction_timeout_seconds=60, work_mem_mib=4),
-    Tier.STANDARD: TierSpec(1, 2, 4, 8, 30, 5, 50, 2, 4,
-        database_connections=20, statement_timeout_seconds=60, lock_timeout_seconds=10,
-        idle_in_transaction_timeout_seconds=120, work_mem_mib=16),
-    Tier.ENTERPRISE: TierSpec(4, 8, 16, 32, 100, 20, 200, 4, 8,
-        database_connections=50, statement_timeout_seconds=300, lock_timeout_seconds=30,
-        idle_in_transaction_timeout_seconds=300, work_mem_mib=64),
-}  # fmt: skip
+    Tier.STARTER: TierSpec(
+        0.25,
+        0.5,
+        1,
+        2,
+        10,
+        2,
+        10,
+        0.5,
+        1,
+        database_connection_limit=10,
+        database_storage_gib=2,
+        cache_memory_mib=16,
+        statement_timeout_seconds=30,
+        lock_timeout_seconds=10,
+        idle_in_transaction_timeout_seconds=60,
+        work_mem_mib=4,
+    ),
+    Tier.STANDARD: TierSpec(
+        1,
+        2,
+        4,
+        8,
+        30,
+        5,
+        50,
+        2,
+        4,
+        database_connection_limit=25,
+        database_storage_gib=10,
+        cache_memory_mib=64,
+        statement_timeout_seconds=60,
+        lock_timeout_seconds=10,
+        idle_in_transaction_timeout_seconds=120,
+        work_mem_mib=16,
+    ),
+    Tier.ENTERPRISE: TierSpec(
+        4,
+        8,
+        16,
+        32,
+        100,
+        20,
+        200,
+        4,
+        8,
+        database_connection_limit=60,
+        database_storage_gib=50,
+        cache_memory_mib=256,
+        statement_timeout_seconds=300,
+        lock_timeout_seconds=30,
+        idle_in_transaction_timeout_seconds=300,
+        work_mem_mib=64,
+    ),
+}
 
 #: Per-container defaults when a pod sets none (the quota requires every container to have some).
 DEFAULT_REQUEST = {"cpu": "100m", "memory": "128Mi"}
@@ -204,8 +260,10 @@ class Tenant(PlatformComponent):
         *,
         wiring: Wiring,
         environment: TenantEnvironment,
+        hostname: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """``hostname`` is where customers reach the tenant (``<tenant>.<appsDomain>``)."""
         super().__init__(name, context=wiring.context, opts=opts)
         self._settings = settings
         self._labels = {
@@ -247,6 +305,7 @@ class Tenant(PlatformComponent):
                 "TENANT_TIER": settings.tier,
                 # Who the app connects as (names only: it signs IAM tokens for both).
                 **TenantIdentity(settings.name, wiring.context.stack).config_map_keys(),
+                **({} if hostname is None else {"TENANT_HOSTNAME": hostname}),
             },
             opts=inside,
         )
@@ -429,8 +488,10 @@ class Tenants(PlatformComponent):
         endpoints: Mapping[str, pulumi.Input[str]],
         data_egress: Sequence[DataEgress],
         load_balancer_cidrs: Sequence[str],
+        hostnames: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """``hostnames`` maps each tenant's name to its hostname (the ingress's)."""
         super().__init__(
             name,
             context=wiring.context,
@@ -443,6 +504,7 @@ class Tenants(PlatformComponent):
                 tenant,
                 wiring=wiring,
                 environment=environment,
+                hostname=(hostnames or {}).get(tenant.name),
                 opts=self.child_opts(),
             ).outputs
             for tenant in tenants

@@ -16,11 +16,13 @@ from components.cdn import CdnParts
 from components.cost import CostLine, PriceCatalog, UsageSettings, external_lines
 from components.dns_zone import DnsZoneParts
 from components.eks_compute import EksComputeParts
+from components.ingress import IngressParts
 from components.kubernetes_platform import KubernetesPlatformParts
 from components.network import NetworkParts
 from components.postgres import PostgresParts
 from components.redis import RedisParts
 from components.uptime import UptimeParts
+from components.vercel import VercelParts
 from infra.config import StackConfig
 
 
@@ -40,6 +42,8 @@ class StackParts:
     database: PostgresParts
     cache: RedisParts
     platform: KubernetesPlatformParts
+    ingress: IngressParts
+    vercel: VercelParts
 
     @classmethod
     def of(cls, config: StackConfig) -> StackParts:
@@ -62,6 +66,10 @@ class StackParts:
             database=PostgresParts(config.database),
             cache=RedisParts(config.cache),
             platform=KubernetesPlatformParts(config.platform),
+            ingress=IngressParts(
+                config.ingress, tenants=tuple(tenant.name for tenant in config.tenants)
+            ),
+            vercel=VercelParts(config.vercel),
         )
 
     def cost_lines(self, catalog: PriceCatalog, usage: UsageSettings) -> list[CostLine]:
@@ -81,6 +89,8 @@ class StackParts:
             *self.platform.cost_lines(
                 catalog, usage, availability_zones=self.config.network.az_count
             ),
+            *self.ingress.cost_lines(catalog, usage),
+            *self.vercel.cost_lines(),
             *self.budget.cost_lines(catalog),
             *external_lines(model),
         ]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.base import Environment
+from components.ingress import EXTERNAL_DNS_RESOURCES
 from components.kubernetes_platform import PlatformSettings, monitoring_values
 from components.tenants import TIERS, TenantSettings
 
@@ -178,7 +179,7 @@ class InstanceShape:
         return self.capacity - reserved
 
 
-#: The instance types the stacks use (dev: t4g.medium, c7g.large, c6g.large; prod: m7g.large)
+#: The instance types the stacks use (dev: t4g.medium; prod: m7g.large)
 #: and the others the price catalog lists. Sources: EC2_INSTANCE_TYPES, ENI_MAX_PODS.
 INSTANCE_SHAPES: dict[str, InstanceShape] = {
     "t3.medium": InstanceShape(vcpus=2, memory_gib=4, max_pods=17),
@@ -189,6 +190,8 @@ INSTANCE_SHAPES: dict[str, InstanceShape] = {
     "c7g.large": InstanceShape(vcpus=2, memory_gib=4, max_pods=29),
     "m6i.large": InstanceShape(vcpus=2, memory_gib=8, max_pods=29),
     "m7g.large": InstanceShape(vcpus=2, memory_gib=8, max_pods=29),
+    "m7g.xlarge": InstanceShape(vcpus=4, memory_gib=16, max_pods=58),
+    "m7g.2xlarge": InstanceShape(vcpus=8, memory_gib=32, max_pods=58),
     "m7i.large": InstanceShape(vcpus=2, memory_gib=8, max_pods=29),
 }
 
@@ -285,6 +288,12 @@ def platform_workloads(
         Workload("metrics-server", 2 if is_prod else 1, Resources(50, 64), ours),
         Workload("cluster-autoscaler", 1, Resources(100, 300), f"{ours} (chart: 1 replica)"),
         Workload("aws-load-balancer-controller", 2 if is_prod else 1, Resources(100, 128), ours),
+        Workload(
+            "external-dns",
+            1,
+            Resources.of(EXTERNAL_DNS_RESOURCES["requests"]),
+            "components/ingress.py EXTERNAL_DNS_RESOURCES (chart: 1 replica)",
+        ),
         Workload(
             "prometheus",
             platform.prometheus.replicas,

@@ -8,6 +8,7 @@ existing-zone checks are the AWS provider (which creates nothing in AWS) and rea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -19,6 +20,7 @@ from components.cdn import Cdn
 from components.cost import Estimate
 from components.dns_zone import DnsZone, ExistingZone
 from components.eks_compute import EksCompute
+from components.ingress import Ingress, IngressCluster
 from components.kubernetes_platform import KubernetesPlatform
 from components.network import (
     AvailabilityZone,
@@ -40,6 +42,7 @@ from components.tenant_data import (
 )
 from components.tenants import DataEgress, Tenants
 from components.uptime import Uptime
+from components.vercel import VercelDomains
 from infra.availability import AvailabilityReport, availability_report, check_availability
 from infra.composition import StackParts
 from infra.config import PROJECT, ConfigError, ConfigProblem, StackConfig, load_stack_config
@@ -59,6 +62,7 @@ def main() -> None:
     # Priced from config alone, so a stack over its budget fails before anything is declared.
     estimate = estimate_stack(config, parts)
     check_budget(config, estimate)
+    per_customer = per_customer_output(config, estimate)
     # Composed from config alone as well: a prod path below its target fails here too.
     availability = availability_report(config, parts)
     check_availability(availability)
@@ -72,9 +76,24 @@ def main() -> None:
         opts=base.in_region,
     )
     budget = Budget(
-        "budget", parts.budget, wiring=wiring, estimate_usd=estimate.total_usd, opts=base.in_region
+        "budget",
+        parts.budget,
+        wiring=wiring,
+        estimate_usd=estimate.total_usd,
+        cost_per_customer_usd=per_customer["atConfiguredTenants"]["usd"],
+        tenant_ceiling=per_customer["tierMix"]["ceilingTenants"],
+        opts=base.in_region,
     )
     dns, cdn, uptime = _edge(parts, wiring, base)
+    vercel = VercelDomains(
+        "vercel",
+        parts.vercel,
+        wiring=wiring,
+        # Secret in state and never printed (a plain value is refused by the config checks).
+        api_token=None
+        if config.vercel_api_token is None
+        else pulumi.Output.secret(config.vercel_api_token),
+    )
     compute = EksCompute(
         "eks",
         parts.compute,
@@ -100,9 +119,25 @@ def main() -> None:
         vpc_id=network.vpc_id,
         opts=base.in_region,
     )
+    ingress = Ingress(
+        "ingress",
+        parts.ingress,
+        wiring=wiring,
+        zone_id=dns.zone_id,
+        public_subnet_ids=network.public_subnet_ids,
+        cluster=IngressCluster(
+            provider=platform.provider,
+            oidc=compute.cluster.oidc,
+            cluster_name=compute.cluster.name,
+            load_balancer_controller=platform.load_balancer_controller,
+            ready=platform.ready,
+        ),
+        opts=base.in_region,
+    )
     tenants = _tenants(
         config,
         wiring,
+        parts,
         platform=platform,
         network=network,
         compute=compute,
@@ -124,6 +159,7 @@ def main() -> None:
     _export(
         config,
         estimate,
+        per_customer,
         availability,
         kubeconfig=compute.kubeconfig,
         network=network,
@@ -137,12 +173,15 @@ def main() -> None:
         cluster=compute,
         tenants=tenants,
         tenantData=tenant_data,
+        ingress=ingress,
+        vercel=vercel,
     )
 
 
 def _export(
     config: StackConfig,
     estimate: Estimate,
+    per_customer: dict[str, Any],
     availability: AvailabilityReport,
     *,
     kubeconfig: pulumi.Output[str],
@@ -154,7 +193,7 @@ def _export(
     pulumi.export("environment", str(config.environment))
     pulumi.export("region", config.region)
     pulumi.export("monthlyCost", estimate.to_json())
-    pulumi.export("costPerCustomer", per_customer_output(config, estimate))
+    pulumi.export("costPerCustomer", per_customer)
     pulumi.export("availability", availability.to_json())
     pulumi.export("kubeconfig", kubeconfig)
     for output_name, component in components.items():
@@ -246,8 +285,9 @@ def _edge(parts: StackParts, wiring: Wiring, base: _Foundation) -> tuple[DnsZone
         parts.dns,
         wiring=wiring,
         existing_zone=base.adopted_zone,
-        # The CDN's alias records: the zone lists every name that has records in it.
-        names_of_others=[parts.config.cdn.domain],
+        # The CDN's alias records and the apps domain's CAA record: the zone lists every name
+        # that has records in it (the tenants' hostnames are in the ingress output).
+        names_of_others=[parts.config.cdn.domain, parts.config.ingress.apps_domain],
         opts=base.in_region,
     )
     cdn = Cdn("cdn", parts.cdn, wiring=wiring, zone_id=dns.zone_id, opts=base.in_region)
@@ -258,6 +298,7 @@ def _edge(parts: StackParts, wiring: Wiring, base: _Foundation) -> tuple[DnsZone
 def _tenants(
     config: StackConfig,
     wiring: Wiring,
+    parts: StackParts,
     *,
     platform: KubernetesPlatform,
     network: Network,
@@ -293,6 +334,7 @@ def _tenants(
             DataEgress(POD_IDENTITY_AGENT_PORT, [POD_IDENTITY_AGENT_CIDR], "EKS Pod Identity"),
         ],
         load_balancer_cidrs=[str(block) for block in network.layout[SubnetTier.PUBLIC]],
+        hostnames=parts.ingress.hostnames,
     )
 
 

@@ -61,16 +61,15 @@ def test_both_buckets_block_all_public_access(plan: Plan) -> None:
             assert block.inputs[flag] is True, (bucket.name, flag)
 
 
-def test_assets_bucket_disables_acls_and_only_the_log_bucket_keeps_them(plan: Plan) -> None:
-    assets, logs = buckets(plan)
+def test_no_bucket_of_the_stack_has_acls_enabled(plan: Plan) -> None:
     ownership = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
-    assert setting(plan, ownership, assets).inputs["rule"] == {
-        "objectOwnership": "BucketOwnerEnforced"
-    }
-    # CloudFront standard logging writes through an ACL grant (documented exception to S3.12).
-    assert setting(plan, ownership, logs).inputs["rule"] == {
-        "objectOwnership": "BucketOwnerPreferred"
-    }
+    all_buckets = plan.of_type(BUCKET)
+    assert len(all_buckets) >= 3  # the CDN's assets and logs, the ALB's access logs
+    for bucket in all_buckets:
+        assert setting(plan, ownership, bucket).inputs["rule"] == {
+            "objectOwnership": "BucketOwnerEnforced"
+        }, bucket.name
+    assert plan.of_type("aws:s3/bucketAcl:BucketAcl") == []
 
 
 def test_assets_are_encrypted_with_their_own_key_and_logs_with_sse_s3(plan: Plan) -> None:
@@ -92,7 +91,8 @@ def test_assets_are_encrypted_with_their_own_key_and_logs_with_sse_s3(plan: Plan
 
 def test_only_the_log_bucket_declares_its_baseline_exceptions(plan: Plan) -> None:
     assets, logs = buckets(plan)
-    assert logs.tags["SecurityExceptions"] == "S3.12 S3.17"
+    # S3.17 only: S3 server access logs need SSE-S3; ACLs are off (S3.12 holds).
+    assert logs.tags["SecurityExceptions"] == "S3.17"
     assert "SecurityExceptions" not in assets.tags
 
 
@@ -126,14 +126,12 @@ def test_assets_bucket_access_is_logged_to_the_log_bucket(plan: Plan) -> None:
     assets, logs = buckets(plan)
     logging = setting(plan, "aws:s3/bucketLogging:BucketLogging", assets)
     assert logging.inputs["targetBucket"] == logs.id
+    logs_policy = setting(plan, "aws:s3/bucketPolicy:BucketPolicy", logs)
     [allow] = [
         s
-        for s in statements(
-            policy(setting(plan, "aws:s3/bucketPolicy:BucketPolicy", logs), "policy")
-        )
-        if s["Effect"] == "Allow"
+        for s in statements(policy(logs_policy, "policy"))
+        if s["Effect"] == "Allow" and s["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     ]
-    assert allow["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert allow["Resource"] == f"{logs.outputs['arn']}/s3-access/*"
     assert allow["Condition"]["ArnLike"] == {"aws:SourceArn": assets.outputs["arn"]}
 
@@ -189,7 +187,10 @@ def test_viewers_get_https_with_a_modern_tls_policy_and_sni(plan: Plan) -> None:
     assert behavior["compress"] is True
     assert behavior["cachePolicyId"] == CACHING_OPTIMIZED_POLICY_ID
     certificate = distribution["viewerCertificate"]
-    assert certificate["acmCertificateArn"] == plan.one(CERTIFICATE).outputs["arn"]
+    assert (
+        certificate["acmCertificateArn"]
+        == plan.named("cdn-certificate", CERTIFICATE).outputs["arn"]
+    )
     assert certificate["sslSupportMethod"] == "sni-only"
     assert certificate["minimumProtocolVersion"] == "TLSv1.2_2021"
     assert distribution["httpVersion"] == "http2and3"
@@ -206,18 +207,40 @@ def test_responses_carry_security_headers(plan: Plan) -> None:
     assert config["contentTypeOptions"] == {"override": True}
     assert config["frameOptions"] == {"frameOption": "DENY", "override": True}
     assert config["referrerPolicy"]["referrerPolicy"] == "strict-origin-when-cross-origin"
+    # Off on purpose: components/cdn.py HSTS_PRELOAD and docs/architecture.md say why.
+    assert config["strictTransportSecurity"]["preload"] is False
     behavior = plan.one(DISTRIBUTION).inputs["defaultCacheBehavior"]
     assert behavior["responseHeadersPolicyId"] == headers.id
 
 
-def test_distribution_logs_to_the_log_bucket(plan: Plan) -> None:
+def test_distribution_logs_to_the_log_bucket_with_standard_logging_v2(plan: Plan) -> None:
     _, logs = buckets(plan)
-    logging = plan.one(DISTRIBUTION).inputs["loggingConfig"]
-    assert logging["bucket"] == logs.outputs["bucketDomainName"]
-    assert logging["includeCookies"] is False
-    # The log bucket must accept ACLs before CloudFront sets up log delivery.
-    ownership = setting(plan, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", logs)
-    assert ownership.urn in plan.one(DISTRIBUTION).dependencies
+    distribution = plan.one(DISTRIBUTION)
+    # No legacy logging: it writes through ACLs.
+    assert "loggingConfig" not in distribution.inputs
+    source = plan.one("aws:cloudwatch/logDeliverySource:LogDeliverySource")
+    assert source.inputs["logType"] == "ACCESS_LOGS"
+    assert source.inputs["resourceArn"] == distribution.outputs["arn"]
+    destination = plan.one("aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination")
+    assert destination.inputs["deliveryDestinationConfiguration"] == {
+        "destinationResourceArn": logs.outputs["arn"]
+    }
+    delivery = plan.one("aws:cloudwatch/logDelivery:LogDelivery")
+    assert delivery.inputs["deliverySourceName"] == source.inputs["name"]
+    assert delivery.inputs["deliveryDestinationArn"] == destination.outputs["arn"]
+    for resource in (source, destination, delivery):
+        assert region_of(plan, resource) == "us-east-1", resource.name
+    logs_policy = setting(plan, "aws:s3/bucketPolicy:BucketPolicy", logs)
+    assert logs_policy.urn in delivery.dependencies
+    [allow] = [
+        s
+        for s in statements(policy(logs_policy, "policy"))
+        if s["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
+    ]
+    assert allow["Resource"] == f"{logs.outputs['arn']}/AWSLogs/123456789012/CloudFront/*"
+    assert allow["Condition"]["ArnLike"] == {
+        "aws:SourceArn": "arn:aws:logs:us-east-1:123456789012:delivery-source:*"
+    }
 
 
 def test_dev_uses_the_cheapest_price_class(plan: Plan) -> None:
@@ -229,7 +252,7 @@ def test_dev_uses_the_cheapest_price_class(plan: Plan) -> None:
 
 
 def test_certificate_is_dns_validated_in_the_zone(plan: Plan) -> None:
-    certificate = plan.one(CERTIFICATE)
+    certificate = plan.named("cdn-certificate", CERTIFICATE)
     assert certificate.inputs["domainName"] == DOMAINS[plan.stack]
     assert certificate.inputs["validationMethod"] == "DNS"
     assert certificate.inputs["keyAlgorithm"] == "RSA_2048"
@@ -239,7 +262,9 @@ def test_certificate_is_dns_validated_in_the_zone(plan: Plan) -> None:
     assert record.inputs["type"] == option["resourceRecordType"]
     assert record.inputs["records"] == [option["resourceRecordValue"]]
     assert record.inputs["zoneId"] == plan.outputs["dns"]["zoneId"]
-    validation = plan.one("aws:acm/certificateValidation:CertificateValidation")
+    validation = plan.named(
+        "cdn-certificate-validation", "aws:acm/certificateValidation:CertificateValidation"
+    )
     assert validation.inputs["validationRecordFqdns"] == [record.outputs["fqdn"]]
     assert validation.inputs["certificateArn"] == certificate.outputs["arn"]
 
@@ -248,14 +273,20 @@ def test_certificate_and_waf_stay_in_us_east_1_whatever_the_stack_region() -> No
     plan = eu_plan()
     assert region_of(plan, plan.named("cdn-assets", BUCKET)) == "eu-west-1"
     for resource in (
-        plan.one(CERTIFICATE),
-        plan.one("aws:acm/certificateValidation:CertificateValidation"),
-        plan.one(WEB_ACL),
+        plan.named("cdn-certificate", CERTIFICATE),
+        plan.named(
+            "cdn-certificate-validation", "aws:acm/certificateValidation:CertificateValidation"
+        ),
+        plan.named("cdn-waf", WEB_ACL),
         plan.named("dns-query-logs"),
         plan.named("dns-dnssec-key", "aws:kms/key:Key"),
     ):
         assert region_of(plan, resource) == "us-east-1", resource.urn
-    assert plan.one(CERTIFICATE).outputs["arn"].startswith("arn:aws:acm:us-east-1:")
+    assert (
+        plan.named("cdn-certificate", CERTIFICATE)
+        .outputs["arn"]
+        .startswith("arn:aws:acm:us-east-1:")
+    )
 
 
 def test_alias_records_point_at_the_distribution(plan: Plan) -> None:
@@ -277,7 +308,7 @@ def test_alias_records_point_at_the_distribution(plan: Plan) -> None:
 
 
 def test_prod_puts_a_managed_rule_web_acl_in_front_of_the_distribution(prod_plan: Plan) -> None:
-    acl = prod_plan.one(WEB_ACL)
+    acl = prod_plan.named("cdn-waf", WEB_ACL)
     assert acl.inputs["scope"] == "CLOUDFRONT"
     assert region_of(prod_plan, acl) == "us-east-1"
     assert acl.inputs["defaultAction"] == {"allow": {}}
@@ -295,9 +326,29 @@ def test_prod_puts_a_managed_rule_web_acl_in_front_of_the_distribution(prod_plan
     assert prod_plan.outputs["cdn"]["webAclArn"] == acl.outputs["arn"]
 
 
+def test_the_web_acl_logs_to_an_encrypted_group_named_as_waf_requires(prod_plan: Plan) -> None:
+    acl = prod_plan.named("cdn-waf", WEB_ACL)
+    logging = prod_plan.named(
+        "cdn-waf-logging", "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+    )
+    group = prod_plan.named("cdn-waf-logs", "aws:cloudwatch/logGroup:LogGroup")
+    assert logging.inputs["resourceArn"] == acl.outputs["arn"]
+    assert logging.inputs["logDestinationConfigs"] == [group.outputs["arn"]]
+    assert group.inputs["name"].startswith("aws-waf-logs-")
+    assert group.inputs["retentionInDays"] == 365
+    assert (
+        group.inputs["kmsKeyId"]
+        == prod_plan.named("cdn-waf-logs-key", "aws:kms/key:Key").outputs["arn"]
+    )
+    for resource in (logging, group):
+        assert region_of(prod_plan, resource) == "us-east-1"
+    redacted = [field["singleHeader"]["name"] for field in logging.inputs["redactedFields"]]
+    assert redacted == ["authorization", "cookie"]
+
+
 def test_the_web_acl_declares_the_rules_its_parts_price(plan: Plan) -> None:
     parts = CdnParts(stack_config(plan.stack).cdn)
-    acls = plan.of_type(WEB_ACL)
+    acls = [acl for acl in plan.of_type(WEB_ACL) if acl.inputs["scope"] == "CLOUDFRONT"]
     assert len(acls) == (0 if parts.waf is None else 1)
     for acl in acls:
         rules = sorted(acl.inputs["rules"], key=lambda rule: rule["priority"])
@@ -305,11 +356,13 @@ def test_the_web_acl_declares_the_rules_its_parts_price(plan: Plan) -> None:
 
 
 def test_dev_has_no_waf_unless_asked(dev_plan: Plan) -> None:
-    assert dev_plan.of_type(WEB_ACL) == []
+    assert dev_plan.of_type(WEB_ACL) == []  # neither the CDN's nor the ingress's
     assert "webAclId" not in dev_plan.one(DISTRIBUTION).inputs
     assert dev_plan.outputs["cdn"]["webAclArn"] is None
     plan = plan_with("dev", {CDN: {"waf": {"enabled": True}}, **LIFTED_BUDGET})
-    assert plan.one(DISTRIBUTION).inputs["webAclId"] == plan.one(WEB_ACL).outputs["arn"]
+    assert (
+        plan.one(DISTRIBUTION).inputs["webAclId"] == plan.named("cdn-waf", WEB_ACL).outputs["arn"]
+    )
 
 
 # --- outputs --------------------------------------------------------------------------------
@@ -322,7 +375,7 @@ def test_outputs_follow_the_shared_contract(plan: Plan) -> None:
     assert cdn["domainName"] == distribution.outputs["domainName"]
     assert cdn["aliasDomain"] == DOMAINS[plan.stack]
     assert cdn["bucketName"] == f"genericcorp-{plan.stack}-cdn-assets-123456789012"
-    assert cdn["certificateArn"] == plan.one(CERTIFICATE).outputs["arn"]
+    assert cdn["certificateArn"] == plan.named("cdn-certificate", CERTIFICATE).outputs["arn"]
     assert {
         "distributionId",
         "domainName",

@@ -328,6 +328,13 @@ GUARDRAIL_VIOLATIONS: dict[str, dict[str, Any]] = {
     },
     "genericcorp:dns.dnssec": {"genericcorp:dns": {"dnssec": False}},
     "genericcorp:cdn.waf.enabled": {"genericcorp:cdn": {"waf": {"enabled": False}}},
+    "genericcorp:ingress.waf.enabled": {"genericcorp:ingress": {"waf": {"enabled": False}}},
+    "genericcorp:ingress.waf.logRetentionDays": {
+        "genericcorp:ingress": {"waf": {"logRetentionDays": 30}}
+    },
+    "genericcorp:ingress.deletionProtection": {
+        "genericcorp:ingress": {"deletionProtection": False}
+    },
     "genericcorp:uptime.checks": {"genericcorp:uptime": {"checks": []}},
     "genericcorp:database.multiAz": {"genericcorp:database": {"multiAz": False}},
     "genericcorp:database.backupRetentionDays": {

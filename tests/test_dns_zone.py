@@ -202,7 +202,8 @@ def test_outputs_name_the_zone_and_its_records(plan: Plan) -> None:
     assert dns["zoneName"] == ZONE_NAMES[plan.stack]
     assert dns["nameServers"] == zone.outputs["nameServers"]
     expected = {str(r.inputs["name"]) for r in zone_records(plan)} | {
-        plan.outputs["cdn"]["aliasDomain"]
+        plan.outputs["cdn"]["aliasDomain"],
+        plan.outputs["ingress"]["appsDomain"],  # its CAA record
     }
     assert dns["records"] == sorted(expected)
 

@@ -91,7 +91,7 @@ def test_edge_resources_look_like_aws(prod_plan: Plan) -> None:
     assert distribution.outputs["arn"] == (
         f"arn:aws:cloudfront::123456789012:distribution/{distribution.id}"
     )
-    acl = prod_plan.one("aws:wafv2/webAcl:WebAcl")
+    acl = prod_plan.named("cdn-waf", "aws:wafv2/webAcl:WebAcl")
     assert acl.outputs["arn"].startswith("arn:aws:wafv2:us-east-1:123456789012:global/webacl/")
     ksk = prod_plan.one("aws:route53/keySigningKey:KeySigningKey")
     assert re.match(r"^\d+ 13 2 [0-9A-F]{64}$", ksk.outputs["dsRecord"])

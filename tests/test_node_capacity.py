@@ -117,11 +117,11 @@ def test_platform_requests_by_hand() -> None:
     # coredns 2 x 100m/70Mi, ebs-csi-controller 2 x 60m/240Mi, metrics-server 2 x 50m/64Mi,
     # cluster-autoscaler 100m/300Mi, load balancer controller 2 x 100m/128Mi, Prometheus
     # 2 x (250m/1Gi + reloader 10m/50Mi), Alertmanager 2 x (50m/64Mi + reloader), Grafana
-    # 100m/256Mi, operator 100m/128Mi, kube-state-metrics 50m/128Mi.
-    assert total(platform_workloads(prod, Environment.PROD)) == Resources(1610, 4192)
+    # 100m/256Mi, operator 100m/128Mi, kube-state-metrics 50m/128Mi, external-dns 50m/64Mi.
+    assert total(platform_workloads(prod, Environment.PROD)) == Resources(1660, 4256)
     # Dev: one metrics-server, load balancer controller, Prometheus and Alertmanager.
     dev = stack_config("dev").platform
-    assert total(platform_workloads(dev, Environment.DEV)) == Resources(1140, 2812)
+    assert total(platform_workloads(dev, Environment.DEV)) == Resources(1190, 2876)
 
 
 def _release_values(plan: Plan) -> dict[str, dict[str, Any]]:
@@ -148,12 +148,14 @@ def test_the_platform_table_is_what_the_plan_installs(stack: str) -> None:
         "cluster-autoscaler",
         "aws-load-balancer-controller",
         "kube-prometheus-stack",
+        "external-dns",
     }
     # The charts whose values the table repeats: replicas (chart default 1) and requests.
     for chart, replicas_key in (
         ("metrics-server", "replicas"),
         ("cluster-autoscaler", "replicaCount"),
         ("aws-load-balancer-controller", "replicaCount"),
+        ("external-dns", "replicaCount"),  # the chart has none: one pod
     ):
         chart_values = values[chart]
         assert workloads[chart].pods == chart_values.get(replicas_key, 1), chart

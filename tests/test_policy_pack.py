@@ -87,7 +87,9 @@ def test_stack_rules_name_real_types() -> None:
     ]
     subjects = [t for rule in RULES if isinstance(rule, StackRule) for t in rule.subjects]
     assert len(companions) > 15
-    for type_token in {*companions, *subjects}:
+    # Custom resources (a controller's CRDs) have no SDK class; the pack names these on purpose.
+    custom_resources = {edge.INGRESS_CLASS_PARAMS}
+    for type_token in {*companions, *subjects} - custom_resources:
         assert resource_class(type_token) is not None, type_token
 
 

@@ -1323,3 +1323,32 @@ def test_role_inline_policies_and_object_documents_are_checked() -> None:
 def test_an_unknown_policy_document_skips_the_resource_in_preview() -> None:
     with pytest.raises(UnknownValueError):
         violations("iam-1-no-admin-policy", ROLE_POLICY, {"policy": UNKNOWN_STRING_VALUE})
+
+
+def _sse_s3(stack: list[tuple[str, str, dict[str, Any]]]) -> list[tuple[str, str, dict[str, Any]]]:
+    aes = {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]}
+    return [(t, n, {**p, **aes} if n.endswith("-sse") else p) for t, n, p in stack]
+
+
+def test_an_alb_log_bucket_may_use_sse_s3_and_is_a_log_bucket_only_when_the_alb_names_it() -> None:
+    # Elastic Load Balancing delivers access logs only to SSE-S3 buckets: the exception follows
+    # the controller's IngressClassParams that names the bucket, not a tag anyone could set.
+    params = (
+        "kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams",
+        "shared-alb",
+        {
+            "spec": {
+                "loadBalancerAttributes": [
+                    {"key": "access_logs.s3.enabled", "value": "true"},
+                    {"key": "access_logs.s3.bucket", "value": "alb-logs"},
+                ]
+            }
+        },
+    )
+    bucket = _sse_s3(bucket_with_settings("alb-logs"))
+    unnamed = [m for m, _ in stack_violations("s3-bucket-baseline", bucket)]
+    assert any("(S3.17)" in m for m in unnamed), unnamed
+    assert stack_violations("s3-bucket-baseline", [*bucket, params]) == []
+    # A log bucket does not log its own access (S3.9), once the ALB names it.
+    assert stack_violations("s3-9-access-logging", bucket)
+    assert stack_violations("s3-9-access-logging", [*bucket, params]) == []

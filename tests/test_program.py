@@ -42,9 +42,9 @@ def test_no_output_is_secret_or_unknown(plan: Plan) -> None:
 
 def test_every_kms_key_rotates_and_has_the_environment_deletion_window(plan: Plan) -> None:
     keys = plan.of_type(KEY)
-    # Prod adds the DNSSEC signing key (asymmetric, which AWS cannot rotate automatically) and
-    # the query-log key.
-    assert len(keys) == {"dev": 7, "prod": 9}[plan.stack]
+    # Prod adds the DNSSEC signing key (asymmetric, which AWS cannot rotate automatically), the
+    # query-log key and the keys of the two web ACLs' log groups (the CDN's and the ingress's).
+    assert len(keys) == {"dev": 7, "prod": 11}[plan.stack]
     for key in keys:
         assert key.inputs["deletionWindowInDays"] == {"dev": 7, "prod": 30}[plan.stack]
         if key.inputs["customerMasterKeySpec"] != "SYMMETRIC_DEFAULT":
@@ -69,7 +69,11 @@ def test_every_key_has_an_alias_under_the_stack(plan: Plan) -> None:
         "redis",
         "eks-secrets",
         "eks-logs",
-    } | ({"dnssec", "dns-query-logs"} if plan.stack == "prod" else set())
+    } | (
+        {"dnssec", "dns-query-logs", "cdn-waf-logs", "ingress-waf-logs"}
+        if plan.stack == "prod"
+        else set()
+    )
     assert aliases == {f"alias/genericcorp/{plan.stack}/{p}" for p in purposes}
 
 

@@ -223,11 +223,11 @@ def test_a_retired_prod_tenant_keeps_its_data_and_the_plan_says_what_is_kept() -
 
 @cache
 def prod_with_a_retired_tenant() -> Plan:
-    """Prod with one enterprise tenant and one retired tenant whose data is kept."""
+    """Prod with one standard tenant and one retired tenant whose data is kept."""
     return plan_with(
         "prod",
         {
-            TENANTS: [{"name": "initech", "tier": "enterprise"}],
+            TENANTS: [{"name": "initech", "tier": "standard"}],
             DATA: {"offboarding": [{"name": "acme"}]},
         },
     )
@@ -248,7 +248,7 @@ def test_prod_retires_a_tenant_keeping_its_schema_and_says_what_is_kept() -> Non
     assert "NOLOGIN" in retire_sql
     assert "DROP" not in retire_sql
     [provision] = jobs["initech"].inputs["spec"]["template"]["spec"]["containers"]
-    assert "CONNECTION LIMIT 50" in env_of(provision)["TENANT_SQL"]  # the enterprise tier
+    assert "CONNECTION LIMIT 25" in env_of(provision)["TENANT_SQL"]  # the standard tier
     report = plan.outputs["tenantData"]["offboarding"]["acme"]
     assert report["kept"] == [
         "schema tenant_acme with all its data",

@@ -13,6 +13,7 @@ import boto3
 import dns.exception
 import dns.message
 import dns.rcode
+import dns.resolver
 import dns.rrset
 import pytest
 from botocore.stub import Stubber
@@ -119,6 +120,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    # A requested certificate is issued at once (moto waits 60 s by default, as if validating).
+    monkeypatch.setattr("moto.settings.ACM_VALIDATION_WAIT", 0)
     # moto's EKS builds a new boto3 session to validate each role ARN, re-reading botocore's
     # endpoint data (over half a second); one session, whose loader caches it, validates the same.
     monkeypatch.setattr("moto.eks.utils.Session", _session)
@@ -265,7 +268,10 @@ def deploy(environment: str, **weaken: Any) -> dict[str, Any]:
             ]
         },
     )
-    return {
+    outputs: dict[str, Any] = {}
+    if weaken.get("ingress"):
+        outputs["ingress"] = deploy_ingress(prod, zone_id, **weaken)
+    return outputs | {
         "environment": environment,
         "region": REGION,
         "cluster": {
@@ -317,6 +323,135 @@ def deploy(environment: str, **weaken: Any) -> dict[str, Any]:
     }
 
 
+APPS = f"app.{ZONE}"
+#: For CLI runs on a stack deployed without its ingress (and without DNS look-ups).
+SKIP_INGRESS = ("--no-dns", "--skip", "ingress")
+GROUP = "genericcorp-prod-ingress"
+#: The load balancer's addresses, as the stand-in resolver answers for its DNS name.
+ALB_ADDRESSES = ["198.51.100.10", "198.51.100.11"]
+
+
+def deploy_ingress(prod: bool, zone_id: str, **weaken: Any) -> dict[str, Any]:
+    """The shared ALB as the controller builds it from the IngressClassParams and the anchor
+    Ingress, its certificate, web ACL (prod) and a tenant's alias record; returns its outputs."""
+    ec2 = client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"{REGION}{z}")[
+            "Subnet"
+        ]["SubnetId"]
+        for i, z in enumerate("ab")
+    ]
+    acm = client("acm")
+    certificate = acm.request_certificate(DomainName=f"*.{APPS}", ValidationMethod="DNS")[
+        "CertificateArn"
+    ]
+    elbv2 = client("elbv2")
+    tags = (
+        []
+        if weaken.get("no_group_tag")
+        else [{"Key": "genericcorp.com/ingress-group", "Value": GROUP}]
+    )
+    balancer = elbv2.create_load_balancer(
+        Name="k8s-genericcorpprodin-0123456789",
+        Subnets=subnets,
+        Scheme=weaken.get("scheme", "internet-facing"),
+        Type="application",
+        Tags=tags or [{"Key": "elbv2.k8s.aws/cluster", "Value": "genericcorp-prod"}],
+    )["LoadBalancers"][0]
+    arn = balancer["LoadBalancerArn"]
+    elbv2.modify_load_balancer_attributes(
+        LoadBalancerArn=arn,
+        Attributes=[
+            {"Key": "idle_timeout.timeout_seconds", "Value": str(weaken.get("idle_timeout", 600))},
+            {"Key": "access_logs.s3.enabled", "Value": "true"},
+            {"Key": "access_logs.s3.bucket", "Value": "genericcorp-prod-alb-logs"},
+            {"Key": "access_logs.s3.prefix", "Value": "alb"},
+            {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
+            {"Key": "deletion_protection.enabled", "Value": str(prod).lower()},
+        ],
+    )
+    group = elbv2.create_target_group(Name="not-found", Protocol="HTTP", Port=80, VpcId=vpc)
+    target = group["TargetGroups"][0]["TargetGroupArn"]
+    elbv2.create_listener(
+        LoadBalancerArn=arn,
+        Protocol="HTTPS",
+        Port=443,
+        Certificates=[{"CertificateArn": certificate}],
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": target}],
+    )
+    http_action: Any = (
+        {"Type": "forward", "TargetGroupArn": target}
+        if weaken.get("no_redirect")
+        else {
+            "Type": "redirect",
+            "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"},
+        }
+    )
+    elbv2.create_listener(
+        LoadBalancerArn=arn, Protocol="HTTP", Port=80, DefaultActions=[http_action]
+    )
+    web_acl = None
+    if prod:
+        wafv2 = client("wafv2")
+        created = wafv2.create_web_acl(
+            Name=GROUP,
+            Scope="REGIONAL",
+            DefaultAction={"Allow": {}},
+            VisibilityConfig={
+                "SampledRequestsEnabled": True,
+                "CloudWatchMetricsEnabled": True,
+                "MetricName": GROUP,
+            },
+        )["Summary"]
+        web_acl = created["ARN"]
+        if not weaken.get("waf_detached"):
+            wafv2.associate_web_acl(WebACLArn=web_acl, ResourceArn=arn)
+    client("route53").change_resource_record_sets(
+        HostedZoneId=zone_id,
+        ChangeBatch={
+            "Changes": [
+                {
+                    "Action": "CREATE",
+                    "ResourceRecordSet": {
+                        "Name": f"acme.{APPS}",
+                        "Type": "A",
+                        "AliasTarget": {
+                            "HostedZoneId": "Z35SXDOTRQ7X7K",
+                            "DNSName": balancer["DNSName"],
+                            "EvaluateTargetHealth": True,
+                        },
+                    },
+                }
+            ]
+        },
+    )
+    return {
+        "ingressClass": "shared-alb",
+        "groupName": GROUP,
+        "appsDomain": APPS,
+        "tenantHostnames": {"acme": f"acme.{APPS}"},
+        "certificateArn": certificate,
+        "accessLogBucket": "genericcorp-prod-alb-logs",
+        "webAclArn": web_acl,
+        "wafLogGroup": None if web_acl is None else f"aws-waf-logs-{GROUP}",
+        "idleTimeoutSeconds": 600,
+        "balancerDns": balancer["DNSName"],
+    }
+
+
+def hosts(outputs: dict[str, Any], **answers: list[str] | Exception) -> FakeResolver:
+    """A stand-in resolver: the load balancer's name answers ``ALB_ADDRESSES``, each tenant's
+    hostname the same unless ``answers`` says otherwise (by tenant name)."""
+    ingress = outputs["ingress"]
+    table: dict[tuple[str, str], list[str] | Exception] = {
+        (ingress["balancerDns"] + ".", "A"): ALB_ADDRESSES
+    }
+    for tenant, hostname in ingress["tenantHostnames"].items():
+        table[(hostname + ".", "A")] = answers.get(tenant, ALB_ADDRESSES[:1])
+    return FakeResolver(table)
+
+
 def clients() -> Clients:
     return Clients(
         sts=client("sts"),
@@ -325,12 +460,20 @@ def clients() -> Clients:
         elasticache=client("elasticache"),
         cloudfront=client("cloudfront"),
         route53=client("route53"),
+        elbv2=client("elbv2"),
+        acm=client("acm"),
+        wafv2=client("wafv2"),
     )
 
 
-def run(outputs: dict[str, Any], dns_check: ParentDelegation | None = None) -> list[Check]:
-    parsed = parse_outputs(json.dumps(outputs), "outputs.json")
-    return verify(parsed, clients(), dns_check)
+def run(
+    outputs: dict[str, Any],
+    dns_check: ParentDelegation | None = None,
+    resolver: FakeResolver | None = None,
+) -> list[Check]:
+    skip = [] if "ingress" in outputs else ["ingress"]
+    parsed = parse_outputs(json.dumps(outputs), "outputs.json", skip)
+    return verify(parsed, clients(), dns_check, resolver)
 
 
 def status(checks: list[Check], section: str, name: str) -> tuple[Status, str]:
@@ -350,11 +493,23 @@ def failures(checks: list[Check]) -> set[tuple[str, str]]:
 @pytest.mark.parametrize("environment", ["dev", "prod"])
 def test_a_stack_that_keeps_its_promises_passes_every_check(environment: str) -> None:
     # moto takes over a second to create a node group; one stack is enough to prove the check.
-    outputs = deploy(environment, node_group=environment == "prod")
-    checks = run(outputs, delegation(outputs["dns"]["nameServers"]))
+    outputs = deploy(environment, node_group=environment == "prod", ingress=True)
+    checks = run(outputs, delegation(outputs["dns"]["nameServers"]), hosts(outputs))
     assert failures(checks) == set()
     assert {c.status for c in checks} == {Status.PASS}
-    assert {c.section for c in checks} == {"account", "cluster", "database", "cache", "cdn", "dns"}
+    assert {c.section for c in checks} == {
+        "account",
+        "cluster",
+        "database",
+        "cache",
+        "cdn",
+        "dns",
+        "ingress",
+    }
+    assert status(checks, "ingress", "hostname acme") == (
+        Status.PASS,
+        f"acme.{APPS} resolves to the load balancer",
+    )
     assert status(checks, "dns", "registrar delegation")[0] is Status.PASS
     if environment == "prod":
         assert status(checks, "cluster", "node group system") == (Status.PASS, "ACTIVE")
@@ -362,23 +517,29 @@ def test_a_stack_that_keeps_its_promises_passes_every_check(environment: str) ->
 
 @pytest.mark.usefixtures("aws")
 def test_cli_prints_a_table_and_exits_0(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    outputs = deploy("prod")
+    outputs = deploy("prod", ingress=True)
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(outputs))
     monkeypatch.setattr(
         verify_module, "ParentDelegation", lambda: delegation(outputs["dns"]["nameServers"])
     )
+    monkeypatch.setattr(verify_module, "_host_resolver", lambda: hosts(outputs))
     result = runner.invoke(app, ["verify", "--outputs", str(path)])
     assert result.exit_code == 0, result.output
     assert "Post-deploy verification" in result.output
     assert "registrar delegation" in result.output
+    assert "hostname acme" in result.output
     assert "0 failed" in result.output
 
 
 @pytest.mark.usefixtures("aws")
 def test_cli_reads_outputs_from_stdin_and_can_skip_dns() -> None:
     outputs = deploy("dev")
-    result = runner.invoke(app, ["verify", "--outputs", "-", "--no-dns"], input=json.dumps(outputs))
+    result = runner.invoke(
+        app,
+        ["verify", "--outputs", "-", "--no-dns", "--skip", "ingress"],
+        input=json.dumps(outputs),
+    )
     assert result.exit_code == 0, result.output
     assert "not checked (--no-dns)" in result.output
 
@@ -533,7 +694,7 @@ def test_a_refused_call_fails_its_section_and_the_others_still_run() -> None:
             service_message="not authorized to perform: rds:DescribeDBInstances",
             http_status_code=403,
         )
-        parsed = parse_outputs(json.dumps(outputs), "outputs.json")
+        parsed = parse_outputs(json.dumps(outputs), "outputs.json", ["ingress"])
         checks = verify(parsed, replace(clients(), rds=denied), None)
     result, detail = status(checks, "database", "AWS")
     assert result is Status.FAIL
@@ -674,7 +835,7 @@ def test_skipped_sections_need_no_outputs() -> None:
     parsed = parse_outputs(
         json.dumps({"environment": "prod", "region": "us-east-1"}),
         "o.json",
-        skip=("cluster", "database", "cache", "cdn", "dns"),
+        skip=("cluster", "database", "cache", "cdn", "dns", "ingress"),
     )
     assert parsed.prod
     assert parsed.sections == {}
@@ -694,7 +855,8 @@ def test_an_unknown_skip_and_a_missing_file_are_refused(tmp_path: Path) -> None:
 def test_any_failure_exits_1(tmp_path: Path) -> None:
     outputs = deploy("prod", db_public=True)
     result = runner.invoke(
-        app, ["verify", "--outputs", write(tmp_path, json.dumps(outputs)), "--no-dns"]
+        app,
+        ["verify", "--outputs", write(tmp_path, json.dumps(outputs)), *SKIP_INGRESS],
     )
     assert result.exit_code == 1
     assert "FAIL" in result.output
@@ -712,7 +874,7 @@ def test_missing_credentials_give_one_clear_line(
     document = {"environment": "dev", "region": "us-east-1"}
     path = write(tmp_path, json.dumps(document))
     args = ["verify", "--outputs", path, "--no-dns"]
-    for section in ("cluster", "database", "cache", "cdn", "dns"):
+    for section in ("cluster", "database", "cache", "cdn", "dns", "ingress"):
         args += ["--skip", section]
     result = runner.invoke(app, args)
     assert result.exit_code == 1
@@ -727,4 +889,78 @@ def test_the_program_s_own_outputs_are_what_verify_reads(stack: str) -> None:
     plan = plan_for(stack)
     parsed = parse_outputs(json.dumps(plan.raw_outputs), f"{stack} plan")
     assert parsed.environment == stack
-    assert set(parsed.sections) == {"cluster", "database", "cache", "cdn", "dns"}
+    assert set(parsed.sections) == {"cluster", "database", "cache", "cdn", "dns", "ingress"}
+
+
+# --- the ingress --------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("aws")
+def test_an_ingress_without_its_load_balancer_fails_and_says_what_to_look_at() -> None:
+    outputs = deploy("dev", ingress=True, no_group_tag=True)
+    checks = run(outputs, resolver=hosts(outputs))
+    result, detail = status(checks, "ingress", "load balancer")
+    assert result is Status.FAIL
+    assert detail.startswith(f"0 load balancers tagged genericcorp.com/ingress-group={GROUP}")
+
+
+@pytest.mark.usefixtures("aws")
+def test_an_internal_load_balancer_or_another_idle_timeout_fails() -> None:
+    outputs = deploy("dev", ingress=True, scheme="internal", idle_timeout=60)
+    checks = run(outputs, resolver=hosts(outputs))
+    assert "scheme is 'internal'" in status(checks, "ingress", "load balancer")[1]
+    result, detail = status(checks, "ingress", "attributes")
+    assert result is Status.FAIL
+    assert "idle_timeout.timeout_seconds is '60', not '600'" in detail
+
+
+@pytest.mark.usefixtures("aws")
+def test_prod_needs_deletion_protection_and_its_web_acl_attached() -> None:
+    outputs = deploy("prod", ingress=True, waf_detached=True)
+    client("elbv2").modify_load_balancer_attributes(
+        LoadBalancerArn=_balancer_arn(),
+        Attributes=[{"Key": "deletion_protection.enabled", "Value": "false"}],
+    )
+    checks = run(outputs, resolver=hosts(outputs))
+    assert "deletion_protection.enabled is 'false'" in status(checks, "ingress", "attributes")[1]
+    assert status(checks, "ingress", "WAF")[0] is Status.FAIL
+
+
+@pytest.mark.usefixtures("aws")
+def test_plain_http_that_is_not_redirected_fails() -> None:
+    outputs = deploy("dev", ingress=True, no_redirect=True)
+    result, detail = status(run(outputs, resolver=hosts(outputs)), "ingress", "listeners")
+    assert (result, detail) == (Status.FAIL, "HTTP on 80 is not redirected to HTTPS")
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_certificate_awaiting_validation_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    outputs = deploy("dev", ingress=True)
+    monkeypatch.setattr(
+        client("acm"),
+        "describe_certificate",
+        lambda **_: {"Certificate": {"Status": "PENDING_VALIDATION"}},
+    )
+    result, detail = status(run(outputs, resolver=hosts(outputs)), "ingress", "certificate")
+    assert result is Status.FAIL
+    assert detail.startswith("PENDING_VALIDATION, not ISSUED")
+
+
+@pytest.mark.usefixtures("aws")
+def test_a_tenant_hostname_elsewhere_or_unresolvable_fails_and_dns_down_warns() -> None:
+    outputs = deploy("dev", ingress=True)
+    elsewhere = run(outputs, resolver=hosts(outputs, acme=["203.0.113.7"]))
+    result, detail = status(elsewhere, "ingress", "hostname acme")
+    assert result is Status.FAIL
+    assert "not to the load balancer" in detail
+    missing = run(outputs, resolver=hosts(outputs, acme=dns.resolver.NXDOMAIN()))
+    assert status(missing, "ingress", "hostname acme")[0] is Status.FAIL
+    down = hosts(outputs)
+    down.table[(outputs["ingress"]["balancerDns"] + ".", "A")] = dns.exception.Timeout()
+    result, detail = status(run(outputs, resolver=down), "ingress", "tenant hostnames")
+    assert result is Status.WARN
+    assert detail.startswith("DNS unreachable, not checked")
+
+
+def _balancer_arn() -> str:
+    return client("elbv2").describe_load_balancers()["LoadBalancers"][0]["LoadBalancerArn"]

@@ -53,8 +53,9 @@ partition.
 
 Values that must stay private are set with `pulumi config set --secret <key> <value>`, which
 stores them as `secure:` ciphertext; the program keeps them secret (for example alert
-addresses become secret subscription endpoints when `{PROJECT}:alerts` is secret). No key
-holds a password or token: those are generated or managed by AWS.
+addresses become secret subscription endpoints when `{PROJECT}:alerts` is secret). One key holds
+a token, `{PROJECT}:vercelApiToken`, and it must be set that way; passwords are generated or
+managed by AWS.
 """
 
 

@@ -31,6 +31,7 @@ from components.cdn import CDN_DEFAULTS, CDN_PROD_RULES, CdnSettings
 from components.cost import COST_MODEL_DEFAULTS, USAGE_DEFAULTS, CostModelSettings, UsageSettings
 from components.dns_zone import DNS_DEFAULTS, DNS_PROD_RULES, DnsSettings
 from components.eks_cluster import CLUSTER_DEFAULTS, CLUSTER_PROD_RULES, ClusterSettings
+from components.ingress import INGRESS_DEFAULTS, INGRESS_PROD_RULES, IngressSettings
 from components.kms_key import KMS_DEFAULTS, KMS_PROD_RULES, KmsSettings
 from components.kubernetes_platform import PLATFORM_DEFAULTS, PLATFORM_PROD_RULES, PlatformSettings
 from components.network import NETWORK_DEFAULTS, NETWORK_PROD_RULES, NetworkSettings
@@ -39,6 +40,7 @@ from components.redis import CACHE_DEFAULTS, CACHE_PROD_RULES, RedisSettings
 from components.tenant_data import TENANT_DATA_DEFAULTS, TenantDataSettings
 from components.tenants import TENANT_DEFAULTS, TenantList
 from components.uptime import UPTIME_DEFAULTS, UPTIME_PROD_RULES, UptimeSettings
+from components.vercel import VERCEL_DEFAULTS, VercelSettings
 
 #: The Pulumi project name, which is also the namespace of the project's config keys.
 PROJECT = "genericcorp"
@@ -191,6 +193,22 @@ class StackConfig(BaseModel):
         description=(
             "Tenants' data: database limits per tier, and the retired tenants whose schema is "
             "kept (or, once reviewed, dropped). See docs/architecture.md, Tenants' data."
+        ),
+    )
+    ingress: Annotated[
+        IngressSettings, EnvironmentProfile(INGRESS_DEFAULTS, INGRESS_PROD_RULES)
+    ] = Field(alias=f"{PROJECT}:ingress")
+    vercel: Annotated[VercelSettings, EnvironmentProfile(VERCEL_DEFAULTS)] = Field(
+        alias=f"{PROJECT}:vercel"
+    )
+    vercel_api_token: str | None = Field(
+        default=None,
+        alias=f"{PROJECT}:vercelApiToken",
+        min_length=1,
+        description=(
+            "Vercel API token for attaching the genericcorp:vercel projects' domains; set it "
+            "with `pulumi config set --secret` (a plain value is refused). Required when a "
+            "project is configured, never printed."
         ),
     )
 

@@ -14,7 +14,13 @@ not used) and checks, read-only:
   TLSv1.2_2021 or newer, HTTPS for viewers, the WAF web ACL attached;
 - DNS: the hosted zone and its name servers, every record the outputs list, and the registrar's
   delegation: the parent zone's NS answer for the zone, compared with the zone's name servers.
-  When DNS cannot be reached that check is a warning saying so, not a failure.
+  When DNS cannot be reached that check is a warning saying so, not a failure;
+- ingress: the one load balancer of the outputs' group (found by its group tag) exists, is an
+  active internet-facing ALB, has the declared attributes (idle timeout, access logs to the
+  outputs' bucket, invalid headers dropped, deletion protection in prod), an HTTPS listener
+  with the outputs' certificate and HTTP redirected to HTTPS; the certificate is issued; the
+  web ACL is attached when the outputs name one; each tenant's hostname resolves to the load
+  balancer's addresses (a warning when DNS cannot be reached).
 
 A table of checks; exit status 1 when any check fails, 2 when the outputs file is unusable.
 """
@@ -45,9 +51,11 @@ from infractl.aws.access import (
 
 if TYPE_CHECKING:
     import dns.message
+    from mypy_boto3_acm import ACMClient
     from mypy_boto3_cloudfront import CloudFrontClient
     from mypy_boto3_eks import EKSClient
     from mypy_boto3_elasticache import ElastiCacheClient
+    from mypy_boto3_elbv2 import ElasticLoadBalancingv2Client
     from mypy_boto3_rds import RDSClient
     from mypy_boto3_route53 import Route53Client
     from mypy_boto3_sts import STSClient
@@ -56,7 +64,9 @@ EXIT_INVALID = 2
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 # CloudFront.15: TLSv1.2_2021 or a newer policy.
 MODERN_TLS_POLICIES = frozenset({"TLSv1.2_2021", "TLSv1.2_2025", "TLSv1.3_2025"})
-SECTIONS = ("cluster", "database", "cache", "cdn", "dns")
+SECTIONS = ("cluster", "database", "cache", "cdn", "dns", "ingress")
+#: The tag the ingress's load balancer carries (components/ingress.py GROUP_TAG).
+INGRESS_GROUP_TAG = "genericcorp.com/ingress-group"
 
 
 class Status(StrEnum):
@@ -127,12 +137,23 @@ class DnsOutputs(_Outputs):
     records: list[str]
 
 
+class IngressOutputs(_Outputs):
+    group_name: str
+    apps_domain: str
+    tenant_hostnames: dict[str, str]
+    certificate_arn: str
+    access_log_bucket: str
+    web_acl_arn: str | None
+    idle_timeout_seconds: int
+
+
 _SECTION_MODELS: dict[str, type[_Outputs]] = {
     "cluster": ClusterOutputs,
     "database": DatabaseOutputs,
     "cache": CacheOutputs,
     "cdn": CdnOutputs,
     "dns": DnsOutputs,
+    "ingress": IngressOutputs,
 }
 
 
@@ -322,6 +343,10 @@ class Clients:
     elasticache: ElastiCacheClient
     cloudfront: CloudFrontClient
     route53: Route53Client
+    elbv2: ElasticLoadBalancingv2Client
+    acm: ACMClient
+    wafv2: Any
+    """The WAFv2 client of the stack's region (regional web ACLs)."""
 
 
 class _Collector:
@@ -344,7 +369,10 @@ class _Collector:
 
 
 def verify(
-    outputs: StackOutputs, clients: Clients, delegation: ParentDelegation | None
+    outputs: StackOutputs,
+    clients: Clients,
+    delegation: ParentDelegation | None,
+    resolver: Resolver | None = None,
 ) -> list[Check]:
     """Every check, in table order. AWS refusing a call fails that section, not the run."""
     account = caller_account(clients.sts)
@@ -376,6 +404,7 @@ def verify(
         "cache": lambda c, o: _check_cache(c, o, clients.elasticache, prod=outputs.prod),
         "cdn": lambda c, o: _check_cdn(c, o, clients.cloudfront),
         "dns": lambda c, o: _check_dns(c, o, clients.route53, delegation),
+        "ingress": lambda c, o: _check_ingress(c, o, clients, resolver, prod=outputs.prod),
     }
     for section in SECTIONS:
         collector = _Collector(section)
@@ -713,6 +742,190 @@ def _check_dns(
         )
 
 
+def _check_ingress(
+    c: _Collector,
+    out: IngressOutputs,
+    clients: Clients,
+    resolver: Resolver | None,
+    *,
+    prod: bool,
+) -> None:
+    balancer = _group_load_balancer(c, out, clients.elbv2)
+    if balancer is not None:
+        arn = balancer["LoadBalancerArn"]
+        _check_load_balancer_attributes(c, out, clients.elbv2, arn, prod=prod)
+        _check_listeners(c, out, clients.elbv2, arn)
+        if out.web_acl_arn is not None:
+            attached = clients.wafv2.get_web_acl_for_resource(ResourceArn=arn).get("WebACL")
+            live = (attached or {}).get("ARN")
+            c.expect(
+                "WAF",
+                live == out.web_acl_arn,
+                "web ACL attached",
+                f"web ACL {live or 'none'}, outputs say {out.web_acl_arn}",
+            )
+        else:
+            c.add("WAF", Status.PASS, "no web ACL, as configured")
+    try:
+        certificate = clients.acm.describe_certificate(CertificateArn=out.certificate_arn)
+        cert_status = certificate["Certificate"].get("Status", "?")
+    except clients.acm.exceptions.ResourceNotFoundException:
+        cert_status = "not found"
+    c.expect(
+        "certificate",
+        cert_status == "ISSUED",
+        f"ISSUED ({out.certificate_arn})",
+        f"{cert_status}, not ISSUED: check the validation record in the zone",
+    )
+    if balancer is not None:
+        _check_tenant_hostnames(c, out, balancer["DNSName"], resolver)
+
+
+def _group_load_balancer(
+    c: _Collector, out: IngressOutputs, elbv2: ElasticLoadBalancingv2Client
+) -> Any:
+    """The one load balancer tagged with the outputs' group, checked: an active internet-facing
+    ALB. None (with a failed check) when there is none or more than one."""
+    balancers: dict[str, Any] = {}
+    for page in elbv2.get_paginator("describe_load_balancers").paginate():
+        balancers.update({b.get("LoadBalancerArn", ""): b for b in page["LoadBalancers"]})
+    arns = list(balancers)
+    tagged: list[str] = []
+    for start in range(0, len(arns), 20):  # DescribeTags takes 20 ARNs at a time
+        for description in elbv2.describe_tags(ResourceArns=arns[start : start + 20])[
+            "TagDescriptions"
+        ]:
+            tags = {t["Key"]: t.get("Value") for t in description.get("Tags", [])}
+            if tags.get(INGRESS_GROUP_TAG) == out.group_name:
+                tagged.append(description.get("ResourceArn", ""))
+    if len(tagged) != 1:
+        c.add(
+            "load balancer",
+            Status.FAIL,
+            f"{len(tagged)} load balancers tagged {INGRESS_GROUP_TAG}={out.group_name}; one is "
+            "expected (is the controller running, the anchor Ingress in place?)",
+        )
+        return None
+    balancer = balancers[tagged[0]]
+    problems = [
+        f"{what} is {balancer.get(key)!r}"
+        for key, wanted, what in (
+            ("Type", "application", "type"),
+            ("Scheme", "internet-facing", "scheme"),
+        )
+        if balancer.get(key) != wanted
+    ]
+    state = balancer.get("State", {}).get("Code", "?")
+    if state != "active":
+        problems.append(f"state is {state!r}")
+    c.expect(
+        "load balancer",
+        not problems,
+        f"{balancer['LoadBalancerName']}: active internet-facing ALB",
+        "; ".join(problems),
+    )
+    return balancer
+
+
+def _check_load_balancer_attributes(
+    c: _Collector,
+    out: IngressOutputs,
+    elbv2: ElasticLoadBalancingv2Client,
+    arn: str,
+    *,
+    prod: bool,
+) -> None:
+    live = {
+        a.get("Key"): a.get("Value")
+        for a in elbv2.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
+    }
+    wanted = {
+        "idle_timeout.timeout_seconds": str(out.idle_timeout_seconds),
+        "access_logs.s3.enabled": "true",
+        "access_logs.s3.bucket": out.access_log_bucket,
+        "routing.http.drop_invalid_header_fields.enabled": "true",
+    }
+    if prod:
+        wanted["deletion_protection.enabled"] = "true"
+    differ = [f"{k} is {live.get(k)!r}, not {v!r}" for k, v in wanted.items() if live.get(k) != v]
+    c.expect(
+        "attributes",
+        not differ,
+        f"idle timeout {out.idle_timeout_seconds}s, access logs to {out.access_log_bucket}"
+        + (", deletion protection" if prod else ""),
+        "; ".join(differ),
+    )
+
+
+def _check_listeners(
+    c: _Collector, out: IngressOutputs, elbv2: ElasticLoadBalancingv2Client, arn: str
+) -> None:
+    listeners = elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]
+    by_port = {listener.get("Port"): listener for listener in listeners}
+    https = by_port.get(443)
+    problems: list[str] = []
+    if https is None or https.get("Protocol") != "HTTPS":
+        problems.append("no HTTPS listener on 443")
+    else:
+        certificates = [cert.get("CertificateArn") for cert in https.get("Certificates", [])]
+        if out.certificate_arn not in certificates:
+            problems.append(f"HTTPS listener serves {certificates}, not {out.certificate_arn}")
+    http = by_port.get(80)
+    if http is not None:
+        actions = http.get("DefaultActions", [])
+        redirect = [a.get("RedirectConfig", {}) for a in actions if a.get("Type") == "redirect"]
+        if not redirect or redirect[0].get("Protocol") != "HTTPS":
+            problems.append("HTTP on 80 is not redirected to HTTPS")
+    c.expect(
+        "listeners",
+        not problems,
+        "HTTPS with the outputs' certificate; HTTP redirected to HTTPS",
+        "; ".join(problems),
+    )
+
+
+def _check_tenant_hostnames(
+    c: _Collector, out: IngressOutputs, balancer_dns: str, resolver: Resolver | None
+) -> None:
+    if not out.tenant_hostnames:
+        c.add("tenant hostnames", Status.SKIP, "no tenants")
+        return
+    if resolver is None:
+        c.add("tenant hostnames", Status.SKIP, "not checked (--no-dns)")
+        return
+    import dns.exception  # noqa: PLC0415
+
+    failures = (dns.exception.DNSException, OSError)
+    try:
+        balancer_addresses = {str(r) for r in resolver.resolve(balancer_dns, "A")}
+    except failures as error:
+        c.add("tenant hostnames", Status.WARN, f"DNS unreachable, not checked: {_short(error)}")
+        return
+    for tenant, hostname in sorted(out.tenant_hostnames.items()):
+        try:
+            addresses = {str(r) for r in resolver.resolve(hostname, "A")}
+        except failures as error:
+            c.add(
+                f"hostname {tenant}", Status.FAIL, f"{hostname} does not resolve: {_short(error)}"
+            )
+            continue
+        c.expect(
+            f"hostname {tenant}",
+            bool(addresses & balancer_addresses),
+            f"{hostname} resolves to the load balancer",
+            f"{hostname} resolves to {sorted(addresses)}, not to the load balancer "
+            f"{balancer_dns} ({sorted(balancer_addresses)}): is external-dns running?",
+        )
+
+
+def _host_resolver(timeout: float = 3.0) -> Resolver:
+    import dns.resolver  # noqa: PLC0415 - dnspython only when hostnames are checked
+
+    resolver = dns.resolver.Resolver()
+    resolver.lifetime = timeout
+    return resolver
+
+
 # --- CLI ---------------------------------------------------------------------------------------
 
 
@@ -793,8 +1006,17 @@ def command(
             # Both are global services served from us-east-1.
             cloudfront=session.client("cloudfront", region_name="us-east-1"),
             route53=session.client("route53", region_name="us-east-1"),
+            elbv2=session.client("elbv2"),
+            # The ingress certificate and web ACL are regional: the stack's region.
+            acm=session.client("acm"),
+            wafv2=session.client("wafv2"),
         )
-        checks = verify(parsed, clients, None if no_dns else ParentDelegation())
+        checks = verify(
+            parsed,
+            clients,
+            None if no_dns else ParentDelegation(),
+            None if no_dns else _host_resolver(),
+        )
     except AwsAccessError as error:
         errors.print(f"verify: {error}", markup=False, soft_wrap=True)
         raise typer.Exit(1) from None

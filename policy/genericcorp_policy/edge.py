@@ -41,6 +41,8 @@ ZONE = "aws:route53/zone:Zone"
 QUERY_LOG = "aws:route53/queryLog:QueryLog"
 ZONE_SIGNING = "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec"
 CERTIFICATE = "aws:acm/certificate:Certificate"
+#: The AWS Load Balancer Controller's parameters, whose attributes name the ALB's log bucket.
+INGRESS_CLASS_PARAMS = "kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams"
 
 #: CloudFront security policies at or above TLSv1.2_2021 (CloudFront.15).
 RECOMMENDED_TLS_POLICIES = ("TLSv1.2_2021", "TLSv1.2_2025", "TLSv1.3_2025")
@@ -132,6 +134,19 @@ def _distribution_logging(
 # --- S3 ----------------------------------------------------------------------------------------
 
 
+def _elb_access_log_buckets(everything: Sequence[Resource]) -> set[Any]:
+    """Buckets an ALB writes its access logs to (``access_logs.s3.bucket`` of the controller's
+    IngressClassParams): Elastic Load Balancing delivers only to SSE-S3 buckets."""
+    names: set[Any] = set()
+    for resource in everything:
+        if resource.type != INGRESS_CLASS_PARAMS:
+            continue
+        for attribute in items(get(resource.props, "spec.loadBalancerAttributes")):
+            if get(attribute, "key") == "access_logs.s3.bucket":
+                names.add(get(attribute, "value"))
+    return names
+
+
 def _bucket_name(bucket: Resource) -> Any:
     return get(bucket.props, "bucket") or get(bucket.props, "id")
 
@@ -191,7 +206,7 @@ def _bucket_baseline(
     }
     access_log_targets = {
         get(r.props, "targetBucket") for r in everything if r.type == BUCKET_LOGGING
-    }
+    } | _elb_access_log_buckets(everything)
     for bucket in buckets:
         name = _bucket_name(bucket)
         label = f"bucket {bucket.name}"
@@ -237,8 +252,10 @@ def _bucket_access_logging(
     buckets: Sequence[Resource], everything: Sequence[Resource], _: Config
 ) -> Iterator[tuple[str, str | None]]:
     logging = _companions(everything, BUCKET_LOGGING)
-    # A bucket that receives access logs does not log itself: its own logs would loop.
+    # A bucket that receives access logs (S3's or an ALB's) does not log itself: its own logs
+    # would loop.
     targets = {get(r.props, "targetBucket") for r in logging.values()}
+    targets |= _elb_access_log_buckets(everything)
     for bucket in buckets:
         name = _bucket_name(bucket)
         if name not in logging and name not in targets:
