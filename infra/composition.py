@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from components.alerts import AlertsParts
 from components.budget import BudgetParts
 from components.cdn import CdnParts
+from components.ci_runner import CiRunnerParts
 from components.cost import CostLine, PriceCatalog, UsageSettings, external_lines
 from components.dns_zone import DnsZoneParts
 from components.eks_compute import EksComputeParts
@@ -40,6 +41,7 @@ class StackParts:
     database: PostgresParts
     cache: RedisParts
     platform: KubernetesPlatformParts
+    ci: CiRunnerParts
 
     @classmethod
     def of(cls, config: StackConfig) -> StackParts:
@@ -62,6 +64,7 @@ class StackParts:
             database=PostgresParts(config.database),
             cache=RedisParts(config.cache),
             platform=KubernetesPlatformParts(config.platform),
+            ci=CiRunnerParts(config.ci),
         )
 
     def cost_lines(self, catalog: PriceCatalog, usage: UsageSettings) -> list[CostLine]:
@@ -82,5 +85,6 @@ class StackParts:
                 catalog, usage, availability_zones=self.config.network.az_count
             ),
             *self.budget.cost_lines(catalog),
+            *self.ci.cost_lines(catalog),
             *external_lines(model),
         ]

@@ -274,7 +274,9 @@ def test_monthly_cost_output_adds_up(plan: Plan) -> None:
 
 
 def test_estimates_meet_the_targets(dev_plan: Plan, prod_plan: Plan) -> None:
-    assert dev_plan.outputs["monthlyCost"]["totalUsd"] <= 200
+    # Dev's $200 target before it had a deploy path; the in-VPC CI runner adds about $4
+    # (docs/cost.md), and dev's limit was raised to $210 for it.
+    assert dev_plan.outputs["monthlyCost"]["totalUsd"] <= 210
     assert prod_plan.outputs["monthlyCost"]["totalUsd"] <= 1000
 
 
