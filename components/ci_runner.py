@@ -163,6 +163,13 @@ class RunnerSettings(SettingsModel):
             raise ValueError("each subnet may appear once")
         return cidrs
 
+    def source(self) -> tuple[str, str]:
+        """The repository and the connection of an enabled runner (the validator below makes
+        sure an enabled runner has both)."""
+        if self.github_repository is None or self.connection_arn is None:
+            raise ValueError("a runner without githubRepository and connectionArn is not enabled")
+        return self.github_repository, self.connection_arn
+
     @model_validator(mode="after")
     def _complete(self) -> Self:
         if self.enabled and (self.github_repository is None or self.connection_arn is None):
@@ -253,6 +260,9 @@ class CiRunner(PlatformComponent):
 
     TYPE: ClassVar[str] = "genericcorp:ci:CiRunner"
     COMPONENT: ClassVar[str] = "ci"
+    access: list[pulumi.Resource]
+    """The CI roles' access entries and policies: CI's Kubernetes calls wait for these."""
+
     OUTPUTS: ClassVar[Mapping[str, str]] = {
         "runnerLabel": "The runs-on label of every workflow job that touches the cluster "
         "(codebuild-<project>-${{ github.run_id }}-${{ github.run_attempt }}); null without "
@@ -277,7 +287,7 @@ class CiRunner(PlatformComponent):
         """``subnet_ids``: the private subnets the runner may use (already narrowed to
         ``runner.subnetCidrs``)."""
         super().__init__(name, context=wiring.context, opts=opts)
-        self._access_entries(parts, cluster)
+        self.access = self._access_entries(parts, cluster)
         project_name = self.context.physical_name("ci-runner")
         outputs: dict[str, Any] = dict.fromkeys(
             ("runnerLabel", "projectName", "roleArn", "securityGroupId")
@@ -296,7 +306,15 @@ class CiRunner(PlatformComponent):
                 tag="ci-runner-logs",
             )
             role = self._role(parts, project_name, log_group, subnet_ids)
-            project = self._project(parts, project_name, role, log_group, group, vpc_id, subnet_ids)
+            project = self._project(
+                parts,
+                project_name,
+                role=role,
+                log_group=log_group,
+                group=group,
+                vpc_id=vpc_id,
+                subnet_ids=subnet_ids,
+            )
             aws.codebuild.Webhook(
                 f"{name}-webhook",
                 project_name=project.name,
@@ -325,9 +343,10 @@ class CiRunner(PlatformComponent):
             }
         self.publish({**outputs, "accessEntries": list(parts.settings.role_arns)})
 
-    def _access_entries(self, parts: CiRunnerParts, cluster: EksCluster) -> None:
+    def _access_entries(self, parts: CiRunnerParts, cluster: EksCluster) -> list[pulumi.Resource]:
         """cluster-admin for each CI role: they run pulumi, which installs CRDs, cluster roles
         and webhooks, and previews them by server-side dry run."""
+        access: list[pulumi.Resource] = []
         for index, arn in enumerate(parts.settings.role_arns):
             label = f"{self._name}-ci-role-{index}"
             entry = aws.eks.AccessEntry(
@@ -338,7 +357,7 @@ class CiRunner(PlatformComponent):
                 tags=self.tags(f"ci-role-{index}"),
                 opts=self.child_opts(),
             )
-            aws.eks.AccessPolicyAssociation(
+            association = aws.eks.AccessPolicyAssociation(
                 f"{label}-{AccessPolicy.CLUSTER_ADMIN}",
                 cluster_name=cluster.name,
                 principal_arn=entry.principal_arn,
@@ -346,6 +365,8 @@ class CiRunner(PlatformComponent):
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
                 opts=self.child_opts(),
             )
+            access += [entry, association]
+        return access
 
     def _security_group(
         self, vpc_id: pulumi.Input[str], cluster: EksCluster
@@ -392,8 +413,7 @@ class CiRunner(PlatformComponent):
     ) -> aws.iam.Role:
         """What a CodeBuild build in a VPC needs, for this project alone, and nothing more."""
         context = self.context
-        connection_arn = parts.settings.runner.connection_arn
-        assert connection_arn is not None  # an enabled runner has one (settings validator)
+        _, connection_arn = parts.settings.runner.source()
         connection_service = connection_arn.split(":")[2]
         role = aws.iam.Role(
             f"{self._name}-role",
@@ -477,6 +497,7 @@ class CiRunner(PlatformComponent):
         self,
         parts: CiRunnerParts,
         project_name: str,
+        *,
         role: aws.iam.Role,
         log_group: aws.cloudwatch.LogGroup,
         group: aws.ec2.SecurityGroup,
@@ -484,7 +505,7 @@ class CiRunner(PlatformComponent):
         subnet_ids: pulumi.Input[Sequence[str]],
     ) -> aws.codebuild.Project:
         runner = parts.settings.runner
-        assert runner.connection_arn is not None and runner.github_repository is not None
+        repository, connection_arn = runner.source()
         return aws.codebuild.Project(
             f"{self._name}-project",
             name=project_name,
@@ -493,9 +514,9 @@ class CiRunner(PlatformComponent):
             build_timeout=runner.timeout_minutes,
             source=aws.codebuild.ProjectSourceArgs(
                 type="GITHUB",
-                location=f"https://github.com/{runner.github_repository}.git",
+                location=f"https://github.com/{repository}.git",
                 auth=aws.codebuild.ProjectSourceAuthArgs(
-                    type="CODECONNECTIONS", resource=runner.connection_arn
+                    type="CODECONNECTIONS", resource=connection_arn
                 ),
             ),
             artifacts=aws.codebuild.ProjectArtifactsArgs(type="NO_ARTIFACTS"),

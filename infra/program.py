@@ -87,6 +87,9 @@ def main() -> None:
     )
     cache = RedisCache("cache", parts.cache, wiring=wiring, network=data_tier, opts=base.in_region)
     ci_runner = _ci_runner(parts, wiring, base, network=network, compute=compute)
+    # CI runs pulumi as these roles: Kubernetes calls wait for their entries too (a role
+    # changed in the stack file gets its entry in the very run it makes).
+    compute.cluster.access.extend(ci_runner.access)
     platform = KubernetesPlatform(
         "platform",
         parts.platform,

@@ -50,7 +50,7 @@ def test_cost_stack_prints_lines_totals_budget_and_per_customer() -> None:
     # Prod has no tenants yet: the first customers, on the starter tier new customers begin on.
     assert "at 1 customer(s)" in out
     assert "tier mix: starter 1 (no tenants configured: the starter tier)" in out
-    assert "at or below $7: from 467 customers" in out
+    assert "at or below $7: from 471 customers" in out
 
 
 def test_cost_from_stack_outputs_as_markdown(tmp_path: Path) -> None:

@@ -246,7 +246,7 @@ def test_dev_on_on_demand_nodes_breaks_its_budget_and_the_guard_says_so() -> Non
     with pytest.raises(BudgetExceededError) as caught:
         run_stack("dev", config_overrides={"genericcorp:cluster": cluster})
     message = str(caught.value)
-    assert "exceeds the budget genericcorp:budget.limitUsd = 200.00" in message
+    assert "exceeds the budget genericcorp:budget.limitUsd = 210.00" in message
     assert "compute $" in message
 
 

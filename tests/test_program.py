@@ -44,7 +44,7 @@ def test_every_kms_key_rotates_and_has_the_environment_deletion_window(plan: Pla
     keys = plan.of_type(KEY)
     # Prod adds the DNSSEC signing key (asymmetric, which AWS cannot rotate automatically) and
     # the query-log key.
-    assert len(keys) == {"dev": 7, "prod": 9}[plan.stack]
+    assert len(keys) == {"dev": 8, "prod": 10}[plan.stack]
     for key in keys:
         assert key.inputs["deletionWindowInDays"] == {"dev": 7, "prod": 30}[plan.stack]
         if key.inputs["customerMasterKeySpec"] != "SYMMETRIC_DEFAULT":
@@ -69,6 +69,7 @@ def test_every_key_has_an_alias_under_the_stack(plan: Plan) -> None:
         "redis",
         "eks-secrets",
         "eks-logs",
+        "ci-runner-logs",
     } | ({"dnssec", "dns-query-logs"} if plan.stack == "prod" else set())
     assert aliases == {f"alias/genericcorp/{plan.stack}/{p}" for p in purposes}
 
