@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from components.ci_runner import RUNNER_WORKFLOWS
 from infractl.aws.bootstrap import DEFAULT_KEY_ALIAS, BootstrapReport, default_bucket_name
 from infractl.aws.restore_drill import DEFAULT_RTO_MINUTES, PERMISSIONS
-from components.ci_runner import RUNNER_WORKFLOWS
 from infractl.cli import app
 from infractl.offline.plan import Plan
 from tests.conftest import STACKS, plan_for
@@ -24,7 +24,7 @@ def test_readme_links_the_guide() -> None:
     assert "[docs/deploying.md](docs/deploying.md)" in (ROOT / "README.md").read_text()
 
 
-@pytest.mark.parametrize("command", ["bootstrap", "verify", "restore-drill"])
+@pytest.mark.parametrize("command", ["bootstrap", "verify", "restore-drill", "preflight"])
 def test_every_option_the_guide_names_exists(command: str) -> None:
     help_text = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"}).output
     named = set(re.findall(rf"infractl {command}[^\n`]*", GUIDE))
