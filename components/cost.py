@@ -17,13 +17,12 @@ estimate is known before anything is declared, and a change to the settings chan
 Every price comes from ``pricing/catalog-<region>.yaml`` by key; a key the catalog lacks is an
 error naming the resource and the key, and a region without a catalog is an error unless the
 stack names a fallback region explicitly. A usage-based line whose usage is not given (None)
-is reported as "usage not given" and left out of the total, never counted as zero.
+is reported as "usage not given" and left out of the total, never counted as zero; prod
+refuses an unknown usage figure (``unknown_usage``), so its total never drops a line.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -196,6 +195,28 @@ class UsageSettings(SettingsModel):
         "(the largest of new connections, active connections, GB processed and rule "
         "evaluations, each over its LCU allowance).",
     )
+    internet_egress_gb: float | None = Field(
+        ge=0,
+        description="GB per month the ingress load balancer sends to the internet (responses to "
+        "tenants' users; CloudFront's own transfer is cdnTransferOutGb).",
+    )
+    cross_az_gb: float | None = Field(
+        ge=0,
+        description="GB per month crossing availability zones inside the VPC (pod to pod, pods "
+        "to the database and cache in another zone, the load balancer to its targets); "
+        "priced in each direction.",
+    )
+    node_cpu_surplus_vcpu_hours: float | None = Field(
+        ge=0,
+        description="vCPU-hours per month that burstable (t3/t4g) nodes run above their "
+        "baseline once their earned credits are spent (CloudWatch CPUSurplusCreditsCharged); "
+        "priced only for burstable node types.",
+    )
+    database_cpu_surplus_vcpu_hours: float | None = Field(
+        ge=0,
+        description="vCPU-hours per month a burstable (db.t4g/db.t3) database runs above its "
+        "baseline once its credits are spent; priced only for burstable classes.",
+    )
 
 
 class ExternalService(SettingsModel):
@@ -214,6 +235,51 @@ def _positive_integers(values: list[int]) -> list[int]:
     if sorted(set(values)) != values:
         raise ValueError("list each customer count once, in increasing order")
     return values
+
+
+class PurchaseOptionsSettings(SettingsModel):
+    """How compute, the database and the cache are bought. Each option other than on-demand is
+    a catalog factor ``purchase.<service>.<option>`` of the stack's region; an option the
+    catalog has no factor for is refused (a review must see where a discount comes from)."""
+
+    compute: Literal["on-demand", "savings-plan-1yr"] = Field(
+        description="ON_DEMAND node groups: on-demand, or a one-year Compute Savings Plan "
+        "(no upfront). SPOT groups are never covered by a commitment."
+    )
+    database: Literal["on-demand", "reserved-1yr"] = Field(
+        description="The PostgreSQL instance: on-demand, or a one-year reserved instance "
+        "(no upfront)."
+    )
+    cache: Literal["on-demand", "reserved-1yr"] = Field(
+        description="The cache nodes: on-demand, or one-year reserved nodes (no upfront)."
+    )
+
+    def factor_keys(self) -> dict[str, str]:
+        """Catalog factor key per service whose option is a commitment."""
+        chosen = {"compute": self.compute, "database": self.database, "cache": self.cache}
+        return {
+            service: f"purchase.{service}.{option}"
+            for service, option in chosen.items()
+            if option != ON_DEMAND
+        }
+
+
+#: The purchase option that needs no catalog factor.
+ON_DEMAND = "on-demand"
+
+#: Tier names a planning tier mix may use (components/tenants.py's Tier values).
+TIER_NAMES = ("starter", "standard", "enterprise")
+
+
+def _tier_shares(shares: dict[str, float]) -> dict[str, float]:
+    unknown = sorted(set(shares) - set(TIER_NAMES))
+    if unknown:
+        raise ValueError(f"tiers are {', '.join(TIER_NAMES)}; not {', '.join(unknown)}")
+    if any(share <= 0 for share in shares.values()) or not shares:
+        raise ValueError("give each listed tier a share above 0")
+    if abs(sum(shares.values()) - 1) > 1e-6:
+        raise ValueError(f"shares must add up to 1, not {sum(shares.values()):g}")
+    return shares
 
 
 class CostModelSettings(SettingsModel):
@@ -241,7 +307,18 @@ class CostModelSettings(SettingsModel):
         "(null: such a region is an error).",
     )
 
+    # --- the capacity model and purchase options (infra/tenant_capacity.py) ---
+    planning_tier_mix: dict[str, float] = Field(
+        description="Share of customers per tier (adding up to 1) for the tier-mix figures "
+        "while the stack has no tenants configured; with tenants, their own mix is used."
+    )
+    purchase_options: PurchaseOptionsSettings = Field(
+        description="How compute, database and cache are bought (on-demand or a one-year "
+        "commitment priced from the catalog)."
+    )
+
     _check_scale = field_validator("scale_points")(_positive_integers)
+    _check_mix = field_validator("planning_tier_mix")(_tier_shares)
 
 
 # --- cost lines ----------------------------------------------------------------------------
@@ -376,6 +453,8 @@ class Estimate:
     catalog: PriceCatalog
     region: str
     usage: UsageSettings
+    exclusions: tuple[str, ...] = ()
+    """What the estimate leaves out on purpose (free tiers, flat-rate plans), stated."""
 
     @property
     def total_usd(self) -> float:
@@ -396,6 +475,7 @@ class Estimate:
         assumptions: dict[str, Any] = {
             "hoursPerMonth": self.catalog.hours_per_month,
             "usage": self.usage.model_dump(by_alias=True),
+            "exclusions": list(self.exclusions),
         }
         if self.catalog.region != self.region:
             assumptions["pricedWithRegion"] = self.catalog.region
@@ -415,91 +495,19 @@ def external_lines(model: CostModelSettings) -> list[CostLine]:
     return [CostLine.external(s) for s in model.external_services if s.included]
 
 
-# --- cost per customer ---------------------------------------------------------------------
+# --- unknown usage -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PerCustomerModel:
-    """Cost per customer = the stack's fixed cost shared by N customers + each one's marginal
-    cost (its requested CPU and memory priced at the node's per-vCPU and per-GiB share)."""
-
-    fixed_usd: float
-    marginal_usd: float
-
-    def at(self, customers: int) -> float:
-        if customers < 1:
-            raise ValueError("cost per customer needs at least one customer")
-        return self.fixed_usd / customers + self.marginal_usd
-
-    def customers_for(self, target_usd: float) -> int | None:
-        """The fewest customers at which cost per customer is at or below ``target_usd``
-        (None when the marginal cost alone exceeds the target: no count reaches it)."""
-        if self.marginal_usd >= target_usd:
-            return None
-        return max(1, math.ceil(self.fixed_usd / (target_usd - self.marginal_usd) - 1e-9))
-
-
-def marginal_cost_per_tenant(
-    catalog: PriceCatalog, instance_type: str, cpu_cores: float, memory_gib: float
-) -> float:
-    """Monthly cost of a tenant's requested CPU and memory on ``instance_type`` nodes.
-
-    Half of the node's hourly price is attributed to its vCPUs and half to its memory, so a
-    tenant pays for what its quota reserves, whichever resource it leans on.
-    """
-    price = catalog.price(f"ec2.instance.{instance_type}", resource="the cost model's node type")
-    if price.vcpu is None or price.memory_gib is None:
-        raise CostError(f"price {price.key} lacks vcpu/memoryGib: cannot split it per tenant")
-    per_vcpu_hour = price.usd / 2 / price.vcpu
-    per_gib_hour = price.usd / 2 / price.memory_gib
-    return catalog.hours_per_month * (cpu_cores * per_vcpu_hour + memory_gib * per_gib_hour)
-
-
-def average_marginal_cost(
-    catalog: PriceCatalog, instance_type: str, quotas: Sequence[tuple[float, float]]
-) -> float:
-    """The mean marginal cost of tenants whose tier quotas are ``(cpu_cores, memory_gib)``:
-    what the per-customer model uses once tenants and their tiers are configured."""
-    if not quotas:
-        raise ValueError("no tenant quotas to average")
-    costs = [marginal_cost_per_tenant(catalog, instance_type, cpu, mem) for cpu, mem in quotas]
-    return sum(costs) / len(costs)
-
-
-def per_customer_json(
-    model: PerCustomerModel,
-    tenants: int,
-    scale_points: Sequence[int],
-    targets: Iterable[float],
-    *,
-    tier_mix: Mapping[str, int],
-    mix_basis: str,
-    priced_on: str,
-    marginal_by_tier_usd: Mapping[str, float],
-) -> dict[str, Any]:
-    """The ``costPerCustomer`` stack output.
-
-    ``tenants`` is the number of configured tenants. With none (a new prod stack), the figure
-    ``atTenantCount`` is the first customer's (``atCustomers`` 1): what the platform costs the
-    customer who arrives first, rather than no figure at all.
-    """
-    at_customers = max(1, tenants)
-    return {
-        "tenants": tenants,
-        "tierMix": dict(tier_mix),
-        "tierMixBasis": mix_basis,
-        "pricedOn": priced_on,
-        "fixedMonthlyUsd": round(model.fixed_usd, 2),
-        "marginalPerTenantUsd": round(model.marginal_usd, 2),
-        "marginalByTierUsd": {tier: round(usd, 2) for tier, usd in marginal_by_tier_usd.items()},
-        "atCustomers": at_customers,
-        "atTenantCount": round(model.at(at_customers), 2),
-        "scalePoints": [{"customers": n, "usd": round(model.at(n), 2)} for n in scale_points],
-        "targets": [
-            {"targetUsd": target, "customersNeeded": model.customers_for(target)}
-            for target in targets
-        ],
-    }
+def unknown_usage(usage: UsageSettings) -> list[tuple[str, str]]:
+    """The usage figures left unknown (null): (camelCase key, what it measures). Outside prod
+    their lines are reported as unknown and left out of the total; prod refuses them, since a
+    line missing from the total would let the estimate pass the budget by omission."""
+    fields = type(usage).model_fields
+    return [
+        (info.alias or name, info.description or "")
+        for name, info in fields.items()
+        if getattr(usage, name) is None
+    ]
 
 
 # Defaults per environment and prod rules
@@ -521,6 +529,15 @@ USAGE_DEFAULTS = ByEnvironment(
         cluster_logs_ingested_gb=3,
         # The ingress ALB serves the team's own requests: a tenth of an LCU on average.
         alb_average_lcus=0.1,
+        # The team's own requests and test downloads.
+        internet_egress_gb=10,
+        # Pods talking across the two zones, and to the database and cache in the other one.
+        cross_az_gb=20,
+        # t4g.medium nodes earn 0.4 vCPU of baseline each; Prometheus and a deploy burst past it.
+        # A planning figure: check CPUSurplusCreditsCharged after a month.
+        node_cpu_surplus_vcpu_hours=50,
+        # The dev database idles: its db.t4g.micro rarely spends its credits.
+        database_cpu_surplus_vcpu_hours=10,
     ),
     # Early production: a few customers, image pulls and webhooks through NAT, all VPC traffic in
     # the flow logs. Revisit with Cost Explorer figures (`infractl cost actual`).
@@ -538,6 +555,14 @@ USAGE_DEFAULTS = ByEnvironment(
         # Early production traffic through the ingress ALB: one LCU on average (25 new
         # connections a second, or 1 GB an hour, or 3,000 active connections a minute).
         alb_average_lcus=1,
+        # API responses to customers' users (the CDN carries static assets).
+        internet_egress_gb=200,
+        # Three zones: about two thirds of pod-to-database and pod-to-pod traffic crosses one.
+        cross_az_gb=200,
+        # m7g nodes are not burstable: the line applies only if the node type changes.
+        node_cpu_surplus_vcpu_hours=0,
+        # db.t4g.small earns 0.4 vCPU of baseline: migrations and reports burst past it.
+        database_cpu_surplus_vcpu_hours=60,
     ),
 )
 
@@ -547,7 +572,7 @@ def _cost_model(*, external_services: list[ExternalService]) -> CostModelSetting
     return CostModelSettings(
         # Cost per customer is reported at these customer counts and for the brief's targets
         # ($25 per customer at first, $7 at scale).
-        scale_points=[1, 5, 10, 25, 50, 100, 250, 500, 1000],
+        scale_points=[10, 25, 100, 500],
         per_customer_targets_usd=[25, 7],
         # Spot capacity is "often 60-70% below on-demand" (the price reference, low confidence:
         # it varies by pool and hour); t4g, the dev nodes' family, sits at the top of that range
@@ -556,6 +581,12 @@ def _cost_model(*, external_services: list[ExternalService]) -> CostModelSetting
         spot_discount_percent=70,
         external_services=external_services,
         price_fallback_region=None,
+        # A planning mix while prod has no customers: most start on the entry tier. Enterprise
+        # is left out: its container maximum (4 vCPUs) fits no node of the stacks' 2-vCPU types.
+        planning_tier_mix={"starter": 0.7, "standard": 0.3},
+        purchase_options=PurchaseOptionsSettings(
+            compute="on-demand", database="on-demand", cache="on-demand"
+        ),
     )
 
 

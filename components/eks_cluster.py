@@ -710,14 +710,15 @@ CLUSTER_DEFAULTS = ByEnvironment(
         log_retention_days=30,
         node_group=_general_nodes(
             # Graviton, 2 vCPU / 4 GiB: the cheapest size that holds the monitoring stack and a
-            # few tenants. SPOT, so dev fits its $200 budget: two on-demand t4g.medium cost
-            # $49.06 a month, two spot ones about $14.72 (priced from the first type at
-            # costModel.spotDiscountPercent). A reclaimed node restarts its pods on the other one
-            # within minutes, which dev tolerates (prod refuses SPOT). Two more types of the same
-            # size (2 vCPU / 4 GiB, arm64) give EC2 six spot pools across the two AZs, so one
-            # pool running dry does not take both nodes, and the autoscaler's plans hold for
-            # whichever type starts.
-            instance_types=["t4g.medium", "c7g.large", "c6g.large"],
+            # few tenants (two nodes: the platform's pods fill one node's pod slots, the demo
+            # tenants need the second). SPOT: two on-demand t4g.medium cost $49.06 a month, two
+            # spot ones $14.72 at costModel.spotDiscountPercent (70%) and $19.62 at the low end
+            # of the discount (60%). A reclaimed node restarts its pods on the other one within
+            # minutes, which dev tolerates (prod refuses SPOT). One type only: the group is
+            # priced at its dearest allowed type, and c7g.large or c6g.large would double the
+            # node line; dev gives up their spot pools (two pools, one per AZ, instead of six),
+            # so a dry t4g pool can leave dev on one node until it refills.
+            instance_types=["t4g.medium"],
             capacity_type=CapacityType.SPOT,
             min_size=2,
             desired_size=2,

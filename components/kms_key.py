@@ -183,8 +183,28 @@ class KmsKey(PlatformComponent):
         priced: the keys here serve AWS services at rates far below KMS's $0.03 per 10,000
         requests mattering."""
         price = catalog.price("kms.customer-managed-key", resource="aws:kms/key:Key")
-        return [CostLine.fixed(component, f"KMS key ({purpose})", price, 1) for purpose in purposes]
+        rotation = catalog.price("kms.key-rotation", resource="aws:kms/key:Key")
+        return [
+            line
+            for purpose in purposes
+            for line in (
+                CostLine.fixed(component, f"KMS key ({purpose})", price, 1),
+                # Rotation is on for every key: each of the first two yearly rotations adds $1 a
+                # month for good. Priced at that steady state (from the third year), so the
+                # estimate holds for the life of the stack, not only its first year.
+                CostLine.fixed(
+                    component,
+                    f"KMS key rotations ({purpose})",
+                    rotation,
+                    KMS_PRICED_ROTATIONS,
+                    note=f"{KMS_PRICED_ROTATIONS} rotations kept (steady state from year three)",
+                ),
+            )
+        ]
 
+
+#: Automatic rotations that carry a monthly charge: the first two (KMS pricing).
+KMS_PRICED_ROTATIONS = 2
 
 # Defaults per environment and prod rules
 

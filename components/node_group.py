@@ -191,12 +191,17 @@ class NodeGroupParts:
 
     def cost_lines(self, catalog: PriceCatalog, *, spot_discount_percent: float) -> list[CostLine]:
         """Monthly cost of the group's ``node_count`` nodes and their root volumes. Nodes are
-        priced at the first instance type (the one the autoscaler plans with); the role, launch
-        template and group are free."""
+        priced at the most expensive of the group's instance types: the group may launch any of
+        them (a spot group takes whichever pool has capacity), so the estimate must hold for
+        the dearest. The role, launch template and group are free."""
         settings = self.settings
         component = NodeGroup.COMPONENT
-        first = settings.instance_types[0]
-        price = catalog.price(f"ec2.instance.{first}", resource="aws:eks/nodeGroup:NodeGroup")
+        prices = {
+            t: catalog.price(f"ec2.instance.{t}", resource="aws:eks/nodeGroup:NodeGroup")
+            for t in settings.instance_types
+        }
+        first = max(prices, key=lambda t: prices[t].usd)
+        price = prices[first]
         count = self.node_count
         capacity = f"{settings.capacity_type}"
         if settings.capacity_type is CapacityType.SPOT:
@@ -205,7 +210,7 @@ class NodeGroupParts:
                 f"SPOT at {spot_discount_percent:g}% below on-demand (low confidence: spot "
                 "prices vary by pool and hour)"
             )
-        others = settings.instance_types[1:]
+        others = [t for t in settings.instance_types if t != first]
         return [
             CostLine.fixed(
                 component,
@@ -213,7 +218,9 @@ class NodeGroupParts:
                 price,
                 hourly(catalog, count),
                 note=f"desiredSize {count} (min {settings.min_size}, max {settings.max_size}) "
-                f"x {first}" + (f" (also {', '.join(others)})" if others else "") + f", {capacity}",
+                f"x {first}, the dearest allowed type"
+                + (f" (also {', '.join(others)})" if others else "")
+                + f", {capacity}",
             ),
             # gp3's baseline 3,000 IOPS and 125 MB/s are included in the GB price.
             CostLine.fixed(

@@ -4,8 +4,8 @@ Creates a ``Tenant`` component per configured tenant, each holding:
 - ``Namespace`` ``tenant-<name>``, labelled with tenant and tier, Pod Security Admission
   ``restricted`` (enforced, audited and warned);
 - ``ResourceQuota`` and ``LimitRange`` from the tier's row of ``TIERS`` (the one table of tier
-  numbers; the cost model prices a tenant by its ``requested_cpu_cores`` and
-  ``requested_memory_gib``);
+  numbers; the capacity model, ``infra/tenant_capacity.py``, packs tenants onto the nodes by
+  their requests and prices what they take);
 - ``NetworkPolicy`` ``default-deny``: every pod's traffic is refused except traffic inside the
   namespace, DNS to kube-dns, scrapes from Prometheus in ``monitoring`` and egress to the data
   tier's ports and subnets; ``allow-load-balancer`` admits the load balancers' subnets to pods
@@ -73,16 +73,65 @@ class TierSpec:
     container_max_cpu_cores: float
     container_max_memory_gib: float
 
+    # --- what a tenant of the tier takes from the data tier (the capacity model's planning
+    # figures, infra/tenant_capacity.py): the connections its database role may hold, the
+    # database storage and the cache memory it is expected to use.
+    database_connection_limit: int = 0
+    database_storage_gib: float = 0
+    cache_memory_mib: int = 0
 
-#: The tier table: quotas, limit ranges and the reservations a cost model prices. Requests
-#: (what the scheduler reserves, and what a tenant costs) are sized for the per-customer
-#: targets: a starter tenant reserves a quarter of a vCPU and half a GiB (about $5.60 a month on
-#: an m7g.large), under the $7 a customer the platform aims for at scale. Limits are four times
-#: the requests, so a tenant can burst into the nodes' idle capacity without reserving it.
+
+#: The tier table: quotas, limit ranges and the reservations the capacity model packs onto the
+#: nodes. Requests are what an application of the tier needs reserved (a starter tenant: a
+#: quarter of a vCPU and half a GiB, enough for one small web process and a worker); limits are
+#: four times the requests, so a tenant can burst into the nodes' idle capacity without
+#: reserving it. What a tenant then costs follows from these sizes (docs/cost.md, "Cost per
+#: customer"); the sizes are not chosen to meet a cost target. The data-tier figures are
+#: planning figures: a pool of about five connections per pod the quota admits, a few GiB of
+#: rows and a cache working set per tenant.
 TIERS: dict[Tier, TierSpec] = {
-    Tier.STARTER: TierSpec(0.25, 0.5, 1, 2, 10, 2, 10, 0.5, 1),
-    Tier.STANDARD: TierSpec(1, 2, 4, 8, 30, 5, 50, 2, 4),
-    Tier.ENTERPRISE: TierSpec(4, 8, 16, 32, 100, 20, 200, 4, 8),
+    Tier.STARTER: TierSpec(
+        0.25,
+        0.5,
+        1,
+        2,
+        10,
+        2,
+        10,
+        0.5,
+        1,
+        database_connection_limit=10,
+        database_storage_gib=2,
+        cache_memory_mib=16,
+    ),
+    Tier.STANDARD: TierSpec(
+        1,
+        2,
+        4,
+        8,
+        30,
+        5,
+        50,
+        2,
+        4,
+        database_connection_limit=25,
+        database_storage_gib=10,
+        cache_memory_mib=64,
+    ),
+    Tier.ENTERPRISE: TierSpec(
+        4,
+        8,
+        16,
+        32,
+        100,
+        20,
+        200,
+        4,
+        8,
+        database_connection_limit=60,
+        database_storage_gib=50,
+        cache_memory_mib=256,
+    ),
 }
 
 #: Per-container defaults when a pod sets none (the quota requires every container to have some).

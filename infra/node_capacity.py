@@ -178,7 +178,7 @@ class InstanceShape:
         return self.capacity - reserved
 
 
-#: The instance types the stacks use (dev: t4g.medium, c7g.large, c6g.large; prod: m7g.large)
+#: The instance types the stacks use (dev: t4g.medium; prod: m7g.large)
 #: and the others the price catalog lists. Sources: EC2_INSTANCE_TYPES, ENI_MAX_PODS.
 INSTANCE_SHAPES: dict[str, InstanceShape] = {
     "t3.medium": InstanceShape(vcpus=2, memory_gib=4, max_pods=17),
@@ -189,6 +189,8 @@ INSTANCE_SHAPES: dict[str, InstanceShape] = {
     "c7g.large": InstanceShape(vcpus=2, memory_gib=4, max_pods=29),
     "m6i.large": InstanceShape(vcpus=2, memory_gib=8, max_pods=29),
     "m7g.large": InstanceShape(vcpus=2, memory_gib=8, max_pods=29),
+    "m7g.xlarge": InstanceShape(vcpus=4, memory_gib=16, max_pods=58),
+    "m7g.2xlarge": InstanceShape(vcpus=8, memory_gib=32, max_pods=58),
     "m7i.large": InstanceShape(vcpus=2, memory_gib=8, max_pods=29),
 }
 

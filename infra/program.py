@@ -8,6 +8,7 @@ existing-zone checks are the AWS provider (which creates nothing in AWS) and rea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -53,6 +54,7 @@ def main() -> None:
     # Priced from config alone, so a stack over its budget fails before anything is declared.
     estimate = estimate_stack(config, parts)
     check_budget(config, estimate)
+    per_customer = per_customer_output(config, estimate)
     # Composed from config alone as well: a prod path below its target fails here too.
     availability = availability_report(config, parts)
     check_availability(availability)
@@ -66,7 +68,13 @@ def main() -> None:
         opts=base.in_region,
     )
     budget = Budget(
-        "budget", parts.budget, wiring=wiring, estimate_usd=estimate.total_usd, opts=base.in_region
+        "budget",
+        parts.budget,
+        wiring=wiring,
+        estimate_usd=estimate.total_usd,
+        cost_per_customer_usd=per_customer["atConfiguredTenants"]["usd"],
+        tenant_ceiling=per_customer["tierMix"]["ceilingTenants"],
+        opts=base.in_region,
     )
     dns, cdn, uptime = _edge(parts, wiring, base)
     compute = EksCompute(
@@ -112,6 +120,7 @@ def main() -> None:
     _export(
         config,
         estimate,
+        per_customer,
         availability,
         kubeconfig=compute.kubeconfig,
         network=network,
@@ -131,6 +140,7 @@ def main() -> None:
 def _export(
     config: StackConfig,
     estimate: Estimate,
+    per_customer: dict[str, Any],
     availability: AvailabilityReport,
     *,
     kubeconfig: pulumi.Output[str],
@@ -142,7 +152,7 @@ def _export(
     pulumi.export("environment", str(config.environment))
     pulumi.export("region", config.region)
     pulumi.export("monthlyCost", estimate.to_json())
-    pulumi.export("costPerCustomer", per_customer_output(config, estimate))
+    pulumi.export("costPerCustomer", per_customer)
     pulumi.export("availability", availability.to_json())
     pulumi.export("kubeconfig", kubeconfig)
     for output_name, component in components.items():

@@ -20,7 +20,7 @@ def test_one_monthly_cost_budget_for_the_stacks_environment(plan: Plan) -> None:
         "MONTHLY",
         "USD",
     )
-    assert inputs["limitAmount"] == {"dev": "210.00", "prod": "1000.00"}[plan.stack]
+    assert inputs["limitAmount"] == {"dev": "280.00", "prod": "1000.00"}[plan.stack]
     assert inputs["costFilters"] == [
         {"name": "TagKeyValue", "values": [f"user:Environment${plan.stack}"]}
     ]

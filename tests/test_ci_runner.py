@@ -349,4 +349,5 @@ def test_the_runner_is_priced_by_build_minute_and_its_key(stack: str) -> None:
     assert {line.price_key for line in lines.values()} == {
         "codebuild.linux.general1-small",
         "kms.customer-managed-key",
+        "kms.key-rotation",
     }

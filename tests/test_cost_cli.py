@@ -47,10 +47,12 @@ def test_cost_stack_prints_lines_totals_budget_and_per_customer() -> None:
     assert "$98.55" in out
     assert f"${total:,.2f}" in out
     assert "Budget: $1,000.00; headroom" in out
-    # Prod has no tenants yet: the first customers, on the starter tier new customers begin on.
-    assert "at 1 customer(s)" in out
-    assert "tier mix: starter 1 (no tenants configured: the starter tier)" in out
-    assert "at or below $7: from 471 customers" in out
+    # Prod has no tenants yet: the first customer, a starter tenant, on the three baseline nodes.
+    assert "at 1 customer(s) on 3 node(s)" in out
+    assert "starter: 6 a node (cpu binds), at most 54; 10: $" in out
+    assert "enterprise: does not fit this node type" in out
+    assert "costModel.planningTierMix (no tenants configured)" in out
+    assert "$7 not reached (up to 2,000 customers)" in out
 
 
 def test_cost_from_stack_outputs_as_markdown(tmp_path: Path) -> None:
@@ -132,6 +134,29 @@ def test_diff_shows_total_component_and_line_deltas(tmp_path: Path) -> None:
     assert "| monitoring | KMS key (alerts) |" not in out  # unchanged lines are left out
 
 
+def test_diff_shows_a_line_that_became_unknown_as_unknown_never_as_a_saving(
+    tmp_path: Path,
+) -> None:
+    base = outputs_file(tmp_path, "dev", "base.json")
+    head_outputs: dict[str, Any] = json.loads(base.read_text())
+    monthly = head_outputs["monthlyCost"]
+    nat = next(ln for ln in monthly["lines"] if ln["item"] == "NAT data processed")
+    nat["quantity"], nat["monthlyUsd"], nat["note"] = None, None, "usage not given"
+    monthly["byComponent"]["network"] = round(monthly["byComponent"]["network"] - 0.90, 2)
+    monthly["totalUsd"] = round(monthly["totalUsd"] - 0.90, 2)
+    head = tmp_path / "head.json"
+    head.write_text(json.dumps(head_outputs))
+
+    out = runner.invoke(app, ["cost", "diff", str(base), str(head)]).output
+    assert "| network | NAT data processed | now unknown | $0.90 | usage not given | unknown |" in (
+        out
+    )
+    assert "**1 line(s) became unknown** (usage not given), $0.90 a month in the base" in out
+    assert "the change above is not a saving" in out
+    assert "-$0.90 + unknown |" in out  # the component's change says it leaves a line out
+    assert "| -$0.90 |" not in out
+
+
 def test_diff_of_identical_estimates_says_nothing_changed(tmp_path: Path) -> None:
     same = outputs_file(tmp_path, "dev")
     result = runner.invoke(app, ["cost", "diff", str(same), str(same)])
@@ -201,7 +226,7 @@ def test_cost_actual_sets_spend_beside_the_estimate(cost_explorer: Any, tmp_path
     assert result.exit_code == 0, result.output
     out = result.output
     assert out.startswith("### Estimate vs actual:")
-    assert "| network | $123.90 | $130.00 | +$6.10 |" in out
+    assert "| network | $129.90 | $130.00 | +$0.10 |" in out
     assert "| external | $30.00 | - | -$30.00 |" in out
 
 

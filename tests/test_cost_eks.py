@@ -3,10 +3,8 @@ ALB) and the tenant-based cost per customer."""
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,9 +12,8 @@ from components.cost import CostError, CostLine, UsageSettings, load_catalog
 from components.eks_cluster import EksClusterParts
 from components.kubernetes_platform import KubernetesPlatformParts
 from components.node_group import CapacityType, NodeGroupParts
-from components.tenants import TIERS, Tier
 from infra.config import parse_stack_config
-from infra.cost import BudgetExceededError, estimate_stack, per_customer_output
+from infra.cost import BudgetExceededError, estimate_stack
 from infractl.offline.engine import run_stack
 from infractl.offline.plan import Plan
 from tests.conftest import ADMIN_ENTRY, minimal_values
@@ -70,7 +67,7 @@ def test_cluster_logs_not_given_say_so() -> None:
     for item in ("Control-plane log ingestion", "Control-plane log storage"):
         assert line(lines, item).quantity is None
         assert line(lines, item).to_json()["note"] == "usage not given"
-    assert total(lines) == pytest.approx(73 + 2 + 0.2)
+    assert total(lines) == pytest.approx(73 + 2 * (1 + 2) + 0.2)  # two keys and their rotations
 
 
 # --- node groups -------------------------------------------------------------------------------
@@ -88,10 +85,10 @@ def test_prod_nodes_are_on_demand_at_the_desired_size() -> None:
     assert line(lines, "Root volumes (general)").monthly_usd == pytest.approx(150 * 0.08)
 
 
-def test_dev_nodes_are_spot_priced_from_the_first_type_with_the_discount() -> None:
+def test_dev_nodes_are_spot_priced_with_the_discount() -> None:
     [group] = DEV.cluster.node_groups
     assert group.capacity_type is CapacityType.SPOT
-    assert group.instance_types[0] == "t4g.medium"
+    assert group.instance_types == ["t4g.medium"]
     lines = NodeGroupParts(group).cost_lines(CATALOG, spot_discount_percent=70)
     nodes = line(lines, "Nodes (general)")
     assert nodes.quantity == 2 * HOURS
@@ -99,9 +96,20 @@ def test_dev_nodes_are_spot_priced_from_the_first_type_with_the_discount() -> No
     assert nodes.monthly_usd == pytest.approx(14.72, abs=0.01)
     assert nodes.price_key == "ec2.instance.t4g.medium x costModel.spotDiscountPercent"
     assert "low confidence" in nodes.note
-    assert "also c7g.large, c6g.large" in nodes.note
-    # The other types need no price: the group is priced from its first.
     assert line(lines, "Root volumes (general)").quantity == 2 * 20
+
+
+def test_a_group_with_several_types_is_priced_at_its_dearest() -> None:
+    # The group may launch any of its types: c7g.large ($0.0725) costs more than twice a
+    # t4g.medium ($0.0336), so the estimate must hold for it, wherever it is listed.
+    [group] = DEV.cluster.node_groups
+    group = group.model_copy(update={"instance_types": ["t4g.medium", "c7g.large", "c6g.large"]})
+    nodes = line(
+        NodeGroupParts(group).cost_lines(CATALOG, spot_discount_percent=70), "Nodes (general)"
+    )
+    assert nodes.price_key == "ec2.instance.c7g.large x costModel.spotDiscountPercent"
+    assert nodes.monthly_usd == pytest.approx(2 * HOURS * 0.0725 * 0.30)
+    assert "x c7g.large, the dearest allowed type (also t4g.medium, c6g.large)" in nodes.note
 
 
 @pytest.mark.parametrize(("discount", "monthly"), [(0, 49.06), (60, 19.62), (70, 14.72)])
@@ -202,11 +210,11 @@ def test_alb_lcus_not_given_say_so() -> None:
     assert lcus.to_json()["note"] == "usage not given"
 
 
-def test_usage_not_given_for_the_eks_figures_is_listed_in_the_estimate() -> None:
+def test_usage_not_given_for_the_eks_figures_is_listed_in_the_dev_estimate() -> None:
     config = parse_stack_config(
-        "prod",
+        "dev",
         minimal_values(
-            "prod", {"genericcorp:usage": {"clusterLogsIngestedGb": None, "albAverageLcus": None}}
+            "dev", {"genericcorp:usage": {"clusterLogsIngestedGb": None, "albAverageLcus": None}}
         ),
     )
     estimate = estimate_stack(config)
@@ -216,7 +224,7 @@ def test_usage_not_given_for_the_eks_figures_is_listed_in_the_estimate() -> None
         "platform: Ingress load balancer LCUs",
     ]
     assert estimate.total_usd == pytest.approx(
-        estimate_stack(PROD).total_usd - (10 + 7.2) - 5.84, abs=0.01
+        estimate_stack(DEV).total_usd - (1.5 + 3 * 30 / (365 / 12) * 0.03) - 0.584, abs=0.01
     )
 
 
@@ -226,11 +234,21 @@ def test_usage_not_given_for_the_eks_figures_is_listed_in_the_estimate() -> None
 def test_eks_components_in_the_plan(dev_plan: Plan, prod_plan: Plan) -> None:
     dev = dev_plan.outputs["monthlyCost"]["byComponent"]
     prod = prod_plan.outputs["monthlyCost"]["byComponent"]
-    # Dev: control plane $73 + two spot t4g.medium; prod: three on-demand m7g.large.
-    assert dev["compute"] == pytest.approx(73 + 2 + 1.5 + 0.09 + 0.2 + 14.72 + 3.2, abs=0.02)
-    assert prod["compute"] == pytest.approx(73 + 2 + 10 + 7.2 + 0.2 + 178.70 + 12, abs=0.02)
-    assert dev["platform"] == pytest.approx(1.6 + 0.16 + 16.43 + 7.3 + 0.58, abs=0.02)
-    assert prod["platform"] == pytest.approx(16 + 0.8 + 0.8 + 16.43 + 10.95 + 5.84, abs=0.02)
+    # Dev: control plane $73, two keys with their rotations, logs, alarms, two spot t4g.medium
+    # and their volumes, and 50 surplus vCPU-hours of CPU credits; prod: three on-demand
+    # m7g.large (not burstable: no credit line).
+    assert dev["compute"] == pytest.approx(
+        73 + 2 * 3 + 1.5 + 0.09 + 0.2 + 14.72 + 3.2 + 50 * 0.04, abs=0.02
+    )
+    assert prod["compute"] == pytest.approx(73 + 2 * 3 + 10 + 7.2 + 0.2 + 178.70 + 12, abs=0.02)
+    # The platform: volumes, the ALB, its addresses and LCUs, and its internet egress; in dev,
+    # the demo tenants' volume quotas too (10 + 50 GiB).
+    assert dev["platform"] == pytest.approx(
+        1.6 + 0.16 + 16.43 + 7.3 + 0.58 + 10 * 0.09 + 60 * 0.08, abs=0.02
+    )
+    assert prod["platform"] == pytest.approx(
+        16 + 0.8 + 0.8 + 16.43 + 10.95 + 5.84 + 200 * 0.09, abs=0.02
+    )
 
 
 def test_prod_stays_inside_its_target_with_multi_az_on(prod_plan: Plan) -> None:
@@ -239,95 +257,18 @@ def test_prod_stays_inside_its_target_with_multi_az_on(prod_plan: Plan) -> None:
     assert prod_plan.one("aws:eks/nodeGroup:NodeGroup").inputs["capacityType"] == "ON_DEMAND"
 
 
-def test_dev_on_on_demand_nodes_breaks_its_budget_and_the_guard_says_so() -> None:
+def test_dev_on_on_demand_c7g_nodes_breaks_its_budget_and_the_guard_says_so() -> None:
     [group] = DEV.cluster.node_groups
-    on_demand = group.model_dump(by_alias=True, mode="json") | {"capacityType": "ON_DEMAND"}
+    on_demand = group.model_dump(by_alias=True, mode="json") | {
+        "capacityType": "ON_DEMAND",
+        "instanceTypes": ["c7g.large"],
+    }
     cluster = {"accessEntries": [ADMIN_ENTRY], "nodeGroups": [on_demand]}
     with pytest.raises(BudgetExceededError) as caught:
         run_stack("dev", config_overrides={"genericcorp:cluster": cluster})
     message = str(caught.value)
-    assert "exceeds the budget genericcorp:budget.limitUsd = 210.00" in message
+    assert "exceeds the budget genericcorp:budget.limitUsd = 280.00" in message
     assert "compute $" in message
-
-
-# --- cost per customer from the tenants ----------------------------------------------------------
-
-
-def marginal(instance_type_price: float, vcpu: int, memory_gib: float, tier: Tier) -> float:
-    spec = TIERS[tier]
-    per_vcpu, per_gib = instance_type_price / 2 / vcpu, instance_type_price / 2 / memory_gib
-    return HOURS * (spec.requested_cpu_cores * per_vcpu + spec.requested_memory_gib * per_gib)
-
-
-def with_tenants(environment: str, tenants: list[dict[str, Any]]) -> dict[str, Any]:
-    config = parse_stack_config(
-        environment, minimal_values(environment, {"genericcorp:tenants": tenants})
-    )
-    return per_customer_output(config, estimate_stack(config))
-
-
-def test_prod_without_tenants_reports_the_first_customers_on_the_starter_tier() -> None:
-    output = with_tenants("prod", [])
-    assert output["tenants"] == 0
-    assert output["atCustomers"] == 1
-    assert output["tierMix"] == {"starter": 1}
-    assert output["tierMixBasis"] == "no tenants configured: the starter tier"
-    assert output["pricedOn"] == "m7g.large ON_DEMAND"
-    starter = marginal(0.0816, 2, 8, Tier.STARTER)  # 0.25 vCPU, 0.5 GiB requested: $5.58
-    assert output["marginalPerTenantUsd"] == pytest.approx(starter, abs=0.01)
-    assert output["atTenantCount"] == pytest.approx(output["fixedMonthlyUsd"] + starter, abs=0.01)
-    # The starter reservation is under both targets: enough customers reach each of them.
-    fixed = output["fixedMonthlyUsd"]
-    assert [t["customersNeeded"] for t in output["targets"]] == [
-        math.ceil(fixed / (25 - starter)),
-        math.ceil(fixed / (7 - starter)),
-    ]
-
-
-def test_the_configured_tenants_set_the_count_the_mix_and_the_marginal_cost() -> None:
-    tenants = [
-        {"name": "a", "tier": "starter"},
-        {"name": "b", "tier": "starter"},
-        {"name": "c", "tier": "starter"},
-        {"name": "d", "tier": "enterprise"},
-    ]
-    output = with_tenants("prod", tenants)
-    assert output["tenants"] == output["atCustomers"] == 4
-    assert output["tierMix"] == {"starter": 3, "enterprise": 1}
-    assert output["tierMixBasis"] == "the 4 configured tenants"
-    expected = (
-        3 * marginal(0.0816, 2, 8, Tier.STARTER) + marginal(0.0816, 2, 8, Tier.ENTERPRISE)
-    ) / 4
-    assert output["marginalPerTenantUsd"] == pytest.approx(expected, abs=0.01)
-    assert output["atTenantCount"] == pytest.approx(
-        output["fixedMonthlyUsd"] / 4 + expected, abs=0.01
-    )
-    assert output["marginalByTierUsd"] == {
-        "starter": pytest.approx(5.58, abs=0.01),
-        "standard": pytest.approx(22.34, abs=0.01),
-        "enterprise": pytest.approx(89.35, abs=0.01),
-    }
-
-
-def test_enterprise_tenants_alone_never_reach_the_targets() -> None:
-    # An enterprise reservation ($89.35 a month) is above both targets: no count reaches them.
-    output = with_tenants("prod", [{"name": "a", "tier": "enterprise"}])
-    assert [t["customersNeeded"] for t in output["targets"]] == [None, None]
-
-
-def test_spot_nodes_lower_the_marginal_cost_by_the_discount() -> None:
-    output = with_tenants("dev", [{"name": "a", "tier": "standard"}])
-    assert output["pricedOn"] == "t4g.medium SPOT (70% below on-demand)"
-    assert output["marginalPerTenantUsd"] == pytest.approx(
-        0.30 * marginal(0.0336, 2, 4, Tier.STANDARD), abs=0.01
-    )
-
-
-def test_the_committed_stacks_report_their_tenants(dev_plan: Plan, prod_plan: Plan) -> None:
-    dev = dev_plan.outputs["costPerCustomer"]
-    assert dev["tenants"] == 2  # Pulumi.dev.yaml: acme (starter), globex (standard)
-    assert dev["tierMix"] == {"starter": 1, "standard": 1}
-    assert prod_plan.outputs["costPerCustomer"]["tenants"] == 0
 
 
 # --- the hand-written line-item table in docs/cost.md -------------------------------------------

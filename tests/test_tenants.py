@@ -23,7 +23,7 @@ from components.tenants import (
 )
 from infra.config import ConfigError, parse_stack_config
 from infractl.offline.plan import Plan, PlannedResource
-from tests.conftest import minimal_values, plan_for, plan_with
+from tests.conftest import ADMIN_ENTRY, minimal_values, plan_for, plan_with
 
 TENANTS_KEY = "genericcorp:tenants"
 PROD_TENANTS = [
@@ -37,9 +37,36 @@ EXPECTED = {
 }
 
 
+#: Prod's node group on a type whose nodes can run an enterprise container (4 vCPUs): on the
+#: committed m7g.large the plan refuses an enterprise tenant (tests/test_tenant_capacity.py).
+ENTERPRISE_READY_CLUSTER = {
+    "genericcorp:cluster": {
+        "accessEntries": [ADMIN_ENTRY],
+        "nodeGroups": [
+            {
+                "name": "general",
+                "instanceTypes": ["m7g.2xlarge"],
+                "capacityType": "ON_DEMAND",
+                "minSize": 3,
+                "desiredSize": 3,
+                "maxSize": 9,
+                "diskSizeGib": 50,
+                "labels": {},
+                "taints": [],
+            }
+        ],
+    },
+    # Three m7g.2xlarge cost about $715 a month: above prod's $1,000 budget with the rest.
+    "genericcorp:budget": {"limitUsd": 1500},
+}
+
+
 @cache
 def prod_with_tenants() -> Plan:
-    return plan_with("prod", {TENANTS_KEY: PROD_TENANTS})
+    return plan_with(
+        "prod",
+        {TENANTS_KEY: PROD_TENANTS, **ENTERPRISE_READY_CLUSTER},
+    )
 
 
 @pytest.fixture(params=["dev", "prod"])

@@ -181,9 +181,22 @@ def test_nodes_short_even_at_max_size_say_so() -> None:
     assert outcome.nodes is not None
     # Two nodes offer 3,400m for 3,610m; three (the most) would offer 5,100m: that fits.
     assert outcome.nodes.nodes_needed == 3
-    tight = report_for(
-        "prod", {**prod_nodes(min_size=3, desired=3, max_size=3), **standard_tenants(4)}
+    # Four standard tenants need four nodes even before a zone is lost: the stack file is
+    # refused (tests/test_tenant_capacity.py). A config built past the loader still gets a
+    # plain verdict from the simulation.
+    with pytest.raises(ConfigError, match="above its maxSize 3"):
+        report_for("prod", {**prod_nodes(min_size=3, desired=3, max_size=3), **standard_tenants(4)})
+    stack_file = read_stack_file("prod")
+    fitting = parse_stack_config(
+        "prod",
+        {**stack_file.values, **prod_nodes(min_size=3, desired=3, max_size=3)},
+        stack_file.secret_keys,
     )
+    four = parse_stack_config(
+        "prod", {**read_stack_file("prod").values, **standard_tenants(4)}
+    ).tenants
+    tight_config = fitting.model_copy(update={"tenants": four})
+    tight = simulate(StackParts.of(tight_config), zones_of("prod"), None)
     outcome = tight.loss_of("us-east-1a").outcome(Tier.NODES)
     assert outcome.nodes is not None
     assert outcome.nodes.nodes_needed is None
@@ -272,17 +285,17 @@ def test_dev_losing_the_nat_gateways_zone_cuts_egress_everywhere() -> None:
 
 def test_devs_one_node_left_cannot_hold_the_platform_and_tenants() -> None:
     report = report_for("dev")
-    # Before: two nodes of at least 1,930m / 3,114 MiB (c7g.large, the least of its types),
-    # less DaemonSets, offer 3,400m / 5,924 MiB for the platform's 1,140m / 2,812 MiB and the
-    # tenants' 1,250m / 2,560 MiB (acme starter, globex standard).
-    assert report.baseline.capacity == Resources(3400, 5924)
+    # Before: two t4g.medium nodes of 1,930m / 3,246 MiB allocatable, less DaemonSets, offer
+    # 3,400m / 6,188 MiB for the platform's 1,140m / 2,812 MiB and the tenants' 1,250m /
+    # 2,560 MiB (acme starter, globex standard).
+    assert report.baseline.capacity == Resources(3400, 6188)
     assert report.baseline.tenants == Resources(1250, 2560)
     assert report.baseline.fits
     outcome = report.loss_of("us-east-1b").outcome(Tier.NODES)
     assert outcome.state is State.DEGRADED
     assert outcome.nodes is not None
-    assert outcome.nodes.shortfall == Resources(690, 2410)
-    assert "short 690m CPU and 2,410 MiB memory" in outcome.detail
+    assert outcome.nodes.shortfall == Resources(690, 2278)
+    assert "short 690m CPU and 2,278 MiB memory" in outcome.detail
     # The NAT gateway's zone is left: a second node joins there.
     assert outcome.nodes.nodes_needed == 2
 
@@ -390,8 +403,8 @@ def test_a_primary_outside_the_stacks_zones_is_refused() -> None:
 
 def test_an_instance_type_without_figures_is_named() -> None:
     cluster = prod_nodes(min_size=3, desired=3, max_size=9)
-    cluster["genericcorp:cluster"]["nodeGroups"][0]["instanceTypes"] = ["m7g.xlarge"]
-    with pytest.raises(CapacityError, match=r"m7g\.xlarge"):
+    cluster["genericcorp:cluster"]["nodeGroups"][0]["instanceTypes"] = ["m7g.4xlarge"]
+    with pytest.raises(CapacityError, match=r"m7g\.4xlarge"):
         report_for("prod", cluster)
 
 

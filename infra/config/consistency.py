@@ -6,6 +6,8 @@ errors, so a stack file is fixed in one pass.
 
 from __future__ import annotations
 
+from components.base import Environment
+from components.cost import CostError, load_catalog, unknown_usage
 from components.dns_zone import in_zone, is_subdomain, valid_delegations, zone_problems
 from components.network import SubnetTier, plan_subnets
 from infra.config.errors import ConfigProblem
@@ -88,4 +90,58 @@ def ci_problems(config: StackConfig) -> list[ConfigProblem]:
                     "entry per principal; keep it here (it gets cluster-admin) and remove it there",
                 )
             )
+    return problems
+
+
+def check_cost_inputs(config: StackConfig) -> list[ConfigProblem]:
+    """Problems that would make the estimate or the capacity model dishonest: an unknown usage
+    figure in prod (its line would drop out of the total the budget guards), a purchase option
+    the region's catalog has no price for, and configured tenants the stack cannot hold."""
+    # Imported here: the capacity model reads the platform's charts, which import the config.
+    from infra.tenant_capacity import capacity_problems  # noqa: PLC0415
+
+    problems: list[ConfigProblem] = []
+    if config.environment is Environment.PROD:
+        problems += [
+            ConfigProblem(
+                path=f"{PROJECT}:usage.{key}",
+                value=None,
+                message=(
+                    f"unknown in prod ({description.rstrip('.')}): give a figure (0 if there "
+                    "is none); an unknown figure would leave its line out of the total the "
+                    "budget guards"
+                ),
+            )
+            for key, description in unknown_usage(config.usage)
+        ]
+    options = config.cost_model.purchase_options
+    try:
+        catalog = load_catalog(config.region, config.cost_model.price_fallback_region)
+    except CostError:
+        catalog = None  # the estimate reports the missing catalog itself
+    if catalog is not None:
+        factors = {factor.key for factor in catalog.factors}
+        for service, key in options.factor_keys().items():
+            if key not in factors:
+                offered = sorted(
+                    f.key.rsplit(".", 1)[1]
+                    for f in catalog.factors
+                    if f.key.startswith(f"purchase.{service}.")
+                )
+                problems.append(
+                    ConfigProblem(
+                        path=f"{PROJECT}:costModel.purchaseOptions.{service}",
+                        value=getattr(options, service),
+                        message=(
+                            f"price catalog {catalog.region} (pricing/catalog-{catalog.region}"
+                            f".yaml) has no factor {key!r}: allowed here are on-demand"
+                            + "".join(f", {o}" for o in offered)
+                            + "; add the factor with its source to price the commitment"
+                        ),
+                    )
+                )
+    problems += [
+        ConfigProblem(path=f"{PROJECT}:{path}", value=value, message=message)
+        for path, value, message in capacity_problems(config)
+    ]
     return problems

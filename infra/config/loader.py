@@ -18,7 +18,7 @@ from pulumi.runtime import config as runtime_config
 from pydantic import ValidationError
 
 from components.base import Environment
-from infra.config.consistency import check_consistency
+from infra.config.consistency import check_consistency, check_cost_inputs
 from infra.config.defaults import environment_defaults
 from infra.config.errors import MISSING, ConfigError, ConfigProblem, problems_from_validation_error
 from infra.config.guardrails import check_guardrails
@@ -92,6 +92,7 @@ def parse_stack_config(
         raise ConfigError(stack_file, problems) from None
     config.bind(stack, secrets)
     problems += check_consistency(config)
+    problems += check_cost_inputs(config)
     problems += check_guardrails(config)
     if problems:
         raise ConfigError(stack_file, problems)

@@ -117,32 +117,68 @@ def summary_lines(doc: CostDocument) -> list[str]:
             f"${float(doc.budget['headroomUsd']):,.2f} ({doc.budget['headroomPercent']}%)"
         )
     if doc.per_customer:
-        pc = doc.per_customer
-        at = pc.get("atTenantCount")
-        customers = pc.get("atCustomers", pc["tenants"])
-        out.append(
-            f"Cost per customer: {_usd(at)} at {customers} customer(s) "
-            f"(fixed ${float(pc['fixedMonthlyUsd']):,.2f} shared + "
-            f"${float(pc['marginalPerTenantUsd']):,.2f} each)"
-            if at is not None
-            else f"Cost per customer: no customers yet (marginal "
-            f"${float(pc['marginalPerTenantUsd']):,.2f} each)"
-        )
-        if "tierMix" in pc:
-            mix = ", ".join(f"{tier} {count}" for tier, count in pc["tierMix"].items())
-            out.append(
-                f"  tenants: {pc['tenants']}; tier mix: {mix} ({pc['tierMixBasis']}); "
-                f"priced on {pc['pricedOn']}"
-            )
-        for target in pc.get("targets", []):
-            needed = target["customersNeeded"]
-            out.append(
-                f"  at or below ${target['targetUsd']}: "
-                + (f"from {needed} customers" if needed else "never (marginal cost is above it)")
-            )
+        out += per_customer_sentences(doc.per_customer)
     blanks = doc.monthly.get("usageNotGiven") or []
     if blanks:
         out.append("Usage not given (not in the total): " + "; ".join(blanks))
+    return out
+
+
+def _point(point: Mapping[str, Any]) -> str:
+    usd = point.get("usd")
+    shown = "does not fit" if usd is None else _usd(float(usd))
+    beyond = "" if point.get("withinNodeGroupMax", True) else ", above maxSize"
+    return f"{point['customers']}: {shown} ({point['nodes']} nodes{beyond})"
+
+
+def _holds(targets: Mapping[str, Any], searched: int) -> str:
+    return "; ".join(
+        f"${target} from {customers} customers"
+        if customers is not None
+        else f"${target} not reached (up to {searched:,} customers)"
+        for target, customers in targets.items()
+    )
+
+
+def per_customer_sentences(pc: Mapping[str, Any]) -> list[str]:
+    """The costPerCustomer output as plain sentences: the configured tenants' figure, each
+    tier's and the mix's scale points with their node counts, and where the targets hold."""
+    at = pc["atConfiguredTenants"]
+    searched = int(pc.get("targetsSearchedUpTo", 0))
+    out = [
+        f"Cost per customer: {_usd(at['usd'])} at {at['customers']} customer(s) on "
+        f"{at['nodes']} node(s) (fixed ${float(pc['fixedMonthlyUsd']):,.2f} a month shared; "
+        f"nodes {pc['pricedOn']}, ${float(pc['nodeMonthlyUsd']):,.2f} each; "
+        f"{pc['baselineNodes']} in the fixed cost, at most {pc['maxNodes']})"
+    ]
+    for tier, entry in pc["tiers"].items():
+        if not entry["fitsNodeType"]:
+            out.append(
+                f"  {tier}: does not fit this node type (largest container "
+                f"{entry['largestContainer']})"
+            )
+            continue
+        out.append(
+            f"  {tier}: {entry['tenantsPerNode']} a node ({entry['bindingResource']} binds), "
+            f"at most {entry['ceilingTenants']}; "
+            + ", ".join(_point(p) for p in entry["scalePoints"])
+            + f"; {_holds(entry['targets'], searched)}"
+        )
+    mix = pc["tierMix"]
+    shares = ", ".join(f"{tier} {share:g}" for tier, share in mix["shares"].items())
+    out.append(
+        f"  mix ({shares}; {mix['basis']}): at most {mix['ceilingTenants']}; "
+        + ", ".join(_point(p) for p in mix["scalePoints"])
+        + f"; {_holds(mix['targets'], searched)}"
+    )
+    for change in pc.get("cheapestChanges", []):
+        effects = ", ".join(
+            f"{tier} {_usd(usd)} at {change['atCustomers']} "
+            f"({_holds(change['targetHoldsFrom'][tier], searched)})"
+            for tier, usd in change["usdAt"].items()
+            if usd is not None
+        )
+        out.append(f"  if {change['change']} ({change['pricedOn']}): {effects}")
     return out
 
 
@@ -195,8 +231,22 @@ def render_markdown(doc: CostDocument) -> str:
 # --- diff ----------------------------------------------------------------------------------
 
 
+def _unknown_lines(doc: CostDocument) -> set[tuple[str, str]]:
+    return {(ln["component"], ln["item"]) for ln in doc.lines if ln["monthlyUsd"] is None}
+
+
 def render_diff(base: CostDocument, head: CostDocument) -> str:
-    """A Markdown pull-request comment: total, per-component and per-line deltas."""
+    """A Markdown pull-request comment: total, per-component and per-line deltas.
+
+    A line whose cost became unknown (its usage figure set to null) is shown as unknown, never
+    as a saving: the totals and components it belongs to say that their change leaves it out.
+    """
+    became_unknown = {
+        (ln["component"], ln["item"]): ln
+        for ln in base.lines
+        if ln["monthlyUsd"] is not None and (ln["component"], ln["item"]) in _unknown_lines(head)
+    }
+    unknown_usd = sum(float(ln["monthlyUsd"]) for ln in became_unknown.values())
     delta = head.total - base.total
     percent = f" ({100 * delta / base.total:+.1f}%)" if base.total else ""
     out = [
@@ -206,18 +256,32 @@ def render_diff(base: CostDocument, head: CostDocument) -> str:
         f"(**{_signed(delta)}**{percent})",
         "",
     ]
+    if became_unknown:
+        out += [
+            f"**{len(became_unknown)} line(s) became unknown** (usage not given), "
+            f"{_usd(unknown_usd)} a month in the base: the head total leaves them out, so the "
+            f"change above is not a saving. Without them the change is "
+            f"{_signed(delta + unknown_usd)} plus whatever they cost.",
+            "",
+        ]
     if head.budget:
         out += [
             f"Budget ${float(head.budget['limitUsd']):,.2f}: headroom after this change "
             f"${float(head.budget['headroomUsd']):,.2f}",
             "",
         ]
+    unknown_components = {component for component, _ in became_unknown}
     components = sorted(set(base.by_component) | set(head.by_component))
     out += ["| component | base | head | change |", "|---|---:|---:|---:|"]
     for name in components:
         before = base.by_component.get(name, 0.0)
         after = head.by_component.get(name, 0.0)
-        out.append(f"| {name} | {_usd(before)} | {_usd(after)} | {_signed(after - before)} |")
+        change = (
+            f"{_signed(after - before)} + unknown"
+            if name in unknown_components
+            else _signed(after - before)
+        )
+        out.append(f"| {name} | {_usd(before)} | {_usd(after)} | {change} |")
     base_lines = {(ln["component"], ln["item"]): ln for ln in base.lines}
     head_lines = {(ln["component"], ln["item"]): ln for ln in head.lines}
     changed: list[str] = []
@@ -229,6 +293,10 @@ def render_diff(base: CostDocument, head: CostDocument) -> str:
             continue
         status = "added" if before is None else "removed" if after is None else "changed"
         change = _signed((a or 0.0) - (b or 0.0))
+        if after is not None and a is None:
+            status, change = "now unknown", "unknown"
+        elif before is not None and b is None and after is not None:
+            status, change = "now known", f"+{_usd(a)}"
         shown_b = "-" if before is None else _usd(b)
         shown_a = "-" if after is None else _usd(a)
         changed.append(f"| {key[0]} | {key[1]} | {status} | {shown_b} | {shown_a} | {change} |")
@@ -253,21 +321,21 @@ def write_chart(doc: CostDocument, output: Path) -> None:
 
     if doc.per_customer is None:
         raise CostDocumentError(f"{doc.source}: no costPerCustomer object to chart")
-    fixed = float(doc.per_customer["fixedMonthlyUsd"])
-    marginal = float(doc.per_customer["marginalPerTenantUsd"])
-    points = [int(p["customers"]) for p in doc.per_customer["scalePoints"]]
-    counts = list(range(1, max(points) + 1))
+    pc = doc.per_customer
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-    left.plot(counts, [fixed / n + marginal for n in counts], label="cost per customer")
-    left.scatter(points, [float(p["usd"]) for p in doc.per_customer["scalePoints"]], zorder=3)
-    for target in doc.per_customer.get("targets", []):
-        left.axhline(float(target["targetUsd"]), linestyle="--", linewidth=1, color="grey")
-        left.annotate(
-            f"${target['targetUsd']}: {target['customersNeeded'] or 'never'}",
-            (counts[-1], float(target["targetUsd"])),
-            ha="right",
-            va="bottom",
+    series = {tier: e["scalePoints"] for tier, e in pc["tiers"].items() if e.get("scalePoints")}
+    series["mix"] = pc["tierMix"]["scalePoints"]
+    for label, points in series.items():
+        fitting = [p for p in points if p["usd"] is not None]
+        left.plot(
+            [int(p["customers"]) for p in fitting],
+            [float(p["usd"]) for p in fitting],
+            marker="o",
+            label=label,
         )
+    for target in pc["tierMix"]["targets"]:
+        left.axhline(float(target), linestyle="--", linewidth=1, color="grey")
+    left.legend()
     left.set_xscale("log")
     left.set_yscale("log")
     left.set_xlabel("customers")
@@ -396,23 +464,8 @@ def render_figures(docs: Mapping[str, CostDocument]) -> str:
     for stack, doc in docs.items():
         if not doc.per_customer:
             continue
-        pc = doc.per_customer
-        points = ", ".join(f"{p['customers']}: {_usd(float(p['usd']))}" for p in pc["scalePoints"])
-        crossings = "; ".join(
-            f"at or below ${t['targetUsd']} from {t['customersNeeded']} customers"
-            if t["customersNeeded"]
-            else f"never at or below ${t['targetUsd']} (the marginal cost is above it)"
-            for t in pc.get("targets", [])
-        )
-        mix = ""
-        if "tierMix" in pc:
-            tiers = ", ".join(f"{tier} {count}" for tier, count in pc["tierMix"].items())
-            mix = f" (tier mix {tiers}: {pc['tierMixBasis']}; nodes {pc['pricedOn']})"
-        out.append(
-            f"- **{stack}**: cost per customer = {_usd(float(pc['fixedMonthlyUsd']))} shared + "
-            f"{_usd(float(pc['marginalPerTenantUsd']))} per customer{mix}; {crossings}. "
-            f"By customer count: {points}."
-        )
+        out += ["", f"**{stack}**, cost per customer:", ""]
+        out += [f"- {sentence.strip()}" for sentence in per_customer_sentences(doc.per_customer)]
     return "\n".join([FIGURES_BEGIN, *out, FIGURES_END])
 
 
