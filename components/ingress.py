@@ -171,6 +171,12 @@ class IngressWafSettings(SettingsModel):
     log_retention_days: LogRetentionDays = Field(
         description="Days CloudWatch Logs keeps the web ACL's logs (one of CloudWatch's periods)."
     )
+    fail_open: bool = Field(
+        description="Let the load balancer route requests when it cannot reach AWS WAF (the "
+        "ALB attribute waf.fail_open.enabled). On: a WAF outage leaves the API serving, "
+        "unfiltered, for its duration. Off: the web ACL joins the API's availability in series "
+        "(WAF's SLA is 99.95%), which takes prod's api path below its 99.9% target."
+    )
 
 
 class IngressSettings(SettingsModel):
@@ -255,7 +261,7 @@ class IngressParts:
             # FSBP ELB.4: a header the ALB cannot parse is dropped, not passed to the pods.
             "routing.http.drop_invalid_header_fields.enabled": "true",
             "deletion_protection.enabled": str(settings.deletion_protection).lower(),
-        }
+        } | ({} if self.waf is None else {"waf.fail_open.enabled": str(self.waf.fail_open).lower()})
 
     def cost_lines(self, catalog: PriceCatalog, usage: UsageSettings) -> list[CostLine]:
         """Monthly cost of the web ACL (with its logs and key) and of the access logs."""
@@ -1013,7 +1019,12 @@ def _ingress(
         access_log_retention_days=access_log_retention_days,
         deletion_protection=deletion_protection,
         waf=IngressWafSettings(
-            enabled=waf_enabled, rate_limit=2000, log_retention_days=waf_log_retention_days
+            enabled=waf_enabled,
+            rate_limit=2000,
+            log_retention_days=waf_log_retention_days,
+            # The api path's 99.9% target cannot carry WAF's 99.95% SLA in series
+            # (docs/architecture.md, "Availability"): an outage of WAF must not stop the API.
+            fail_open=True,
         ),
     )
 

@@ -43,6 +43,7 @@ from components.base import (
 )
 from components.cost import CostLine, PriceCatalog, UsageSettings, hourly
 from components.eks_compute import EksCompute
+from components.platform_alerts import alert_routing_values, merged
 from components.shared.iam import service_account_role
 from components.shared.wiring import Wiring
 
@@ -666,7 +667,16 @@ class KubernetesPlatform(PlatformComponent):
             after_controller,
         )
         self._cluster_autoscaler(after_controller)
-        self._monitoring(parts, storage_class, in_cluster, waits_for)
+        # Alertmanager to the stack's alerts topic, and the platform's rules
+        # (components/platform_alerts.py).
+        alert_routing = alert_routing_values(
+            self,
+            f"{name}-alertmanager-irsa",
+            oidc=compute.cluster.oidc,
+            topic_arn=wiring.alarm_topic,
+            namespace=MONITORING_NAMESPACE,
+        )
+        self._monitoring(parts, storage_class, in_cluster, waits_for, alert_routing)
         self.publish({"storageClass": storage_class.metadata.name})
 
     def _storage_class(self, in_cluster: pulumi.ResourceOptions) -> k8s.storage.v1.StorageClass:
@@ -777,6 +787,7 @@ class KubernetesPlatform(PlatformComponent):
         storage_class: k8s.storage.v1.StorageClass,
         in_cluster: pulumi.ResourceOptions,
         waits_for: Sequence[pulumi.Resource],
+        alert_routing: Mapping[str, Any],
     ) -> None:
         """kube-prometheus-stack in its own namespace (node-exporter needs privileged pods),
         with a generated Grafana password that only a Secret holds, never the chart values; the
@@ -813,7 +824,7 @@ class KubernetesPlatform(PlatformComponent):
         self._release(
             "kube-prometheus-stack",
             MONITORING_NAMESPACE,
-            monitoring_values(parts.settings),
+            merged(monitoring_values(parts.settings), alert_routing),
             self.child_opts(
                 provider=self.provider,
                 depends_on=[*waits_for, storage_class, namespace, grafana_secret],

@@ -87,9 +87,26 @@ def _api(parts: StackParts, catalog: AvailabilityCatalog) -> AvailabilityPath:
                 f"one internet-facing ALB across the {zones} public subnet(s), one per zone"
                 + (" (a Multi-AZ load balancer: counted once)" if zones >= 2 else ""),
             ),
+            *_api_web_acl(parts, catalog),
             _nodes(parts, catalog),
             _database(parts, catalog),
             _cache(parts, catalog),
+        ),
+    )
+
+
+def _api_web_acl(parts: StackParts, catalog: AvailabilityCatalog) -> tuple[Link, ...]:
+    """The regional web ACL is in series only when the ALB fails closed: with
+    ``waf.fail_open.enabled`` a WAF outage lets requests through unfiltered instead."""
+    waf = parts.ingress.waf
+    if waf is None or waf.fail_open:
+        return ()
+    figure = catalog.figure("waf.web-acl", needed_by="the api path's web ACL (fails closed)")
+    return (
+        Link.single(
+            "WAF web ACL (regional)",
+            figure,
+            "every request is evaluated by the web ACL; the ALB fails closed without it",
         ),
     )
 

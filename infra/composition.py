@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from components.alerts import AlertsParts
 from components.budget import BudgetParts
 from components.cdn import CdnParts
+from components.ci_runner import CiRunnerParts
 from components.cost import CostLine, PriceCatalog, UsageSettings, external_lines
 from components.dns_zone import DnsZoneParts
 from components.eks_compute import EksComputeParts
@@ -44,6 +45,7 @@ class StackParts:
     platform: KubernetesPlatformParts
     ingress: IngressParts
     vercel: VercelParts
+    ci: CiRunnerParts
 
     @classmethod
     def of(cls, config: StackConfig) -> StackParts:
@@ -70,6 +72,7 @@ class StackParts:
                 config.ingress, tenants=tuple(tenant.name for tenant in config.tenants)
             ),
             vercel=VercelParts(config.vercel),
+            ci=CiRunnerParts(config.ci),
         )
 
     def cost_lines(self, catalog: PriceCatalog, usage: UsageSettings) -> list[CostLine]:
@@ -92,5 +95,6 @@ class StackParts:
             *self.ingress.cost_lines(catalog, usage),
             *self.vercel.cost_lines(),
             *self.budget.cost_lines(catalog),
+            *self.ci.cost_lines(catalog),
             *external_lines(model),
         ]

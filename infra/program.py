@@ -17,6 +17,7 @@ from components.alerts import AlertsTopic
 from components.base import PlatformComponent, StackContext
 from components.budget import Budget
 from components.cdn import Cdn
+from components.ci_runner import CiRunner
 from components.cost import Estimate
 from components.dns_zone import DnsZone, ExistingZone
 from components.eks_compute import EksCompute
@@ -111,6 +112,10 @@ def main() -> None:
         "database", parts.database, wiring=wiring, network=data_tier, opts=base.in_region
     )
     cache = RedisCache("cache", parts.cache, wiring=wiring, network=data_tier, opts=base.in_region)
+    ci_runner = _ci_runner(parts, wiring, base, network=network, compute=compute)
+    # CI runs pulumi as these roles: Kubernetes calls wait for their entries too (a role
+    # changed in the stack file gets its entry in the very run it makes).
+    compute.cluster.access.extend(ci_runner.access)
     platform = KubernetesPlatform(
         "platform",
         parts.platform,
@@ -175,6 +180,7 @@ def main() -> None:
         tenantData=tenant_data,
         ingress=ingress,
         vercel=vercel,
+        ciRunner=ci_runner,
     )
 
 
@@ -293,6 +299,26 @@ def _edge(parts: StackParts, wiring: Wiring, base: _Foundation) -> tuple[DnsZone
     cdn = Cdn("cdn", parts.cdn, wiring=wiring, zone_id=dns.zone_id, opts=base.in_region)
     uptime = Uptime("uptime", parts.uptime, wiring=wiring, opts=base.in_region)
     return dns, cdn, uptime
+
+
+def _ci_runner(
+    parts: StackParts, wiring: Wiring, base: _Foundation, *, network: Network, compute: EksCompute
+) -> CiRunner:
+    """The deploy path into the private cluster: the runner in the private subnets
+    ``ci.runner.subnetCidrs`` names (all of them by default), the CI roles' access entries."""
+    private = [str(block) for block in network.layout[SubnetTier.PRIVATE]]
+    chosen = parts.config.ci.runner.subnet_cidrs or private
+    # The consistency checks have refused a CIDR that is not one of the private subnets.
+    indexes = [private.index(cidr) for cidr in chosen]
+    return CiRunner(
+        "ci",
+        parts.ci,
+        wiring=wiring,
+        cluster=compute.cluster,
+        vpc_id=network.vpc_id,
+        subnet_ids=network.private_subnet_ids.apply(lambda ids: [ids[i] for i in indexes]),
+        opts=base.in_region,
+    )
 
 
 def _tenants(

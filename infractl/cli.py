@@ -10,6 +10,7 @@ Commands:
   outputs-reference        write every component's outputs (docs/outputs.md)
   bootstrap                create or check the S3 state bucket and KMS secrets key (boto3)
   verify                   check a deployed stack's live resources against its outputs (boto3)
+  preflight STACK          before a deploy: each zone offers the node groups' instance types
   restore-drill STACK      restore the latest backups to isolated copies, time them, delete them
   zone-loss STACK          each zone's loss, tier by tier: what keeps serving, with what capacity
 
@@ -30,7 +31,7 @@ from rich.console import Console
 
 from infractl import zone_loss
 from infractl.availability import cli as availability_cli
-from infractl.aws import bootstrap, restore_drill, verify
+from infractl.aws import bootstrap, preflight, restore_drill, verify
 from infractl.commands import plan_or_fail
 from infractl.cost import cli as cost_cli
 from infractl.offline.render import render_plan
@@ -55,6 +56,7 @@ app.add_typer(cost_cli.app, name="cost")
 app.add_typer(availability_cli.app, name="availability")
 app.command("bootstrap")(bootstrap.command)
 app.command("verify")(verify.command)
+app.command("preflight")(preflight.command)
 app.command("restore-drill")(restore_drill.command)
 app.command("zone-loss")(zone_loss.command)
 

@@ -23,7 +23,9 @@ from infra.availability import (
     BelowTargetError,
     availability_report,
     check_availability,
+    stack_paths,
 )
+from infra.composition import StackParts
 from infra.config import ConfigError, StackConfig, parse_stack_config
 from infra.cost import estimate_stack
 from infractl.offline.engine import RecordingMonitor, run_program, run_stack
@@ -514,3 +516,21 @@ def test_an_acceptance_for_a_path_the_stack_does_not_serve_is_refused() -> None:
 def test_dev_is_reported_against_its_targets_but_not_refused(dev_plan: Plan) -> None:
     assert paths(dev_plan)["api"]["meetsTarget"] is False
     check_availability(availability_report(stack_config("dev")))
+
+
+def test_the_api_web_acl_fails_open_and_so_stays_out_of_the_api_figure(prod_plan: Plan) -> None:
+    # Prod's regional web ACL is attached with waf.fail_open.enabled: a WAF outage does not stop
+    # requests, so the api path is the product computed without it (99.92%).
+    assert paths(prod_plan)["api"]["figurePercent"] == 99.92
+    assert "WAF web ACL (regional)" not in [
+        link["name"] for link in paths(prod_plan)["api"]["links"]
+    ]
+    closed = parse_stack_config(
+        "prod",
+        read_stack_file("prod").values | {"genericcorp:ingress": {"waf": {"failOpen": False}}},
+    )
+    served, _ = stack_paths(StackParts.of(closed), load_availability_catalog())
+    api = served[PathName.API]
+    assert "WAF web ACL (regional)" in [link.name for link in api.links]
+    # In series, WAF's 99.95% takes prod below its 99.9% target.
+    assert api.fraction < 0.999

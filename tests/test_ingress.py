@@ -82,7 +82,7 @@ def test_the_load_balancer_attributes_follow_the_settings(plan: Plan) -> None:
         "access_logs.s3.prefix": "alb",
         "routing.http.drop_invalid_header_fields.enabled": "true",
         "deletion_protection.enabled": "true" if plan.stack == "prod" else "false",
-    }
+    } | ({"waf.fail_open.enabled": "true"} if plan.stack == "prod" else {})
 
 
 def test_the_idle_timeout_is_the_configured_one() -> None:

@@ -44,7 +44,7 @@ def test_every_kms_key_rotates_and_has_the_environment_deletion_window(plan: Pla
     keys = plan.of_type(KEY)
     # Prod adds the DNSSEC signing key (asymmetric, which AWS cannot rotate automatically), the
     # query-log key and the keys of the two web ACLs' log groups (the CDN's and the ingress's).
-    assert len(keys) == {"dev": 7, "prod": 11}[plan.stack]
+    assert len(keys) == {"dev": 8, "prod": 12}[plan.stack]
     for key in keys:
         assert key.inputs["deletionWindowInDays"] == {"dev": 7, "prod": 30}[plan.stack]
         if key.inputs["customerMasterKeySpec"] != "SYMMETRIC_DEFAULT":
@@ -69,6 +69,7 @@ def test_every_key_has_an_alias_under_the_stack(plan: Plan) -> None:
         "redis",
         "eks-secrets",
         "eks-logs",
+        "ci-runner-logs",
     } | (
         {"dnssec", "dns-query-logs", "cdn-waf-logs", "ingress-waf-logs"}
         if plan.stack == "prod"

@@ -27,6 +27,7 @@ COMPONENT_TAGS = {
     "genericcorp:compute:EksAddons": "compute",
     "genericcorp:platform:KubernetesPlatform": "platform",
     "genericcorp:platform:Ingress": "ingress",
+    "genericcorp:ci:CiRunner": "ci",
 }
 PROVIDER = "pulumi:providers:aws"
 #: The program's two providers: the stack's region, and us-east-1 for what AWS keeps only there.

@@ -40,7 +40,7 @@ from infra.tenant_capacity import (
 )
 from infractl.offline.plan import Plan
 from infractl.offline.stackfile import read_stack_file
-from tests.conftest import ADMIN_ENTRY, minimal_values
+from tests.conftest import ADMIN_ENTRY, minimal_values, stack_config
 
 CATALOG = load_catalog("us-east-1")
 PROD = parse_stack_config("prod", minimal_values("prod"))
@@ -239,7 +239,9 @@ def test_points_beyond_max_size_are_priced_and_flagged(prod_plan: Plan) -> None:
 
 def test_where_the_targets_hold(prod_plan: Plan) -> None:
     output = prod_plan.outputs["costPerCustomer"]
-    cost = customer_cost_model(PROD, estimate_stack(PROD))
+    # The committed stack file's configuration: its plan is what the output was computed from.
+    committed = stack_config("prod")
+    cost = customer_cost_model(committed, estimate_stack(committed))
     starter_holds = output["tiers"]["starter"]["targets"]["25"]
     assert starter_holds is not None
     assert cost.at({STARTER: starter_holds}).per_customer_usd <= 25

@@ -16,6 +16,7 @@ from components.dns_zone import (
     zone_problems,
 )
 from components.ingress import tenant_hostname
+from components.network import SubnetTier, plan_subnets
 from components.tenant_data import tenant_data_problems
 from components.vercel import vercel_domains
 from infra.config.errors import ConfigProblem
@@ -73,6 +74,7 @@ def check_consistency(config: StackConfig) -> list[ConfigProblem]:
     ]
     problems += check_ingress(config)
     problems += check_vercel(config)
+    problems += ci_problems(config)
     return problems
 
 
@@ -254,4 +256,43 @@ def check_cost_inputs(config: StackConfig) -> list[ConfigProblem]:
         ConfigProblem(path=f"{PROJECT}:{path}", value=value, message=message)
         for path, value, message in capacity_problems(config)
     ]
+    return problems
+
+
+def ci_problems(config: StackConfig) -> list[ConfigProblem]:
+    """The runner's subnets must be the stack's private subnets (the only ones with a route to
+    the cluster endpoint and NAT egress, and no public address); a CI role may not also be in
+    cluster.accessEntries (EKS refuses a second entry for one principal)."""
+    problems: list[ConfigProblem] = []
+    network = config.network
+    private = [
+        str(block)
+        for block in plan_subnets(network.cidr, network.az_count, network.subnet_prefix_lengths)[
+            SubnetTier.PRIVATE
+        ]
+    ]
+    for index, cidr in enumerate(config.ci.runner.subnet_cidrs or []):
+        if cidr not in private:
+            problems.append(
+                ConfigProblem(
+                    path=f"{PROJECT}:ci.runner.subnetCidrs[{index}]",
+                    value=cidr,
+                    message="is not one of the stack's private subnets; allowed: "
+                    + ", ".join(private),
+                )
+            )
+    admins = {entry.principal_arn for entry in config.cluster.access_entries}
+    for key, arn in (
+        ("deployRoleArn", config.ci.deploy_role_arn),
+        ("previewRoleArn", config.ci.preview_role_arn),
+    ):
+        if arn is not None and arn in admins:
+            problems.append(
+                ConfigProblem(
+                    path=f"{PROJECT}:ci.{key}",
+                    value=arn,
+                    message="is also in genericcorp:cluster.accessEntries: EKS allows one access "
+                    "entry per principal; keep it here (it gets cluster-admin) and remove it there",
+                )
+            )
     return problems

@@ -28,6 +28,7 @@ from components.availability import (
 from components.base import ByEnvironment, Environment, ProdRule, SettingsModel
 from components.budget import BUDGET_DEFAULTS, BUDGET_PROD_RULES, BudgetSettings
 from components.cdn import CDN_DEFAULTS, CDN_PROD_RULES, CdnSettings
+from components.ci_runner import CI_DEFAULTS, CiSettings
 from components.cost import COST_MODEL_DEFAULTS, USAGE_DEFAULTS, CostModelSettings, UsageSettings
 from components.dns_zone import DNS_DEFAULTS, DNS_PROD_RULES, DnsSettings
 from components.eks_cluster import CLUSTER_DEFAULTS, CLUSTER_PROD_RULES, ClusterSettings
@@ -181,6 +182,7 @@ class StackConfig(BaseModel):
     platform: Annotated[
         PlatformSettings, EnvironmentProfile(PLATFORM_DEFAULTS, PLATFORM_PROD_RULES)
     ] = Field(alias=f"{PROJECT}:platform")
+    ci: Annotated[CiSettings, EnvironmentProfile(CI_DEFAULTS)] = Field(alias=f"{PROJECT}:ci")
     tenants: Annotated[TenantList, EnvironmentProfile(TENANT_DEFAULTS)] = Field(
         alias=f"{PROJECT}:tenants",
         description=(
