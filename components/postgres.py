@@ -464,6 +464,9 @@ class PostgresDatabase(PlatformComponent):
 
         self.identifier = instance.identifier
         self.address = instance.address
+        # IAM database authentication names the instance by its resource id (rds-db:connect).
+        self.resource_id = instance.resource_id
+        self.master_secret_arn = instance.master_user_secrets.apply(_master_secret_arn)
         self.port = instance.port
         self.security_group_id = placement.security_group.id
         self.kms_key_arn = key.arn
@@ -474,7 +477,7 @@ class PostgresDatabase(PlatformComponent):
                 "port": self.port,
                 "engine": ENGINE,
                 "engineVersion": instance.engine_version_actual,
-                "masterSecretArn": instance.master_user_secrets.apply(_master_secret_arn),
+                "masterSecretArn": self.master_secret_arn,
                 "securityGroupId": self.security_group_id,
                 "multiAz": instance.multi_az,
             }

@@ -1,16 +1,17 @@
 """RedisCache: the ElastiCache replication group used beside PostgreSQL for real-time analytics.
 
 Creates:
-- a ``KmsKey`` (rotation on) for the data at rest, the snapshots, the AUTH-token secret and the
-  slow-log group (CloudWatch Logs may use it only for that group);
+- a ``KmsKey`` (rotation on) for the data at rest, the snapshots and the slow-log group
+  (CloudWatch Logs may use it only for that group);
 - ``aws.elasticache.SubnetGroup`` over the isolated database subnets (never the default group);
 - ``aws.ec2.SecurityGroup`` without rules of its own, and one ``aws.vpc.SecurityGroupIngressRule``
   per client security group on the Redis port: no CIDR range is ever admitted;
 - ``aws.elasticache.ParameterGroup`` for the engine's family (eviction policy, slow-log
   threshold);
-- an AUTH token from ``random.RandomPassword`` (64 characters from the set ElastiCache accepts),
-  a secret Output, kept in a KMS-encrypted ``aws.secretsmanager.Secret``; applications read it
-  from there, and only the secret's ARN is an output;
+- RBAC instead of a shared AUTH token: ``aws.elasticache.UserGroup`` holding a user named
+  ``default`` that is switched off (an unauthenticated connection can do nothing) and the
+  platform administrator ``<stack>-cache-admin`` (IAM-authenticated, no password anywhere);
+  each tenant's own user joins the group from components/tenant_data.py;
 - the slow-log ``aws.cloudwatch.LogGroup`` the engine delivers to;
 - ``aws.elasticache.ReplicationGroup`` (cluster mode disabled): TLS only, encrypted at rest,
   automatic minor upgrades, daily snapshots; with two or more nodes (prod), Multi-AZ with
@@ -18,7 +19,7 @@ Creates:
 - CloudWatch alarms per node to the alerts topic: host CPU, engine CPU, memory, evictions,
   connections.
 
-In prod the replication group and the token's secret are also ``protect``-ed.
+In prod the replication group is also ``protect``-ed.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from typing import ClassVar, Literal
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_random as random
 from genericcorp_policy.thresholds import PROD_CACHE_MIN_NODES, PROD_CACHE_SNAPSHOT_RETENTION_DAYS
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -67,9 +67,24 @@ BURSTABLE_FAMILIES = frozenset({"t3", "t4g"})
 #: A primary and up to five replicas (cluster mode disabled).
 MAX_NODES = 6
 
-#: Punctuation ElastiCache accepts in an AUTH token (it refuses spaces, quotes, / and @).
-AUTH_TOKEN_SPECIAL = "!&#$^<>-"  # noqa: S105 - an alphabet, not a password
-AUTH_TOKEN_LENGTH = 64
+#: RBAC users (and their IAM authentication) exist for every supported version: IAM
+#: authentication needs Redis OSS 7.0+ or Valkey 7.2+.
+IAM_AUTH_MINIMUM = {CacheEngine.REDIS: (7, 0), CacheEngine.VALKEY: (7, 2)}
+
+
+def supports_iam_auth(engine: CacheEngine, version: str) -> bool:
+    """Whether ElastiCache authenticates users of ``engine`` ``version`` through IAM."""
+    return tuple(int(part) for part in version.split(".")) >= IAM_AUTH_MINIMUM[engine]
+
+
+#: Users and user groups use the engine "redis", which ElastiCache accepts on Redis OSS and
+#: Valkey replication groups alike (a "valkey" group fits Valkey only).
+USER_ENGINE = "redis"
+#: The platform administrator: everything (operators reach it through IAM, no password).
+ADMIN_ACCESS_STRING = "on ~* &* +@all"
+#: The group's user named ``default`` (a user group must have one): switched off, so an
+#: unauthenticated connection can do nothing.
+DEFAULT_USER_ACCESS_STRING = "off resetkeys resetchannels -@all"
 
 
 class RedisAlarmSettings(SettingsModel):
@@ -104,12 +119,9 @@ class RedisSettings(SettingsModel):
             "and one is promoted automatically when the primary fails (Multi-AZ)."
         ),
     )
-    auth_token: bool = Field(
-        description="Require a generated AUTH token, kept in Secrets Manager (needs TLS).",
-    )
-    # After authToken, so that turning TLS off while a token is required is reported here.
     transit_encryption: bool = Field(
-        description="TLS between clients and nodes; only TLS connections are accepted.",
+        description="TLS between clients and nodes; only TLS connections are accepted. "
+        "Required: users authenticate (through IAM) only over TLS.",
     )
     snapshot_retention_days: int = Field(
         ge=1, le=35, description="Days of daily snapshots (1-35; FSBP ElastiCache.1 needs 1+)."
@@ -156,11 +168,11 @@ class RedisSettings(SettingsModel):
 
     @field_validator("transit_encryption")
     @classmethod
-    def _token_needs_tls(cls, enabled: bool, info: ValidationInfo) -> bool:
-        if not enabled and info.data.get("auth_token") is True:
+    def _users_need_tls(cls, enabled: bool) -> bool:
+        if not enabled:
             raise ValueError(
-                "ElastiCache accepts an AUTH token only over TLS; keep transitEncryption: true "
-                "or also set authToken: false"
+                "clients authenticate as their own users (RBAC with IAM), which ElastiCache "
+                "accepts only over TLS; keep transitEncryption: true"
             )
         return enabled
 
@@ -202,8 +214,7 @@ class RedisParts:
     settings: RedisSettings
 
     key_purpose: ClassVar[str] = "redis"
-    """The one customer-managed key: data at rest, snapshots, the AUTH-token secret, the slow
-    log."""
+    """The one customer-managed key: data at rest, snapshots, the slow log."""
     log_type: ClassVar[str] = "slow-log"
     """The log the engine delivers to CloudWatch Logs, into a log group declared beforehand."""
 
@@ -242,8 +253,9 @@ class RedisParts:
 
     def cost_lines(self, catalog: PriceCatalog) -> list[CostLine]:
         """Monthly cost of these parts. The subnet group, parameter group and security group
-        are free; the slow log (commands slower than the threshold, a few entries a day) stays
-        far below a cent of CloudWatch Logs and has no line."""
+        are free, as are the cache users and their group; the slow log (commands slower than
+        the threshold, a few entries a day) stays far below a cent of CloudWatch Logs and has
+        no line."""
         settings = self.settings
         component = RedisCache.COMPONENT
         resource = "aws:elasticache/replicationGroup:ReplicationGroup"
@@ -277,17 +289,6 @@ class RedisParts:
                 note=f"{extra_snapshots} x {node.memory_gib} GiB (upper bound: full memory)",
             ),
         ]
-        if settings.auth_token:
-            lines.append(
-                CostLine.fixed(
-                    component,
-                    "AUTH-token secret",
-                    catalog.price(
-                        "secretsmanager.secret", resource="aws:secretsmanager/secret:Secret"
-                    ),
-                    1,
-                )
-            )
         return [
             *lines,
             *KmsKey.cost_lines(component, catalog, purposes=[self.key_purpose]),
@@ -304,7 +305,8 @@ class RedisCache(PlatformComponent):
     """ElastiCache replication group in isolated subnets, reachable only from given groups.
 
     Steps: a key of its own; placement (subnet group, clients-only security group); the
-    parameter group; the slow-log group; the AUTH token and its secret; the replication group;
+    parameter group; the slow-log group; the user group (default user off, administrator); the
+    replication group;
     each node's alarms. ``parts`` says what each step declares; ``wiring`` names, encrypts and
     alerts.
     """
@@ -317,7 +319,8 @@ class RedisCache(PlatformComponent):
         "readerEndpoint": "Host name spreading reads over the replicas.",
         "port": "Port the cache listens on.",
         "engine": "Cache engine: redis (Redis OSS) or valkey.",
-        "authTokenSecretArn": "Secrets Manager secret holding the AUTH token (null without one).",
+        "userGroupId": "RBAC user group of the cache (default user off, administrator, tenants).",
+        "adminUser": "IAM-authenticated administrator user id and name (<stack>-cache-admin).",
         "securityGroupId": "Security group of the nodes (admits only the client groups).",
     }
 
@@ -331,12 +334,14 @@ class RedisCache(PlatformComponent):
     """The port clients connect to (the engine's default; only client groups reach it)."""
     engine: str
     """``redis`` or ``valkey``: clients speak the same protocol to either."""
-    auth_token_secret_arn: pulumi.Output[str] | None
-    """The secret applications read the AUTH token from; None without a token."""
+    user_group_id: pulumi.Output[str]
+    """The user group tenants' users join (components/tenant_data.py)."""
+    arn: pulumi.Output[str]
+    """The replication group's ARN, which ``elasticache:Connect`` names."""
     security_group_id: pulumi.Output[str]
     """The nodes' security group, which admits only the client groups."""
     kms_key_arn: pulumi.Output[str]
-    """The cache's key: data at rest, snapshots, the token's secret and the slow log."""
+    """The cache's key: data at rest, snapshots and the slow log."""
 
     def __init__(
         self,
@@ -361,18 +366,19 @@ class RedisCache(PlatformComponent):
             port=PORT,
             tag="redis",
         )
-        token, self.auth_token_secret_arn = self._auth_token(parts, key, wiring.kms)
+        users = self._user_group(parts)
         group = self._replication_group(
             parts,
             key=key,
             placement=placement,
             parameters=self._parameter_group(parts),
             slow_log=self._slow_log(parts, key),
-            token=token,
+            users=users,
         )
         self._alarms(parts, wiring.alarm_topic)
 
         self.replication_group_id = group.replication_group_id
+        self.arn = group.arn
         self.primary_endpoint = group.primary_endpoint_address
         self.reader_endpoint = group.reader_endpoint_address
         self.port = PORT
@@ -386,7 +392,8 @@ class RedisCache(PlatformComponent):
                 "readerEndpoint": self.reader_endpoint,
                 "port": self.port,
                 "engine": self.engine,
-                "authTokenSecretArn": self.auth_token_secret_arn,
+                "userGroupId": self.user_group_id,
+                "adminUser": self.admin_user,
                 "securityGroupId": self.security_group_id,
             }
         )
@@ -401,7 +408,7 @@ class RedisCache(PlatformComponent):
             self,
             f"{self._name}-key",
             purpose=parts.key_purpose,
-            description="encrypts the cache data, snapshots, AUTH-token secret and slow log",
+            description="encrypts the cache data, snapshots and slow log",
             settings=kms,
             service_statements=[
                 logs_statement("CloudWatchLogsEncryptsSlowLog", self.context, self._slow_log_name)
@@ -440,44 +447,49 @@ class RedisCache(PlatformComponent):
             opts=self.child_opts(),
         )
 
-    def _auth_token(
-        self, parts: RedisParts, key: KmsKey, kms: KmsSettings
-    ) -> tuple[pulumi.Output[str] | None, pulumi.Output[str] | None]:
-        """A generated AUTH token (a secret Output) and the ARN of the secret that keeps it,
-        where applications read it; (None, None) when the settings ask for no token."""
-        if not parts.settings.auth_token:
-            return None, None
-        name = self._name
-        password = random.RandomPassword(
-            f"{name}-auth-token",
-            length=AUTH_TOKEN_LENGTH,
-            special=True,
-            override_special=AUTH_TOKEN_SPECIAL,
-            min_lower=4,
-            min_upper=4,
-            min_numeric=4,
-            min_special=2,
+    def _user_group(self, parts: RedisParts) -> aws.elasticache.UserGroup:
+        """The RBAC user group: a ``default`` user that is off and the administrator. Tenants'
+        users join it through their own ``UserGroupAssociation``, which the group's
+        ``user_ids`` would otherwise undo (hence ``ignore_changes``)."""
+        if not supports_iam_auth(parts.settings.engine, parts.settings.engine_version):
+            raise ValueError(
+                f"{parts.settings.engine} {parts.settings.engine_version} has no IAM "
+                "authentication; cache users need Redis OSS 7.0+ or Valkey 7.2+"
+            )
+        default = aws.elasticache.User(
+            f"{self._name}-default-user",
+            user_id=self.context.stack + "-cache-default",
+            user_name="default",
+            engine=USER_ENGINE,
+            access_string=DEFAULT_USER_ACCESS_STRING,
+            # Off: no login is possible whatever the mode; no password to keep anywhere.
+            authentication_mode=aws.elasticache.UserAuthenticationModeArgs(
+                type="no-password-required"
+            ),
+            tags=self.tags("redis-default-user"),
             opts=self.child_opts(),
         )
-        token = pulumi.Output.secret(password.result)
-        secret = aws.secretsmanager.Secret(
-            f"{name}-auth-token",
-            name=self.context.path("redis", "auth-token").lstrip("/"),
-            description=f"AUTH token of the {self._group_id} ElastiCache replication group",
-            kms_key_id=key.arn,
-            # As long as the KMS keys stay recoverable: a secret deleted by mistake can be
-            # restored for as long as the key that encrypts it.
-            recovery_window_in_days=kms.deletion_window_days,
-            tags=self.tags("redis-auth-token"),
-            opts=self.child_opts(protect=self.context.is_prod),
-        )
-        aws.secretsmanager.SecretVersion(
-            f"{name}-auth-token",
-            secret_id=secret.id,
-            secret_string=token,
+        self.admin_user = self.context.stack + "-cache-admin"
+        admin = aws.elasticache.User(
+            f"{self._name}-admin-user",
+            user_id=self.admin_user,
+            user_name=self.admin_user,
+            engine=USER_ENGINE,
+            access_string=ADMIN_ACCESS_STRING,
+            authentication_mode=aws.elasticache.UserAuthenticationModeArgs(type="iam"),
+            tags=self.tags("redis-admin-user"),
             opts=self.child_opts(),
         )
-        return token, secret.arn
+        group = aws.elasticache.UserGroup(
+            f"{self._name}-users",
+            user_group_id=self._group_id,
+            engine=USER_ENGINE,
+            user_ids=[default.user_id, admin.user_id],
+            tags=self.tags("redis-users"),
+            opts=self.child_opts(ignore_changes=["userIds"]),
+        )
+        self.user_group_id = group.user_group_id
+        return group
 
     def _replication_group(
         self,
@@ -487,7 +499,7 @@ class RedisCache(PlatformComponent):
         placement: IsolatedPlacement[aws.elasticache.SubnetGroup],
         parameters: aws.elasticache.ParameterGroup,
         slow_log: aws.cloudwatch.LogGroup,
-        token: pulumi.Output[str] | None,
+        users: aws.elasticache.UserGroup,
     ) -> aws.elasticache.ReplicationGroup:
         settings = parts.settings
         group_id = self._group_id
@@ -511,8 +523,8 @@ class RedisCache(PlatformComponent):
             kms_key_id=key.arn,
             transit_encryption_enabled=settings.transit_encryption,
             transit_encryption_mode="required" if settings.transit_encryption else None,
-            auth_token=token,
-            auth_token_update_strategy="ROTATE" if token is not None else None,
+            # RBAC, never a shared AUTH token: every client logs in as its own user.
+            user_group_ids=[users.user_group_id],
             snapshot_retention_limit=settings.snapshot_retention_days,
             snapshot_window=settings.snapshot_window,
             maintenance_window=settings.maintenance_window,
@@ -564,7 +576,6 @@ def _cache(
         engine_version="7.1",
         node_type=node_type,
         node_count=node_count,
-        auth_token=True,
         transit_encryption=True,
         snapshot_retention_days=snapshot_retention_days,
         snapshot_window="05:00-06:00",
@@ -612,14 +623,6 @@ CACHE_PROD_RULES = (
         allowed=f"{PROD_CACHE_MIN_NODES} or more (replicas in other AZs, automatic failover)",
         reason="a single cache node has no replica to fail over to (FSBP ElastiCache.3)",
         policy="elasticache-3-failover",
-    ),
-    ProdRule(
-        RedisSettings,
-        key=lambda s: s.auth_token,
-        accepts=lambda required: required,
-        allowed="true (which needs transitEncryption: true)",
-        reason="clients must authenticate over TLS (FSBP ElastiCache.5 and ElastiCache.6)",
-        policy="elasticache-6-auth",
     ),
     ProdRule(
         RedisSettings,

@@ -17,7 +17,9 @@ Creates a ``Tenant`` component per configured tenant, each holding:
   ``genericcorp.com/pod-spread`` annotation states;
 - ``ServiceAccount`` ``app`` (no token mounted unless a pod asks);
 - ``ConfigMap`` ``platform-endpoints``: the endpoints the app reads (database, cache, CDN hosts
-  and ports, region, cluster) and ``TENANT_HOSTNAME``, the one host its Ingress may serve
+  and ports, region, cluster), who it connects as (``DATABASE_SCHEMA``, ``DATABASE_USER``,
+  ``CACHE_USER``, ``CACHE_KEY_PREFIX``, components/shared/tenant_identity.py) and
+  ``TENANT_HOSTNAME``, the one host its Ingress may serve
   (components/ingress.py). Never a secret: values are published as plain data.
 
 Namespaces are enforced by the VPC CNI's network-policy agent (turned on in ``EksAddons``).
@@ -36,6 +38,7 @@ import pulumi_kubernetes as k8s
 from pydantic import AfterValidator, Field, field_validator
 
 from components.base import ByEnvironment, PlatformComponent, SettingsModel
+from components.shared.tenant_identity import TenantIdentity
 from components.shared.wiring import Wiring
 
 NAMESPACE_PREFIX = "tenant-"
@@ -81,6 +84,18 @@ class TierSpec:
     database_storage_gib: float = 0
     cache_memory_mib: int = 0
 
+    # --- the limits the tenant's database role runs with (components/tenant_data.py applies them
+    # with ALTER ROLE, with database_connection_limit as its CONNECTION LIMIT;
+    # genericcorp:tenantData.tierLimits may override them per stack).
+    statement_timeout_seconds: int = 30
+    """Default statement_timeout: a runaway query is cancelled."""
+    lock_timeout_seconds: int = 10
+    """Default lock_timeout: a statement waits this long for a lock, then fails."""
+    idle_in_transaction_timeout_seconds: int = 60
+    """idle_in_transaction_session_timeout: an abandoned transaction stops holding locks."""
+    work_mem_mib: int = 4
+    """Default work_mem per sort or hash before spilling to disk."""
+
 
 #: The tier table: quotas, limit ranges and the reservations the capacity model packs onto the
 #: nodes. Requests are what an application of the tier needs reserved (a starter tenant: a
@@ -104,6 +119,10 @@ TIERS: dict[Tier, TierSpec] = {
         database_connection_limit=10,
         database_storage_gib=2,
         cache_memory_mib=16,
+        statement_timeout_seconds=30,
+        lock_timeout_seconds=10,
+        idle_in_transaction_timeout_seconds=60,
+        work_mem_mib=4,
     ),
     Tier.STANDARD: TierSpec(
         1,
@@ -118,6 +137,10 @@ TIERS: dict[Tier, TierSpec] = {
         database_connection_limit=25,
         database_storage_gib=10,
         cache_memory_mib=64,
+        statement_timeout_seconds=60,
+        lock_timeout_seconds=10,
+        idle_in_transaction_timeout_seconds=120,
+        work_mem_mib=16,
     ),
     Tier.ENTERPRISE: TierSpec(
         4,
@@ -132,6 +155,10 @@ TIERS: dict[Tier, TierSpec] = {
         database_connection_limit=60,
         database_storage_gib=50,
         cache_memory_mib=256,
+        statement_timeout_seconds=300,
+        lock_timeout_seconds=30,
+        idle_in_transaction_timeout_seconds=300,
+        work_mem_mib=64,
     ),
 }
 
@@ -276,6 +303,8 @@ class Tenant(PlatformComponent):
                 **environment.endpoints,
                 "TENANT_NAME": settings.name,
                 "TENANT_TIER": settings.tier,
+                # Who the app connects as (names only: it signs IAM tokens for both).
+                **TenantIdentity(settings.name, wiring.context.stack).config_map_keys(),
                 **({} if hostname is None else {"TENANT_HOSTNAME": hostname}),
             },
             opts=inside,

@@ -34,6 +34,13 @@ from components.postgres import PostgresDatabase
 from components.redis import RedisCache
 from components.shared.placement import DataStoreNetwork
 from components.shared.wiring import EDGE_REGION, Wiring
+from components.tenant_data import (
+    POD_IDENTITY_AGENT_CIDR,
+    POD_IDENTITY_AGENT_PORT,
+    DataPlatform,
+    TenantData,
+    TenantDataParts,
+)
 from components.tenants import DataEgress, Tenants
 from components.uptime import Uptime
 from components.vercel import VercelDomains
@@ -143,6 +150,16 @@ def main() -> None:
         cache=cache,
         cdn=cdn,
     )
+    tenant_data = _tenant_data(
+        config,
+        wiring,
+        platform=platform,
+        network=network,
+        compute=compute,
+        database=database,
+        cache=cache,
+        base=base,
+    )
 
     _export(
         config,
@@ -160,6 +177,7 @@ def main() -> None:
         cache=cache,
         cluster=compute,
         tenants=tenants,
+        tenantData=tenant_data,
         ingress=ingress,
         vercel=vercel,
         ciRunner=ci_runner,
@@ -329,6 +347,7 @@ def _tenants(
             "CLUSTER_NAME": compute.cluster.name,
             "DATABASE_HOST": database.address,
             "DATABASE_PORT": str(config.database.port),
+            "DATABASE_NAME": config.database.database_name,
             "CACHE_HOST": cache.primary_endpoint,
             "CACHE_PORT": str(cache.port),
             "CDN_DOMAIN": cdn.alias_domain,
@@ -336,9 +355,52 @@ def _tenants(
         data_egress=[
             DataEgress(config.database.port, data_subnets, "PostgreSQL"),
             DataEgress(cache.port, data_subnets, "Redis"),
+            # Credentials of the app's IAM role (EKS Pod Identity), from the node's agent; the
+            # tokens for the database and the cache are signed in the pod, with no AWS call.
+            DataEgress(POD_IDENTITY_AGENT_PORT, [POD_IDENTITY_AGENT_CIDR], "EKS Pod Identity"),
         ],
         load_balancer_cidrs=[str(block) for block in network.layout[SubnetTier.PUBLIC]],
         hostnames=parts.ingress.hostnames,
+    )
+
+
+def _tenant_data(
+    config: StackConfig,
+    wiring: Wiring,
+    *,
+    platform: KubernetesPlatform,
+    network: Network,
+    compute: EksCompute,
+    database: PostgresDatabase,
+    cache: RedisCache,
+    base: _Foundation,
+) -> TenantData:
+    """Each tenant's schema and role (provisioning Jobs), cache user and IAM identity."""
+    return TenantData(
+        "tenant-data",
+        TenantDataParts(
+            config.tenant_data,
+            [(tenant.name, tenant.tier) for tenant in config.tenants],
+            stack=config.stack,
+            database=config.database.database_name,
+        ),
+        wiring=wiring,
+        platform=DataPlatform(
+            cluster_name=compute.cluster.name,
+            cluster_arn=compute.cluster.arn,
+            database_resource_id=database.resource_id,
+            database_address=database.address,
+            database_port=config.database.port,
+            database_admin=config.database.master_username,
+            master_secret_arn=database.master_secret_arn,
+            database_key_arn=database.kms_key_arn,
+            cache_group_arn=cache.arn,
+            cache_user_group_id=cache.user_group_id,
+            data_subnets=[str(block) for block in network.layout[SubnetTier.DATABASE]],
+            waits_for=compute.ready,
+        ),
+        kubernetes=platform.provider,
+        opts=base.in_region,
     )
 
 

@@ -346,7 +346,6 @@ GUARDRAIL_VIOLATIONS: dict[str, dict[str, Any]] = {
     "genericcorp:database.finalSnapshot": {"genericcorp:database": {"finalSnapshot": False}},
     "genericcorp:database.port": {"genericcorp:database": {"port": 5432}},
     "genericcorp:cache.nodeCount": {"genericcorp:cache": {"nodeCount": 1}},
-    "genericcorp:cache.authToken": {"genericcorp:cache": {"authToken": False}},
     "genericcorp:cache.snapshotRetentionDays": {"genericcorp:cache": {"snapshotRetentionDays": 1}},
     "genericcorp:cache.finalSnapshot": {"genericcorp:cache": {"finalSnapshot": False}},
     "genericcorp:cluster.nodeGroups[].capacityType": cluster(

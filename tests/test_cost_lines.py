@@ -159,7 +159,7 @@ def test_cache_lines_for_dev_and_prod() -> None:
     assert line(dev, "Alarms").quantity == 5
     assert line(prod, "Alarms").quantity == 10  # five per node
     for lines in (dev, prod):
-        assert line(lines, "AUTH-token secret").monthly_usd == pytest.approx(0.40)
+        assert "AUTH-token secret" not in items(lines)  # RBAC users are free
         assert line(lines, "KMS key (redis)").monthly_usd == 1.0
     # The brief's $50 line item for Redis, plus the key's two rotations ($2 a month from the
     # third year), which the brief's figure predates.
@@ -183,11 +183,6 @@ def test_snapshots_beyond_the_free_one_are_bounded_by_node_memory() -> None:
     assert dev.quantity == 0  # one day kept: the one free snapshot
     assert prod.quantity == pytest.approx(6 * 1.37)  # seven days of cache.t4g.small snapshots
     assert prod.monthly_usd == pytest.approx(6 * 1.37 * 0.085)
-
-
-def test_no_auth_token_means_no_secret_line() -> None:
-    settings = DEV.cache.model_copy(update={"auth_token": False})
-    assert "AUTH-token secret" not in items(RedisParts(settings).cost_lines(CATALOG))
 
 
 def test_a_node_type_without_a_price_names_the_resource_and_the_key() -> None:

@@ -228,18 +228,18 @@ def test_valkey_versions_are_accepted(version: str) -> None:
     accepted("prod", {CACHE: {"engine": "valkey", "engineVersion": version}})
 
 
-def test_auth_token_without_transit_encryption_is_refused() -> None:
-    line = only_line("dev", {CACHE: {"transitEncryption": False}})
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_a_cache_without_tls_is_refused(stack: str) -> None:
+    line = only_line(stack, {CACHE: {"transitEncryption": False}})
     assert line == (
-        "genericcorp:cache.transitEncryption = false: ElastiCache accepts an AUTH token only "
-        "over TLS; keep transitEncryption: true or also set authToken: false"
+        "genericcorp:cache.transitEncryption = false: clients authenticate as their own users "
+        "(RBAC with IAM), which ElastiCache accepts only over TLS; keep transitEncryption: true"
     )
 
 
-def test_prod_refuses_a_cache_without_auth_or_tls() -> None:
-    line = only_line("prod", {CACHE: {"authToken": False, "transitEncryption": False}})
-    assert line.startswith("genericcorp:cache.authToken = false: not allowed in prod")
-    assert "transitEncryption: true" in line
+def test_the_shared_auth_token_setting_is_gone() -> None:
+    line = only_line("dev", {CACHE: {"authToken": True}})
+    assert line.startswith("genericcorp:cache.authToken = true: unknown key")
 
 
 def test_prod_refuses_a_single_cache_node() -> None:

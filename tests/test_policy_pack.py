@@ -169,12 +169,14 @@ def test_analyzer_sees_the_protect_option() -> None:
     assert [d.policyName for d in found] == ["prod-protect-stateful"]
 
 
-def test_analyzer_accepts_a_secret_auth_token() -> None:
+def test_analyzer_refuses_a_secret_auth_token_without_showing_it() -> None:
+    """A token arrives as a secret; the cache must have none (tenants would share it)."""
     cache = tagged("prod", {**GOOD_CACHE, "authToken": {**SECRET_SIG, "value": "t0ken-value"}})
     found = analyze(
         servicer(), "aws:elasticache/replicationGroup:ReplicationGroup", cache, protect=True
     )
-    assert found == []
+    assert {d.policyName for d in found} == {"cache-no-shared-auth-token"}
+    assert all("t0ken-value" not in d.message for d in found)
 
 
 def test_analyzer_skips_what_a_preview_cannot_know_with_an_advisory_note() -> None:

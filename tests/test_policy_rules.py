@@ -477,6 +477,13 @@ CASES: list[tuple[str, str, dict[str, Any] | None, dict[str, Any], str]] = [
     ),
     ("elasticache-6-auth", CACHE, GOOD_CACHE, but(GOOD_CACHE, authToken=...), "AUTH"),
     (
+        "cache-no-shared-auth-token",
+        CACHE,
+        but(GOOD_CACHE, authToken=..., userGroupIds=["genericcorp-prod-redis"]),
+        but(GOOD_CACHE, userGroupIds=["genericcorp-prod-redis"]),
+        "AUTH token, which every client would share",
+    ),
+    (
         "elasticache-7-subnet-group",
         CACHE,
         GOOD_CACHE,
@@ -934,6 +941,39 @@ def tenant_stack(
     ]
 
 
+def tenant_identity(tenant: str, database_role: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """A tenant's Pod Identity association, its role and the role's policy."""
+    arn = f"arn:aws:iam::1:role/{tenant}"
+    statements = [
+        {
+            "Effect": "Allow",
+            "Action": "rds-db:connect",
+            "Resource": f"arn:aws:rds-db:us-east-1:1:dbuser:db-ABC/{database_role}",
+        },
+        {
+            "Effect": "Allow",
+            "Action": "elasticache:Connect",
+            "Resource": [
+                "arn:aws:elasticache:us-east-1:1:replicationgroup:genericcorp-prod-redis",
+                f"arn:aws:elasticache:us-east-1:1:user:prod-tenant-{tenant}",
+            ],
+        },
+    ]
+    return [
+        (
+            "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+            f"{tenant}-identity",
+            {"namespace": f"tenant-{tenant}", "serviceAccount": "app", "roleArn": arn},
+        ),
+        ("aws:iam/role:Role", f"{tenant}-role", {"arn": arn, "id": f"{tenant}-role"}),
+        (
+            "aws:iam/rolePolicy:RolePolicy",
+            f"{tenant}-policy",
+            {"role": f"{tenant}-role", "policy": json.dumps({"Statement": statements})},
+        ),
+    ]
+
+
 # (policy, compliant stack, violating stack, phrase)
 STACK_CASES: list[
     tuple[str, list[tuple[str, str, dict[str, Any]]], list[tuple[str, str, dict[str, Any]]], str]
@@ -986,6 +1026,13 @@ STACK_CASES: list[
         bucket_with_settings("assets"),
         bucket_with_settings("assets")[:1],
         "no public access block (S3.8)",
+    ),
+    (
+        "tenant-identity-scoped",
+        tenant_identity("acme-eu", "tenant_acme_eu"),
+        tenant_identity("acme-eu", "tenant_globex"),
+        "tenant-acme-eu: role acme-eu-role rds-db:connect on "
+        "arn:aws:rds-db:us-east-1:1:dbuser:db-ABC/tenant_globex, not the dbuser tenant_acme_eu",
     ),
     (
         "k8s-tenant-isolation",

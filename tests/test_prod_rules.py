@@ -234,12 +234,6 @@ SHARED: dict[str, SharedThreshold] = {
             multiAzEnabled=nodes >= 2,
         ),
     ),
-    "genericcorp:cache.authToken": SharedThreshold(
-        False,
-        True,
-        lambda required: key("cache", authToken=required),
-        lambda required: cache() if required else cache(authToken=...),
-    ),
     "genericcorp:cache.snapshotRetentionDays": SharedThreshold(
         PROD_CACHE_SNAPSHOT_RETENTION_DAYS - 1,
         PROD_CACHE_SNAPSHOT_RETENTION_DAYS,

@@ -1,11 +1,17 @@
-"""The ElastiCache replication group in both stacks: isolation, encryption, AUTH, availability."""
+"""The ElastiCache replication group in both stacks: isolation, encryption, RBAC, availability."""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
-from components.redis import AUTH_TOKEN_LENGTH, AUTH_TOKEN_SPECIAL, RedisCache, RedisParts
+from components.redis import (
+    SUPPORTED_VERSIONS,
+    CacheEngine,
+    RedisCache,
+    RedisParts,
+    supports_iam_auth,
+)
 from infractl.offline.plan import Plan, PlannedResource
 from tests.conftest import LIFTED_BUDGET, plan_with, policy, stack_config, statements
 
@@ -13,7 +19,6 @@ GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 KEY = "aws:kms/key:Key"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SECRET = "aws:secretsmanager/secret:Secret"
-SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 CACHE = "genericcorp:cache"
@@ -113,51 +118,52 @@ def test_data_is_encrypted_at_rest_with_the_components_key_and_in_transit(plan: 
     assert inputs["transitEncryptionMode"] == "required"
 
 
-def test_auth_token_is_generated_long_and_from_characters_elasticache_accepts(plan: Plan) -> None:
-    password = plan.named("cache-auth-token", PASSWORD)
-    assert password.inputs["length"] == AUTH_TOKEN_LENGTH == 64
-    assert password.inputs["special"] is True
-    assert password.inputs["overrideSpecial"] == AUTH_TOKEN_SPECIAL
-    assert not set(AUTH_TOKEN_SPECIAL) & set(' "/@')
-    token = group(plan).raw_inputs["authToken"]
-    assert len(token) == 64
-    assert all(c.isascii() and (c.isalnum() or c in AUTH_TOKEN_SPECIAL) for c in token)
+USER = "aws:elasticache/user:User"
+USER_GROUP = "aws:elasticache/userGroup:UserGroup"
 
 
-def test_auth_token_is_secret_wherever_it_goes(plan: Plan) -> None:
+def test_clients_log_in_as_their_own_users_never_with_a_shared_token(plan: Plan) -> None:
     cache = group(plan)
-    version = plan.one(SECRET_VERSION)
-    token = cache.raw_inputs["authToken"]
-    assert cache.inputs["authToken"] == "[secret]"
-    assert "authToken" in cache.secret_inputs
-    assert cache.inputs["authTokenUpdateStrategy"] == "ROTATE"
-    assert version.raw_inputs["secretString"] == token
-    assert version.inputs["secretString"] == "[secret]"
-    assert "secretString" in version.secret_inputs
-    assert plan.named("cache-auth-token", PASSWORD).outputs["result"] == "[secret]"
-    assert token not in str(plan.raw_outputs)
-    assert token not in str([r.to_json() for r in plan.resources])
-
-
-def test_auth_token_secret_is_encrypted_with_the_key_and_its_arn_is_the_output(plan: Plan) -> None:
-    secret = plan.one(SECRET)
-    assert secret.inputs["name"] == f"genericcorp/{plan.stack}/redis/auth-token"
-    assert secret.inputs["kmsKeyId"] == key(plan).outputs["arn"]
-    assert secret.inputs["recoveryWindowInDays"] == {"dev": 7, "prod": 30}[plan.stack]
-    assert plan.one(SECRET_VERSION).inputs["secretId"] == secret.id
-    assert plan.outputs["cache"]["authTokenSecretArn"] == secret.outputs["arn"]
-
-
-def test_dev_may_turn_auth_and_tls_off_together() -> None:
-    plan = plan_with("dev", {CACHE: {"authToken": False, "transitEncryption": False}})
-    inputs = group(plan).inputs
-    assert "authToken" not in inputs
-    assert "transitEncryptionMode" not in inputs
-    assert inputs["transitEncryptionEnabled"] is False
-    assert inputs["atRestEncryptionEnabled"] is True
-    assert [p.name for p in plan.of_type(PASSWORD)] == ["platform-grafana-admin-password"]
+    users = plan.one(USER_GROUP)
+    assert "authToken" not in cache.inputs
+    assert cache.inputs["userGroupIds"] == [users.inputs["userGroupId"]]
+    assert users.inputs["userGroupId"] == f"genericcorp-{plan.stack}-redis"
+    assert users.inputs["engine"] == "redis"
     assert plan.of_type(SECRET) == []
-    assert plan.outputs["cache"]["authTokenSecretArn"] is None
+    assert [p.name for p in plan.of_type(PASSWORD)] == ["platform-grafana-admin-password"]
+    assert plan.outputs["cache"]["userGroupId"] == users.inputs["userGroupId"]
+
+
+def test_the_default_user_is_off_and_the_administrator_uses_iam(plan: Plan) -> None:
+    default = plan.named("cache-default-user", USER)
+    admin = plan.named("cache-admin-user", USER)
+    members = plan.one(USER_GROUP).inputs["userIds"]
+    assert default.inputs["userName"] == "default"
+    assert default.inputs["accessString"].split()[0] == "off"
+    assert "-@all" in default.inputs["accessString"].split()
+    assert admin.inputs["userId"] == admin.inputs["userName"] == f"{plan.stack}-cache-admin"
+    assert admin.inputs["authenticationMode"] == {"type": "iam"}
+    assert "passwords" not in str(admin.inputs)
+    assert members == [default.inputs["userId"], admin.inputs["userId"]]
+    assert plan.outputs["cache"]["adminUser"] == f"{plan.stack}-cache-admin"
+
+
+def test_every_supported_version_authenticates_users_through_iam() -> None:
+    for engine, versions in SUPPORTED_VERSIONS.items():
+        for version in versions:
+            assert supports_iam_auth(engine, version), (engine, version)
+    assert not supports_iam_auth(CacheEngine.REDIS, "6.2")
+    assert not supports_iam_auth(CacheEngine.VALKEY, "7.1")
+
+
+def test_every_tenant_user_joins_the_group(dev_plan: Plan) -> None:
+    tenants = [u for u in dev_plan.of_type(USER) if "-tenant-" in u.inputs["userId"]]
+    joined = dev_plan.of_type("aws:elasticache/userGroupAssociation:UserGroupAssociation")
+    assert sorted(u.inputs["userId"] for u in tenants) == ["dev-tenant-acme", "dev-tenant-globex"]
+    assert sorted(a.inputs["userId"] for a in joined) == ["dev-tenant-acme", "dev-tenant-globex"]
+    assert {a.inputs["userGroupId"] for a in joined} == {"genericcorp-dev-redis"}
+    # The associations change the group's members: the group leaves them alone.
+    assert dev_plan.one(USER_GROUP).options.get("ignoreChanges") == ["userIds"]
 
 
 # --- snapshots, maintenance and logs ---------------------------------------------------------
@@ -200,7 +206,6 @@ def test_prod_has_two_nodes_across_azs_with_automatic_failover(prod_plan: Plan) 
     assert cache.inputs["multiAzEnabled"] is True
     assert cache.inputs["finalSnapshotIdentifier"] == "genericcorp-prod-redis-final"
     assert cache.protect is True
-    assert prod_plan.one(SECRET).protect is True
 
 
 def test_dev_has_one_small_unprotected_node(dev_plan: Plan) -> None:
@@ -211,7 +216,6 @@ def test_dev_has_one_small_unprotected_node(dev_plan: Plan) -> None:
     assert cache.inputs["multiAzEnabled"] is False
     assert "finalSnapshotIdentifier" not in cache.inputs
     assert cache.protect is False
-    assert dev_plan.one(SECRET).protect is False
 
 
 def test_a_replica_in_dev_brings_failover_with_it() -> None:
@@ -275,7 +279,8 @@ def test_cache_output_follows_the_shared_contract(plan: Plan) -> None:
         "readerEndpoint",
         "port",
         "engine",
-        "authTokenSecretArn",
+        "userGroupId",
+        "adminUser",
         "securityGroupId",
     }
     assert output["replicationGroupId"] == f"genericcorp-{plan.stack}-redis"

@@ -12,6 +12,7 @@ from tests.conftest import plan_with
 
 REQUIRED = {"Project", "Environment", "Component", "ManagedBy", "CostCenter"}
 COMPONENT_TAGS = {
+    "genericcorp:data:TenantData": "tenant-data",
     "genericcorp:network:Network": "network",
     "genericcorp:monitoring:AlertsTopic": "monitoring",
     "genericcorp:cost:Budget": "cost",

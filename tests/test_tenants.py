@@ -214,8 +214,13 @@ def test_network_policy_denies_by_default_and_lists_only_what_the_app_needs(
                 ]
             },
         ]
-        same_namespace, dns, *data = deny["egress"]
+        same_namespace, dns, *data, credentials = deny["egress"]
         assert same_namespace == {"to": [{"podSelector": {}}]}
+        # The EKS Pod Identity agent on the node, where the app's IAM credentials come from.
+        assert credentials == {
+            "to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}],
+            "ports": [{"protocol": "TCP", "port": 80}],
+        }
         assert dns["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
         assert {(p["protocol"], p["port"]) for p in dns["ports"]} == {("UDP", 53), ("TCP", 53)}
         # The ports the data tier listens on (the database's is configurable).
@@ -294,7 +299,12 @@ def test_endpoints_config_map_publishes_platform_endpoints_and_no_secret(
             "CLUSTER_NAME": f"genericcorp-{tenant_plan.stack}-eks",
             "DATABASE_HOST": outputs["database"]["address"],
             "DATABASE_PORT": str(outputs["database"]["port"]),
+            "DATABASE_NAME": "platform",
+            "DATABASE_SCHEMA": f"tenant_{name.replace('-', '_')}",
+            "DATABASE_USER": f"tenant_{name.replace('-', '_')}",
             "CACHE_HOST": outputs["cache"]["primaryEndpoint"],
+            "CACHE_USER": f"{tenant_plan.stack}-tenant-{name}",
+            "CACHE_KEY_PREFIX": f"{name}:",
             "CACHE_PORT": str(outputs["cache"]["port"]),
             "CDN_DOMAIN": outputs["cdn"]["aliasDomain"],
             "TENANT_NAME": name,
@@ -333,11 +343,14 @@ def test_a_tenant_name_that_is_not_a_dns_label_is_refused(name: str) -> None:
     assert "must be a DNS label" in line
 
 
-def test_the_longest_name_that_fits_a_namespace_is_accepted() -> None:
-    name = "a" * MAX_TENANT_NAME
+def test_the_longest_name_that_fits_the_cache_user_id_is_accepted() -> None:
+    """The cache user ``dev-tenant-<name>`` (40 characters at most) bounds a name more than
+    the namespace (63) does."""
+    name = "a" * (40 - len("dev-tenant-"))
     values = minimal_values("dev", {TENANTS_KEY: [{"name": name, "tier": "starter"}]})
     [tenant] = parse_stack_config("dev", values).tenants
-    assert len(tenant.namespace) == 63
+    assert tenant.name == name
+    assert len(name) < MAX_TENANT_NAME
 
 
 def test_a_duplicate_tenant_is_refused() -> None:

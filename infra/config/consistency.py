@@ -17,6 +17,7 @@ from components.dns_zone import (
 )
 from components.ingress import tenant_hostname
 from components.network import SubnetTier, plan_subnets
+from components.tenant_data import tenant_data_problems
 from components.vercel import vercel_domains
 from infra.config.errors import ConfigProblem
 from infra.config.stack import PROJECT, StackConfig
@@ -58,6 +59,18 @@ def check_consistency(config: StackConfig) -> list[ConfigProblem]:
             secret=config.is_secret(f"{PROJECT}:dns"),
         )
         for problem in zone_problems(config.dns, reserved=[cdn_domain])
+    ]
+    problems += [
+        ConfigProblem(
+            path=f"{PROJECT}:{problem.path}", value=problem.value, message=problem.message
+        )
+        for problem in tenant_data_problems(
+            [tenant.name for tenant in config.tenants],
+            config.tenant_data,
+            stack=config.stack,
+            is_prod=config.environment == "prod",
+            master_username=config.database.master_username,
+        )
     ]
     problems += check_ingress(config)
     problems += check_vercel(config)

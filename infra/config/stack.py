@@ -38,6 +38,7 @@ from components.kubernetes_platform import PLATFORM_DEFAULTS, PLATFORM_PROD_RULE
 from components.network import NETWORK_DEFAULTS, NETWORK_PROD_RULES, NetworkSettings
 from components.postgres import POSTGRES_DEFAULTS, POSTGRES_PROD_RULES, PostgresSettings
 from components.redis import CACHE_DEFAULTS, CACHE_PROD_RULES, RedisSettings
+from components.tenant_data import TENANT_DATA_DEFAULTS, TenantDataSettings
 from components.tenants import TENANT_DEFAULTS, TenantList
 from components.uptime import UPTIME_DEFAULTS, UPTIME_PROD_RULES, UptimeSettings
 from components.vercel import VERCEL_DEFAULTS, VercelSettings
@@ -187,6 +188,13 @@ class StackConfig(BaseModel):
         description=(
             "Customers, each a list item {name, tier}: an isolated namespace sized by its tier "
             "(starter, standard or enterprise; see docs/architecture.md for the quotas)."
+        ),
+    )
+    tenant_data: Annotated[TenantDataSettings, EnvironmentProfile(TENANT_DATA_DEFAULTS)] = Field(
+        alias=f"{PROJECT}:tenantData",
+        description=(
+            "Tenants' data: database limits per tier, and the retired tenants whose schema is "
+            "kept (or, once reviewed, dropped). See docs/architecture.md, Tenants' data."
         ),
     )
     ingress: Annotated[

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from genericcorp_policy import audit, compute, data, edge, governance, kubernetes, network
+from genericcorp_policy import (
+    audit,
+    compute,
+    data,
+    edge,
+    governance,
+    kubernetes,
+    network,
+    tenancy,
+)
 from genericcorp_policy.framework import (
     PACK_NAME,
     AnyRule,
@@ -31,6 +40,8 @@ RULES: tuple[AnyRule, ...] = (
     *audit.STACK_RULES,
     *kubernetes.RULES,
     *kubernetes.STACK_RULES,
+    *tenancy.RULES,
+    *tenancy.STACK_RULES,
 )
 
 
