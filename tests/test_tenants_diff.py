@@ -175,3 +175,18 @@ def test_a_stack_file_is_read_from_any_directory_by_its_name(tmp_path: Path) -> 
     other.write_text(path.read_text())
     with pytest.raises(StackFileError, match=r"named Pulumi\.<stack>\.yaml"):
         read_stack_file_at(other)
+
+
+def test_the_deploying_guides_example_is_what_the_refusal_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    guide = (ROOT / "docs" / "deploying.md").read_text()
+    example = guide.split("would keep, and the entry to add:\n\n```\n", 1)[1].split("```", 1)[0]
+    stack_file(tmp_path / "base", "prod", {TENANTS: [ACME]})
+    stack_file(tmp_path / "head", "prod", {TENANTS: []})
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(
+        app, ["tenants", "diff", "base/Pulumi.prod.yaml", "head/Pulumi.prod.yaml"]
+    )
+    assert result.exit_code == 2
+    assert result.output.endswith(example)
