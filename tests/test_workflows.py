@@ -332,9 +332,11 @@ def test_every_job_has_a_timeout(path: Path) -> None:
 
 FAKE_INFRACTL = """#!/usr/bin/env bash
 # Stands in for infractl: plan writes its JSON, policy prints Markdown, cost diff a line;
-# tenants diff is the real command (it reads only the two stack files).
+# tenants diff is the real command when REAL_INFRACTL names it (it reads only the stack files).
 case "$1" in
-  tenants) exec "$REAL_INFRACTL" "$@" ;;
+  tenants)
+    if [ -n "${REAL_INFRACTL:-}" ]; then exec "$REAL_INFRACTL" "$@"; fi
+    echo "$4: no tenant removed against $3" ;;
   plan)
     if [ "$2" = "${FAIL_PLAN:-}" ]; then echo "policy violation: $2 bucket is public"; exit 1; fi
     echo '{"stack": "'"$2"'"}' > "$4"; echo "plan of $2" ;;
@@ -357,8 +359,8 @@ def run_report(
     new_stack: str = "",
 ) -> tuple[str, str]:
     """Run the report script in ``tmp_path`` holding both checkouts, each with the committed
-    stack files; the base's prod configures ``base_prod_tenants`` when given, and the base has
-    no file of ``new_stack``."""
+    stack files; the base's prod configures ``base_prod_tenants`` when given (and then the real
+    ``infractl tenants diff`` runs), and the base has no file of ``new_stack``."""
     for checkout in ("head", "base"):
         binary = tmp_path / checkout / ".venv" / "bin" / "infractl"
         binary.parent.mkdir(parents=True)
@@ -387,7 +389,9 @@ def run_report(
             "HEAD_SHA": "a" * 40,
             "BASE_SHA": "b" * 40,
             "FAIL_PLAN": fail_plan,
-            "REAL_INFRACTL": str(Path(sys.executable).parent / "infractl"),
+            "REAL_INFRACTL": str(Path(sys.executable).parent / "infractl")
+            if base_prod_tenants is not None
+            else "",
         },
         capture_output=True,
         text=True,
@@ -411,7 +415,9 @@ def test_the_report_script_writes_one_comment_for_both_stacks(tmp_path: Path) ->
         assert f"api: 99.92% -> 99.92% (base-plan-{stack}.json)" in body
     assert body.count("**Availability against the base branch**") == 2
     for stack in ("dev", "prod"):
-        assert f"head/Pulumi.{stack}.yaml: no tenant removed from genericcorp:tenants." in body
+        assert (
+            f"head/Pulumi.{stack}.yaml: no tenant removed against base/Pulumi.{stack}.yaml" in body
+        )
     assert body.count("**Offline plan:** passed") == 2
     assert output.rstrip().endswith("failed=false")
     assert summary.strip() == body.strip()
