@@ -366,9 +366,12 @@ class TenantDataParts:
         report: dict[str, dict[str, Any]] = {}
         for retired in self.settings.offboarding:
             identity = TenantIdentity(retired.name, self.stack)
+            namespace = f"{NAMESPACE_PREFIX}{retired.name}"
             gone = [
                 f"cache user {identity.cache_user} (its keys expire with their TTL)",
-                f"IAM role of {APP_SERVICE_ACCOUNT} in tenant-{retired.name}",
+                f"IAM role of {APP_SERVICE_ACCOUNT} in {namespace}",
+                f"Pod Identity association of {APP_SERVICE_ACCOUNT} in {namespace}",
+                f"namespace {namespace} and everything in it",
             ]
             if retired.drop_data:
                 report[retired.name] = {
@@ -390,6 +393,19 @@ class TenantDataParts:
                     "approvedBy": None,
                 }
         return report
+
+
+def retired_tenants_kept(report: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """``<tenant>: kept <what>`` per retired tenant of an ``offboarding_report``: the preview's
+    warning, and what ``infractl tenants diff`` says a removal keeps."""
+    return [
+        f"{tenant}: kept {', '.join(what['kept']) or 'nothing'}" for tenant, what in report.items()
+    ]
+
+
+def retired_tenants_removed(report: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """``<tenant>: removed <what>`` per retired tenant of an ``offboarding_report``."""
+    return [f"{tenant}: removed {', '.join(what['removed'])}" for tenant, what in report.items()]
 
 
 @dataclass(frozen=True)
@@ -505,11 +521,7 @@ class TenantData(PlatformComponent):
             self._job(job, parts.database, before_jobs)
         if parts.settings.offboarding:
             pulumi.log.warn(
-                "retired tenants: "
-                + "; ".join(
-                    f"{tenant}: kept {', '.join(what['kept']) or 'nothing'}"
-                    for tenant, what in parts.offboarding_report().items()
-                ),
+                "retired tenants: " + "; ".join(retired_tenants_kept(parts.offboarding_report())),
                 resource=self,
             )
         self.publish(

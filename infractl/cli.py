@@ -6,6 +6,7 @@ Commands:
   config-reference         write the stack configuration reference (docs/configuration.md)
   cost ...                 cost estimate, diff, chart and actual spend (infractl/cost/cli.py)
   availability ...         each path's availability, and its diff (infractl/availability/cli.py)
+  tenants diff BASE HEAD   tenants a stack file change removes: retired, or refused in prod
   policy-reference         write the rules table of docs/policies.md
   outputs-reference        write every component's outputs (docs/outputs.md)
   bootstrap                create or check the S3 state bucket and KMS secrets key (boto3)
@@ -29,7 +30,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from infractl import zone_loss
+from infractl import tenants, zone_loss
 from infractl.availability import cli as availability_cli
 from infractl.aws import bootstrap, preflight, restore_drill, verify
 from infractl.commands import plan_or_fail
@@ -54,6 +55,7 @@ app = typer.Typer(
 )
 app.add_typer(cost_cli.app, name="cost")
 app.add_typer(availability_cli.app, name="availability")
+app.add_typer(tenants.app, name="tenants")
 app.command("bootstrap")(bootstrap.command)
 app.command("verify")(verify.command)
 app.command("preflight")(preflight.command)

@@ -24,7 +24,7 @@ CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
 TAG_PINNED = {"pulumi/actions": "v6"}
 SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 # Commands of the operator CLI the workflows may call; policy and cost come with their modules.
-CLI_COMMANDS = {"plan", "policy", "cost", "availability", "verify", "bootstrap"}
+CLI_COMMANDS = {"plan", "policy", "cost", "availability", "tenants", "verify", "bootstrap"}
 
 
 @cache
@@ -331,8 +331,12 @@ def test_every_job_has_a_timeout(path: Path) -> None:
 # --- the PR report script, run with a stand-in CLI -------------------------------------------
 
 FAKE_INFRACTL = """#!/usr/bin/env bash
-# Stands in for infractl: plan writes its JSON, policy prints Markdown, cost diff a line.
+# Stands in for infractl: plan writes its JSON, policy prints Markdown, cost diff a line;
+# tenants diff is the real command when REAL_INFRACTL names it (it reads only the stack files).
 case "$1" in
+  tenants)
+    if [ -n "${REAL_INFRACTL:-}" ]; then exec "$REAL_INFRACTL" "$@"; fi
+    echo "$4: no tenant removed against $3" ;;
   plan)
     if [ "$2" = "${FAIL_PLAN:-}" ]; then echo "policy violation: $2 bucket is public"; exit 1; fi
     echo '{"stack": "'"$2"'"}' > "$4"; echo "plan of $2" ;;
@@ -348,12 +352,29 @@ def report_script() -> str:
     return next(step["run"] for step in steps(report) if step.get("id") == "report")
 
 
-def run_report(tmp_path: Path, fail_plan: str = "") -> tuple[str, str]:
+def run_report(
+    tmp_path: Path,
+    fail_plan: str = "",
+    base_prod_tenants: list[dict[str, str]] | None = None,
+    new_stack: str = "",
+) -> tuple[str, str]:
+    """Run the report script in ``tmp_path`` holding both checkouts, each with the committed
+    stack files; the base's prod configures ``base_prod_tenants`` when given (and then the real
+    ``infractl tenants diff`` runs), and the base has no file of ``new_stack``."""
     for checkout in ("head", "base"):
         binary = tmp_path / checkout / ".venv" / "bin" / "infractl"
         binary.parent.mkdir(parents=True)
         binary.write_text(FAKE_INFRACTL)
         binary.chmod(0o755)
+        for stack in ("dev", "prod"):
+            name = f"Pulumi.{stack}.yaml"
+            (tmp_path / checkout / name).write_text((ROOT / name).read_text())
+    if base_prod_tenants is not None:
+        document = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+        document["config"]["genericcorp:tenants"] = base_prod_tenants
+        (tmp_path / "base" / "Pulumi.prod.yaml").write_text(yaml.safe_dump(document))
+    if new_stack:
+        (tmp_path / "base" / f"Pulumi.{new_stack}.yaml").unlink()
     runner_temp = tmp_path / "runner"
     runner_temp.mkdir()
     output, summary = tmp_path / "output", tmp_path / "summary"
@@ -368,6 +389,9 @@ def run_report(tmp_path: Path, fail_plan: str = "") -> tuple[str, str]:
             "HEAD_SHA": "a" * 40,
             "BASE_SHA": "b" * 40,
             "FAIL_PLAN": fail_plan,
+            "REAL_INFRACTL": str(Path(sys.executable).parent / "infractl")
+            if base_prod_tenants is not None
+            else "",
         },
         capture_output=True,
         text=True,
@@ -390,6 +414,10 @@ def test_the_report_script_writes_one_comment_for_both_stacks(tmp_path: Path) ->
         assert f"monthly cost: +12.00 USD (base-plan-{stack}.json)" in body
         assert f"api: 99.92% -> 99.92% (base-plan-{stack}.json)" in body
     assert body.count("**Availability against the base branch**") == 2
+    for stack in ("dev", "prod"):
+        assert (
+            f"head/Pulumi.{stack}.yaml: no tenant removed against base/Pulumi.{stack}.yaml" in body
+        )
     assert body.count("**Offline plan:** passed") == 2
     assert output.rstrip().endswith("failed=false")
     assert summary.strip() == body.strip()
@@ -402,6 +430,43 @@ def test_a_failing_plan_is_shown_and_fails_the_job(tmp_path: Path) -> None:
     # The base's plan of prod failed too (same stand-in): neither diff has a base to compare.
     prod = output.split("### Stack `prod`", 1)[1]
     assert prod.count("The base branch has no offline plan of `prod` to compare with.") == 2
+
+
+def test_the_report_compares_each_stack_file_with_the_base_branchs() -> None:
+    """The head's CLI (the base may predate the command) reads the base checkout's stack file of
+    the stack in hand against the head's; the base checkout is the PR's base commit."""
+    report = jobs(WORKFLOWS / "pull-request.yml")["report"]
+    base_checkout = action(report, "actions/checkout")[1]["with"]
+    assert base_checkout == {
+        "ref": "${{ github.event.pull_request.base.sha }}",
+        "path": "base",
+        "persist-credentials": False,
+    }
+    script = report_script()
+    command = (
+        'head/.venv/bin/infractl tenants diff "base/Pulumi.$stack.yaml" "head/Pulumi.$stack.yaml"'
+    )
+    assert script.count(command) == 1
+    assert script.index("for stack in dev prod") < script.index(command) < script.index("done")
+
+
+def test_a_prod_tenant_removed_without_an_entry_fails_the_report(tmp_path: Path) -> None:
+    output, _ = run_report(tmp_path, base_prod_tenants=[{"name": "acme", "tier": "standard"}])
+    prod = output.split("### Stack `prod`", 1)[1]
+    section = prod.split("**Tenants removed against the base branch**", 1)[1]
+    assert section.startswith("\n\n**Tenants: refused.**\n```\n")
+    assert "head/Pulumi.prod.yaml: genericcorp:tenants: prod tenant(s) acme removed" in section
+    assert "genericcorp:tenantData.offboarding: - {name: acme, dropData: false}" in section
+    assert output.rstrip().endswith("failed=true")
+    dev = output.split("### Stack `dev`", 1)[1].split("### Stack `prod`", 1)[0]
+    assert "head/Pulumi.dev.yaml: no tenant removed" in dev
+
+
+def test_a_base_without_the_stack_file_has_nothing_to_compare(tmp_path: Path) -> None:
+    output, _ = run_report(tmp_path, base_prod_tenants=None, new_stack="prod")
+    prod = output.split("### Stack `prod`", 1)[1]
+    assert "The base branch has no `Pulumi.prod.yaml` to compare with." in prod
+    assert output.rstrip().endswith("failed=false")
 
 
 # --- the comment script, run under node with a stand-in GitHub client ----------------------

@@ -8,6 +8,7 @@ provider, so offline they become a placeholder and their key is marked secret, a
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ SECRET_PLACEHOLDER = "offline-secret@example.com"
 
 #: The repository root, where Pulumi.yaml and the stack files live.
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+_STACK_FILE_NAME = re.compile(r"Pulumi\.([^.]+)\.yaml")
 
 
 class StackFileError(Exception):
@@ -65,6 +67,23 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> StackFile:
             f"unknown stack {stack!r}: there is no {path.name} in {project_dir} "
             f"(known stacks: {known})"
         )
+    return _read(path, stack, project_name(project_dir))
+
+
+def read_stack_file_at(path: Path) -> StackFile:
+    """A stack file anywhere (another checkout's, say), named ``Pulumi.<stack>.yaml``: the stack
+    is taken from the name, the project from the ``Pulumi.yaml`` beside it, else this one's."""
+    match = _STACK_FILE_NAME.fullmatch(path.name)
+    if match is None:
+        raise StackFileError(f"{path}: a stack file is named Pulumi.<stack>.yaml")
+    if not path.is_file():
+        raise StackFileError(f"{path} does not exist")
+    beside = path.parent / "Pulumi.yaml"
+    project = project_name(path.parent if beside.is_file() else PROJECT_DIR)
+    return _read(path, match.group(1), project)
+
+
+def _read(path: Path, stack: str, project: str) -> StackFile:
     document = _load_yaml(path)
     if document is None:
         document = {}
@@ -81,7 +100,7 @@ def read_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> StackFile:
         if secret:
             secrets.add(str(key))
     return StackFile(
-        project=project_name(project_dir),
+        project=project,
         stack=stack,
         path=path,
         values=values,
