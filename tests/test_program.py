@@ -12,7 +12,7 @@ from pulumi.runtime import config as runtime_config
 from infra.config import loader
 from infractl.offline.engine import run_stack
 from infractl.offline.plan import Plan
-from infractl.offline.sdk import stack_trace_hook
+from infractl.offline.sdk import stack_trace_hook, unknowns_scan_hook
 from infractl.offline.stackfile import read_stack_file
 from tests.conftest import STACKS, plan_for, plan_with
 
@@ -131,7 +131,9 @@ def test_an_offline_run_restores_the_sdk_and_the_garbage_collector() -> None:
     import gc  # noqa: PLC0415 - only this test needs it
 
     capture = stack_trace_hook()
+    scan = unknowns_scan_hook()
     assert gc.isenabled()
     plan_with("dev", {})
     assert stack_trace_hook() is capture
+    assert unknowns_scan_hook() is scan
     assert gc.isenabled()

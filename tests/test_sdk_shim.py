@@ -7,6 +7,7 @@ away or changed, and the shim is the one file to adapt.
 
 from __future__ import annotations
 
+import gc
 import inspect
 from collections.abc import Callable
 from importlib.metadata import version
@@ -15,8 +16,10 @@ from typing import Any, NoReturn
 import pulumi
 import pulumi_aws as aws
 import pytest
+from pulumi import output as pulumi_output
 from pulumi.runtime import proto
 from pulumi.runtime import resource as runtime_resource
+from pulumi.runtime import rpc as runtime_rpc
 from pulumi.runtime.proto import source_pb2
 
 from infractl.offline import sdk
@@ -105,6 +108,95 @@ def test_stack_capture_is_skipped_inside_the_block_and_restored_after() -> None:
         assert sdk.stack_trace_hook() is not capture
         assert sdk.stack_trace_hook()() == source_pb2.StackTrace()
     assert sdk.stack_trace_hook() is capture
+
+
+# --- pulumi.runtime.rpc.contains_unknowns -------------------------------------------------------
+
+
+def test_contains_unknowns_takes_a_value() -> None:
+    check_callable_with(sdk.UNKNOWNS_SCAN, resolve(sdk.UNKNOWNS_SCAN), ["val"])
+
+
+def test_outputs_scan_for_unknowns_through_the_module() -> None:
+    """Rebinding the name reaches the SDK only if its callers look it up at each call: the
+    Output's data through ``pulumi.output.contains_unknowns`` (``rpc.contains_unknowns``) and
+    the serializer as a global of ``pulumi.runtime.rpc``."""
+    callers = {
+        "pulumi.output.contains_unknowns": pulumi_output.contains_unknowns,
+        "pulumi.runtime.rpc.serialize_property": runtime_rpc.serialize_property,
+    }
+    for caller, function in callers.items():
+        if sdk.UNKNOWNS_SCAN.attribute not in function.__code__.co_names:
+            fail(sdk.UNKNOWNS_SCAN.changed(f"{caller} no longer calls it by that name"))
+
+
+class _ShadowingDict(dict[str, Any]):
+    """Like a provider SDK's output type: a dict whose attributes shadow its methods."""
+
+    def __init__(self, **fields: Any) -> None:
+        super().__init__(fields)
+        self.__dict__.update(fields)
+
+
+def shared_and_cyclic_values() -> list[Any]:
+    shared = {"arn": "arn:aws:iam::123456789012:role/app"}
+    looped: list[Any] = ["x"]
+    looped.append(looped)
+    looped_unknown: list[Any] = [pulumi_output.UNKNOWN]
+    looped_unknown.append(looped_unknown)
+    return [
+        None,
+        "text",
+        3,
+        pulumi_output.UNKNOWN,
+        {},
+        [],
+        {"a": {"b": [1, {"c": "d"}]}},
+        {"a": {"b": [1, {"c": pulumi_output.UNKNOWN}]}},
+        [[], [[pulumi_output.UNKNOWN]]],
+        {"first": shared, "again": shared},
+        [shared, shared, pulumi_output.UNKNOWN],
+        looped,
+        looped_unknown,
+        ("tuples", pulumi_output.UNKNOWN),  # the SDK looks into dicts and lists only
+        _ShadowingDict(values=[pulumi_output.UNKNOWN]),
+    ]
+
+
+def test_the_acyclic_scan_answers_as_the_sdk_does() -> None:
+    sdk_scan: Callable[[Any], bool] = resolve(sdk.UNKNOWNS_SCAN)
+    for value in shared_and_cyclic_values():
+        assert sdk.contains_unknowns(value) is sdk_scan(value), repr(value)
+
+
+def cyclic_garbage_after(scan: Callable[[Any], bool]) -> int:
+    """How many objects the cyclic collector finds unreachable after ``scan`` runs 10 times."""
+    value = {"a": [1, {"b": "c"}]}
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        gc.collect()
+        for _ in range(10):
+            scan(value)
+        return gc.collect()
+    finally:
+        if paused:
+            gc.enable()
+
+
+def test_the_acyclic_scan_leaves_no_cycles_where_the_sdk_leaves_some() -> None:
+    """What the replacement is for: if the SDK's own scan stops leaving cycles, the shim can go."""
+    assert cyclic_garbage_after(resolve(sdk.UNKNOWNS_SCAN)) > 0
+    assert cyclic_garbage_after(sdk.contains_unknowns) == 0
+
+
+def test_the_acyclic_scan_is_used_inside_the_block_and_restored_after() -> None:
+    scan: Callable[[Any], bool] = resolve(sdk.UNKNOWNS_SCAN)
+    with sdk.acyclic_unknowns_scan():
+        assert sdk.unknowns_scan_hook() is sdk.contains_unknowns
+        assert pulumi_output.contains_unknowns({"a": [pulumi_output.UNKNOWN]})
+        assert not pulumi_output.contains_unknowns({"a": ["known"]})
+    assert sdk.unknowns_scan_hook() is scan
 
 
 # --- pulumi_policy.policy._PolicyAnalyzerServicer -----------------------------------------------

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from pulumi.runtime import known_types
 from pulumi.runtime.proto import source_pb2
 
 if TYPE_CHECKING:
@@ -72,6 +73,8 @@ class PrivateName:
 
 SYNC_AWAIT = PrivateName("pulumi", "pulumi.runtime.sync_await", "_sync_await")
 STACK_TRACE = PrivateName("pulumi", "pulumi.runtime.resource", "_get_stack_trace")
+#: Not underscored, but a function of an internal module that pulumi's public API does not export.
+UNKNOWNS_SCAN = PrivateName("pulumi", "pulumi.runtime.rpc", "contains_unknowns")
 POLICY_ANALYZER_SERVICER = PrivateName(
     "pulumi-policy", "pulumi_policy.policy", "_PolicyAnalyzerServicer"
 )
@@ -124,6 +127,55 @@ def stack_trace_hook() -> Callable[[], source_pb2.StackTrace]:
 def _no_stack_trace() -> source_pb2.StackTrace:
     """Stands in for the SDK's stack capture: an empty trace, which the SDK accepts as "none"."""
     return source_pb2.StackTrace()
+
+
+@contextmanager
+def acyclic_unknowns_scan() -> Generator[None]:
+    """Inside the block, the SDK scans values for unknowns with ``contains_unknowns`` below,
+    which leaves no reference cycles; its own scan is restored on the way out.
+
+    Wraps ``pulumi.runtime.rpc.contains_unknowns``, which the SDK calls for every Output it
+    resolves, several hundred times a tenant. It defines a recursive inner function at each
+    call, and a function that calls itself through its closure is a reference cycle: every call
+    leaves the function, its cell and its annotations to the cyclic collector. The offline plan
+    pauses that collector for the run and collects once at the end (``engine._collector_paused``),
+    so these made up two thirds of the objects the end of a 500-tenant plan had to scan and free
+    (docs/benchmarks.md). The SDK's callers look the name up at each call (``pulumi.output``
+    through the module, ``pulumi.runtime.rpc`` as a global), so rebinding it reaches them all.
+    """
+    scan = UNKNOWNS_SCAN.resolve()
+    UNKNOWNS_SCAN.replace(contains_unknowns)
+    try:
+        yield
+    finally:
+        UNKNOWNS_SCAN.replace(scan)
+
+
+def unknowns_scan_hook() -> Callable[[Any], bool]:
+    """The function the SDK calls now to scan a value for unknowns (see
+    ``acyclic_unknowns_scan``), so that tests can check that a run gives the SDK back its own."""
+    return UNKNOWNS_SCAN.resolve()
+
+
+def contains_unknowns(value: Any) -> bool:
+    """Whether ``value`` is an unknown or holds one in its dicts and lists, as the SDK's own
+    ``pulumi.runtime.rpc.contains_unknowns`` answers (each object visited once)."""
+    return _holds_unknown(value, set())
+
+
+def _holds_unknown(value: Any, seen_ids: set[int]) -> bool:
+    if known_types.is_unknown(value):
+        return True
+    if id(value) in seen_ids:
+        return False
+    seen_ids.add(id(value))
+    if isinstance(value, dict):
+        # By key, not .values(): a provider SDK's output types are dicts whose attributes can
+        # shadow the dict's methods (an input with a ``values`` field, say).
+        return any(_holds_unknown(value[key], seen_ids) for key in value)
+    if isinstance(value, list):
+        return any(_holds_unknown(item, seen_ids) for item in value)
+    return False
 
 
 class PolicyAnalyzer(Protocol):
