@@ -72,6 +72,15 @@ def test_one_internet_facing_group_in_the_public_subnets_with_a_modern_tls_polic
     assert controller[0].urn in params.dependencies
 
 
+def test_every_ingress_of_the_class_gets_the_certificate_and_so_listens_on_https(
+    plan: Plan,
+) -> None:
+    """Tenants may not set listen-ports or certificate-arn: the controller puts an Ingress on
+    HTTPS 443 only when it has an explicit certificate, which the class's parameters give."""
+    spec = plan.one(PARAMS).inputs["spec"]
+    assert spec["certificateArn"] == [plan.outputs["ingress"]["certificateArn"]]
+
+
 def test_the_load_balancer_attributes_follow_the_settings(plan: Plan) -> None:
     found = attributes(plan)
     bucket = plan.named("ingress-access-logs", BUCKET)
