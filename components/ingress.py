@@ -469,7 +469,7 @@ class Ingress(PlatformComponent):
             ],
             opts=self.child_opts(depends_on=[versioning]),
         )
-        aws.s3.BucketPolicy(
+        self._bucket_policy = aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=bucket.id,
             policy=policy_document(access_log_bucket_statements(context, bucket.arn)),
@@ -584,7 +584,12 @@ class Ingress(PlatformComponent):
                 certificate_arn=certificate_arn,
                 public_subnet_ids=public_subnet_ids,
             ),
-            opts=in_cluster,
+            # Elastic Load Balancing checks that it may write to the bucket when access logs
+            # are switched on: the controller must not build the load balancer before the
+            # bucket's policy admits it (it would fail, and only succeed on a later retry).
+            opts=pulumi.ResourceOptions.merge(
+                in_cluster, pulumi.ResourceOptions(depends_on=[self._bucket_policy])
+            ),
         )
         k8s.networking.v1.IngressClass(
             f"{self._name}-class",

@@ -81,6 +81,12 @@ def test_every_ingress_of_the_class_gets_the_certificate_and_so_listens_on_https
     assert spec["certificateArn"] == [plan.outputs["ingress"]["certificateArn"]]
 
 
+def test_the_parameters_wait_for_the_access_log_bucket_policy(plan: Plan) -> None:
+    """ELB refuses access logs to a bucket whose policy does not admit its log delivery yet."""
+    policy_urn = plan.named("ingress-access-logs-policy", "aws:s3/bucketPolicy:BucketPolicy").urn
+    assert policy_urn in plan.one(PARAMS).dependencies
+
+
 def test_the_load_balancer_attributes_follow_the_settings(plan: Plan) -> None:
     found = attributes(plan)
     bucket = plan.named("ingress-access-logs", BUCKET)
