@@ -441,7 +441,7 @@ class CiRunner(PlatformComponent):
         subnet_arns = pulumi.Output.from_input(subnet_ids).apply(
             lambda ids: [context.arn("ec2", f"subnet/{subnet}") for subnet in ids]
         )
-        aws.iam.RolePolicy(
+        self._role_policy = aws.iam.RolePolicy(
             f"{self._name}-role-policy",
             role=role.id,
             policy=policy_document(
@@ -537,7 +537,9 @@ class CiRunner(PlatformComponent):
                 s3_logs=aws.codebuild.ProjectLogsConfigS3LogsArgs(status="DISABLED"),
             ),
             tags=self.tags("ci-runner"),
-            opts=self.child_opts(depends_on=[log_group]),
+            # CodeBuild checks, when it creates a project in a VPC, that the service role may
+            # describe the VPC's security groups and subnets: the role's policy comes first.
+            opts=self.child_opts(depends_on=[log_group, self._role_policy]),
         )
 
 

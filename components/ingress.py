@@ -3,7 +3,8 @@
 The AWS Load Balancer Controller creates the ALB at run time; this component declares what it
 builds it from, so that no tenant decides how customers reach the platform:
 - ``IngressClassParams`` (``elbv2.k8s.aws/v1beta1``): one load balancer group for every Ingress of
-  the class, internet-facing in the public subnets (by id), a TLS 1.3/1.2 security policy, the
+  the class, internet-facing in the public subnets (by id), the certificate (so every Ingress of
+  the class listens on HTTPS 443, not HTTP 80 alone), a TLS 1.3/1.2 security policy, the
   idle timeout (long enough for server-sent events), access logs to the access-log bucket,
   invalid header fields dropped, deletion protection in prod, and the project's tags;
 - ``IngressClass`` ``INGRESS_CLASS``, the cluster's default, bound to those parameters (the
@@ -394,7 +395,7 @@ class Ingress(PlatformComponent):
             provider=cluster.provider,
             depends_on=[*cluster.ready, cluster.load_balancer_controller],
         )
-        self._class(parts, logs, public_subnet_ids, in_cluster)
+        self._class(parts, logs, certificate_arn, public_subnet_ids, in_cluster)
         self._anchor(certificate_arn, None if waf is None else waf.arn, in_cluster)
         self._admission_policy(settings, in_cluster)
         self._external_dns(parts, zone_id, cluster, in_cluster)
@@ -468,7 +469,7 @@ class Ingress(PlatformComponent):
             ],
             opts=self.child_opts(depends_on=[versioning]),
         )
-        aws.s3.BucketPolicy(
+        self._bucket_policy = aws.s3.BucketPolicy(
             f"{name}-policy",
             bucket=bucket.id,
             policy=policy_document(access_log_bucket_statements(context, bucket.arn)),
@@ -566,6 +567,7 @@ class Ingress(PlatformComponent):
         self,
         parts: IngressParts,
         bucket: aws.s3.Bucket,
+        certificate_arn: pulumi.Input[str],
         public_subnet_ids: pulumi.Input[Sequence[str]],
         in_cluster: pulumi.ResourceOptions,
     ) -> None:
@@ -579,9 +581,15 @@ class Ingress(PlatformComponent):
                 parts,
                 group_name=self.group_name,
                 bucket=bucket.bucket,
+                certificate_arn=certificate_arn,
                 public_subnet_ids=public_subnet_ids,
             ),
-            opts=in_cluster,
+            # Elastic Load Balancing checks that it may write to the bucket when access logs
+            # are switched on: the controller must not build the load balancer before the
+            # bucket's policy admits it (it would fail, and only succeed on a later retry).
+            opts=pulumi.ResourceOptions.merge(
+                in_cluster, pulumi.ResourceOptions(depends_on=[self._bucket_policy])
+            ),
         )
         k8s.networking.v1.IngressClass(
             f"{self._name}-class",
@@ -780,15 +788,23 @@ def class_params_spec(
     *,
     group_name: str,
     bucket: pulumi.Input[str],
+    certificate_arn: pulumi.Input[str],
     public_subnet_ids: pulumi.Input[Sequence[str]],
 ) -> dict[str, Any]:
     """The ``IngressClassParams`` spec (fields of the controller's v1beta1 CRD: group.name,
-    scheme, ipAddressType, sslPolicy, subnets.ids, tags, loadBalancerAttributes)."""
+    scheme, ipAddressType, certificateArn, sslPolicy, subnets.ids, tags, loadBalancerAttributes).
+
+    ``certificateArn`` is what puts tenants' Ingresses on HTTPS: the controller gives an Ingress
+    without a ``listen-ports`` annotation (which tenants may not set) HTTPS 443 when it has an
+    explicit certificate, from its class's parameters or its own annotation, and HTTP 80
+    otherwise (pkg/ingress/model_build_listener.go, computeIngressListenPorts). On HTTP 80 alone
+    its rules would sit behind the group's redirect to 443, where the listener answers 404."""
     attributes = {**parts.load_balancer_attributes, "access_logs.s3.bucket": bucket}
     return {
         "group": {"name": group_name},
         "scheme": "internet-facing",
         "ipAddressType": "ipv4",
+        "certificateArn": [certificate_arn],
         "sslPolicy": str(parts.settings.ssl_policy),
         "subnets": {"ids": public_subnet_ids},
         "tags": [

@@ -79,6 +79,16 @@ def test_the_runner_is_a_github_actions_runner_in_the_private_subnets(stack: str
 
 
 @pytest.mark.parametrize("stack", STACKS)
+def test_the_project_waits_for_its_roles_permissions(stack: str) -> None:
+    """CodeBuild refuses to create a project in a VPC whose service role may not yet describe
+    the VPC's security groups (InvalidInputException: Not authorized to perform
+    DescribeSecurityGroups)."""
+    plan = plan_for(stack)
+    project = one(plan, "aws:codebuild/project:Project")
+    assert one(plan, "aws:iam/rolePolicy:RolePolicy").urn in project.dependencies
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_the_webhook_starts_the_runner_only_for_queued_jobs_of_the_deploy_workflows(
     stack: str,
 ) -> None:

@@ -72,6 +72,21 @@ def test_one_internet_facing_group_in_the_public_subnets_with_a_modern_tls_polic
     assert controller[0].urn in params.dependencies
 
 
+def test_every_ingress_of_the_class_gets_the_certificate_and_so_listens_on_https(
+    plan: Plan,
+) -> None:
+    """Tenants may not set listen-ports or certificate-arn: the controller puts an Ingress on
+    HTTPS 443 only when it has an explicit certificate, which the class's parameters give."""
+    spec = plan.one(PARAMS).inputs["spec"]
+    assert spec["certificateArn"] == [plan.outputs["ingress"]["certificateArn"]]
+
+
+def test_the_parameters_wait_for_the_access_log_bucket_policy(plan: Plan) -> None:
+    """ELB refuses access logs to a bucket whose policy does not admit its log delivery yet."""
+    policy_urn = plan.named("ingress-access-logs-policy", "aws:s3/bucketPolicy:BucketPolicy").urn
+    assert policy_urn in plan.one(PARAMS).dependencies
+
+
 def test_the_load_balancer_attributes_follow_the_settings(plan: Plan) -> None:
     found = attributes(plan)
     bucket = plan.named("ingress-access-logs", BUCKET)
