@@ -10,7 +10,8 @@ and for each tenant of ``genericcorp:tenants``:
 - ``aws.elasticache.User`` ``<stack>-tenant-<name>``, IAM-authenticated, whose access string
   (``cache_access_string``) confines it to keys and channels ``<name>:*`` and denies every
   command that could list, flush or reconfigure the cache; ``aws.elasticache.UserGroupAssociation``
-  adds it to the cache's user group;
+  adds it to the cache's user group, one tenant after another (a user group takes one change at
+  a time);
 - ``aws.iam.Role`` for the tenant's ``app`` service account (``aws.eks.PodIdentityAssociation``),
   allowed ``rds-db:connect`` as its own database role and ``elasticache:Connect`` as its own
   cache user on the stack's replication group, nothing else;
@@ -515,8 +516,9 @@ class TenantData(PlatformComponent):
             provider=kubernetes, depends_on=[namespace, *provisioner, *platform.waits_for]
         )
         tenants: dict[str, Any] = {}
+        membership: pulumi.Resource | None = None
         for identity in parts.identities:
-            tenants[identity.tenant] = self._tenant(identity)
+            tenants[identity.tenant], membership = self._tenant(identity, after=membership)
         for job in parts.jobs:
             self._job(job, parts.database, before_jobs)
         if parts.settings.offboarding:
@@ -654,8 +656,11 @@ class TenantData(PlatformComponent):
         )
         return [account, policy, association]
 
-    def _tenant(self, identity: TenantIdentity) -> dict[str, Any]:
-        """The tenant's cache user (in the cache's user group) and the IAM role of its app."""
+    def _tenant(
+        self, identity: TenantIdentity, *, after: pulumi.Resource | None
+    ) -> tuple[dict[str, Any], pulumi.Resource]:
+        """The tenant's cache user (in the cache's user group) and the IAM role of its app; the
+        identities published for it, and its user-group membership (the next one waits for it)."""
         platform, context = self._platform, self.context
         tenant = identity.tenant
         # Cache users are not protected in prod: they hold no data, and the retired tenant's
@@ -670,11 +675,17 @@ class TenantData(PlatformComponent):
             tags=self.tags(f"tenant-{tenant}", Tenant=tenant),
             opts=self.child_opts(),
         )
-        aws.elasticache.UserGroupAssociation(
+        # ElastiCache modifies a user group one change at a time and refuses a second change
+        # while one is in progress: the memberships join one after another, in config order,
+        # with time for a queue of them rather than racing each other into the provider's retry.
+        membership = aws.elasticache.UserGroupAssociation(
             f"{self._name}-{tenant}-cache-membership",
             user_group_id=platform.cache_user_group_id,
             user_id=user.user_id,
-            opts=self.child_opts(),
+            opts=self.child_opts(
+                depends_on=[] if after is None else [after],
+                custom_timeouts=pulumi.CustomTimeouts(create="30m", delete="30m"),
+            ),
         )
         namespace = f"{NAMESPACE_PREFIX}{tenant}"
         role = aws.iam.Role(
@@ -723,7 +734,7 @@ class TenantData(PlatformComponent):
             "cacheUser": identity.cache_user,
             "cacheKeyPrefix": identity.key_prefix,
             "iamRoleArn": role.arn,
-        }
+        }, membership
 
     def _job(self, job: DataJob, database: str, in_namespace: pulumi.ResourceOptions) -> None:
         """The Job that runs ``job.sql`` as the administrator: an init container reads the

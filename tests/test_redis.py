@@ -164,6 +164,11 @@ def test_every_tenant_user_joins_the_group(dev_plan: Plan) -> None:
     assert {a.inputs["userGroupId"] for a in joined} == {"genericcorp-dev-redis"}
     # The associations change the group's members: the group leaves them alone.
     assert dev_plan.one(USER_GROUP).options.get("ignoreChanges") == ["userIds"]
+    # A user group takes one change at a time: each membership waits for the one before it.
+    first, second = sorted(joined, key=lambda a: a.inputs["userId"])
+    assert first.urn in second.dependencies
+    assert second.urn not in first.dependencies
+    assert all(a.options["customTimeouts"] == {"create": "30m", "delete": "30m"} for a in joined)
 
 
 # --- snapshots, maintenance and logs ---------------------------------------------------------

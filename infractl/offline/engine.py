@@ -250,6 +250,13 @@ def _options(request: Any) -> dict[str, Any]:
         options["additionalSecretOutputs"] = sorted(request.additionalSecretOutputs)
     if request.replaceOnChanges:
         options["replaceOnChanges"] = sorted(request.replaceOnChanges)
+    timeouts = {
+        operation: value
+        for operation in ("create", "update", "delete")
+        if (value := getattr(request.customTimeouts, operation))
+    }
+    if timeouts:
+        options["customTimeouts"] = timeouts
     aliases = sorted({_alias_urn(alias, request) for alias in request.aliases})
     if aliases:
         options["aliases"] = aliases
