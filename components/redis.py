@@ -204,6 +204,17 @@ class RedisSettings(SettingsModel):
 
 
 @dataclass(frozen=True)
+class TenantCacheUser:
+    """A tenant's cache user: its id (also its name, as IAM authentication requires) and the
+    access string that confines it to its own keys and channels
+    (``components/tenant_data.py``, ``cache_access_string``)."""
+
+    tenant: str
+    user_id: str
+    access_string: str
+
+
+@dataclass(frozen=True)
 class RedisParts:
     """What a ``RedisCache`` declares, derived once from its settings.
 
@@ -212,6 +223,8 @@ class RedisParts:
     """
 
     settings: RedisSettings
+    tenant_users: tuple[TenantCacheUser, ...] = ()
+    """Each tenant's cache user, a member of the user group from the start."""
 
     key_purpose: ClassVar[str] = "redis"
     """The one customer-managed key: data at rest, snapshots, the slow log."""
@@ -448,9 +461,10 @@ class RedisCache(PlatformComponent):
         )
 
     def _user_group(self, parts: RedisParts) -> aws.elasticache.UserGroup:
-        """The RBAC user group: a ``default`` user that is off and the administrator. Tenants'
-        users join it through their own ``UserGroupAssociation``, which the group's
-        ``user_ids`` would otherwise undo (hence ``ignore_changes``)."""
+        """The RBAC user group: a ``default`` user that is off, the administrator and every
+        tenant's user. The group lists them all itself: ElastiCache takes one change to a user
+        group at a time, so a deploy that onboards or retires many tenants changes it once,
+        instead of one membership after another."""
         if not supports_iam_auth(parts.settings.engine, parts.settings.engine_version):
             raise ValueError(
                 f"{parts.settings.engine} {parts.settings.engine_version} has no IAM "
@@ -480,13 +494,28 @@ class RedisCache(PlatformComponent):
             tags=self.tags("redis-admin-user"),
             opts=self.child_opts(),
         )
+        # Cache users are not protected in prod: they hold no data, and a retired tenant's keys
+        # stay in the cache (readable by the administrator) until they expire.
+        tenants = [
+            aws.elasticache.User(
+                f"{self._name}-tenant-{user.tenant}-user",
+                user_id=user.user_id,
+                user_name=user.user_id,
+                engine=USER_ENGINE,
+                access_string=user.access_string,
+                authentication_mode=aws.elasticache.UserAuthenticationModeArgs(type="iam"),
+                tags=self.tags(f"tenant-{user.tenant}", Tenant=user.tenant),
+                opts=self.child_opts(),
+            )
+            for user in parts.tenant_users
+        ]
         group = aws.elasticache.UserGroup(
             f"{self._name}-users",
             user_group_id=self._group_id,
             engine=USER_ENGINE,
-            user_ids=[default.user_id, admin.user_id],
+            user_ids=[default.user_id, admin.user_id, *(user.user_id for user in tenants)],
             tags=self.tags("redis-users"),
-            opts=self.child_opts(ignore_changes=["userIds"]),
+            opts=self.child_opts(),
         )
         self.user_group_id = group.user_group_id
         return group

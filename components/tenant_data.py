@@ -7,11 +7,10 @@ Creates, for the stack:
   role that may read the RDS-managed master secret and nothing else;
 
 and for each tenant of ``genericcorp:tenants``:
-- ``aws.elasticache.User`` ``<stack>-tenant-<name>``, IAM-authenticated, whose access string
+- a cache user ``<stack>-tenant-<name>``, IAM-authenticated, whose access string
   (``cache_access_string``) confines it to keys and channels ``<name>:*`` and denies every
-  command that could list, flush or reconfigure the cache; ``aws.elasticache.UserGroupAssociation``
-  adds it to the cache's user group, one tenant after another (a user group takes one change at
-  a time);
+  command that could list, flush or reconfigure the cache: declared by the cache itself
+  (``components/redis.py``), whose user group lists it, from ``tenant_cache_users`` here;
 - ``aws.iam.Role`` for the tenant's ``app`` service account (``aws.eks.PodIdentityAssociation``),
   allowed ``rds-db:connect`` as its own database role and ``elasticache:Connect`` as its own
   cache user on the stack's replication group, nothing else;
@@ -45,6 +44,7 @@ import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator
 
 from components.base import ByEnvironment, PlatformComponent, SettingsModel, policy_document
+from components.redis import TenantCacheUser
 from components.shared.tenant_identity import TenantIdentity
 from components.shared.wiring import Wiring
 from components.tenants import NAMESPACE_PREFIX, TIERS, Tier, TierSpec
@@ -108,6 +108,21 @@ def cache_access_string(prefix: str) -> str:
     default (``acl-pubsub-default allchannels``); Redis 7 and Valkey start with none.
     """
     return " ".join(("on", f"~{prefix}*", "resetchannels", f"&{prefix}*", *TENANT_CACHE_RULES))
+
+
+def tenant_cache_users(tenants: Sequence[str], stack: str) -> tuple[TenantCacheUser, ...]:
+    """Each tenant's cache user, which the cache declares in its user group."""
+    users: list[TenantCacheUser] = []
+    for tenant in tenants:
+        identity = TenantIdentity(tenant, stack)
+        users.append(
+            TenantCacheUser(
+                tenant=tenant,
+                user_id=identity.cache_user,
+                access_string=cache_access_string(identity.key_prefix),
+            )
+        )
+    return tuple(users)
 
 
 class DatabaseLimits(SettingsModel):
@@ -422,7 +437,6 @@ class DataPlatform:
     master_secret_arn: pulumi.Input[str]
     database_key_arn: pulumi.Input[str]
     cache_group_arn: pulumi.Input[str]
-    cache_user_group_id: pulumi.Input[str]
     data_subnets: Sequence[str]
     waits_for: Sequence[pulumi.Resource] = ()
     """What the Jobs need running first (the node groups and their add-ons)."""
@@ -515,10 +529,7 @@ class TenantData(PlatformComponent):
         before_jobs = self.child_opts(
             provider=kubernetes, depends_on=[namespace, *provisioner, *platform.waits_for]
         )
-        tenants: dict[str, Any] = {}
-        membership: pulumi.Resource | None = None
-        for identity in parts.identities:
-            tenants[identity.tenant], membership = self._tenant(identity, after=membership)
+        tenants = {identity.tenant: self._tenant(identity) for identity in parts.identities}
         for job in parts.jobs:
             self._job(job, parts.database, before_jobs)
         if parts.settings.offboarding:
@@ -656,37 +667,10 @@ class TenantData(PlatformComponent):
         )
         return [account, policy, association]
 
-    def _tenant(
-        self, identity: TenantIdentity, *, after: pulumi.Resource | None
-    ) -> tuple[dict[str, Any], pulumi.Resource]:
-        """The tenant's cache user (in the cache's user group) and the IAM role of its app; the
-        identities published for it, and its user-group membership (the next one waits for it)."""
+    def _tenant(self, identity: TenantIdentity) -> dict[str, Any]:
+        """The IAM role of the tenant's app (its cache user is the cache's: ``RedisParts``)."""
         platform, context = self._platform, self.context
         tenant = identity.tenant
-        # Cache users are not protected in prod: they hold no data, and the retired tenant's
-        # keys stay in the cache (readable by the administrator) until they expire.
-        user = aws.elasticache.User(
-            f"{self._name}-{tenant}-cache-user",
-            user_id=identity.cache_user,
-            user_name=identity.cache_user,
-            engine="redis",
-            access_string=cache_access_string(identity.key_prefix),
-            authentication_mode=aws.elasticache.UserAuthenticationModeArgs(type="iam"),
-            tags=self.tags(f"tenant-{tenant}", Tenant=tenant),
-            opts=self.child_opts(),
-        )
-        # ElastiCache modifies a user group one change at a time and refuses a second change
-        # while one is in progress: the memberships join one after another, in config order,
-        # with time for a queue of them rather than racing each other into the provider's retry.
-        membership = aws.elasticache.UserGroupAssociation(
-            f"{self._name}-{tenant}-cache-membership",
-            user_group_id=platform.cache_user_group_id,
-            user_id=user.user_id,
-            opts=self.child_opts(
-                depends_on=[] if after is None else [after],
-                custom_timeouts=pulumi.CustomTimeouts(create="30m", delete="30m"),
-            ),
-        )
         namespace = f"{NAMESPACE_PREFIX}{tenant}"
         role = aws.iam.Role(
             f"{self._name}-{tenant}-role",
@@ -734,7 +718,7 @@ class TenantData(PlatformComponent):
             "cacheUser": identity.cache_user,
             "cacheKeyPrefix": identity.key_prefix,
             "iamRoleArn": role.arn,
-        }, membership
+        }
 
     def _job(self, job: DataJob, database: str, in_namespace: pulumi.ResourceOptions) -> None:
         """The Job that runs ``job.sql`` as the administrator: an init container reads the

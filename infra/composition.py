@@ -22,6 +22,7 @@ from components.kubernetes_platform import KubernetesPlatformParts
 from components.network import NetworkParts
 from components.postgres import PostgresParts
 from components.redis import RedisParts
+from components.tenant_data import tenant_cache_users
 from components.uptime import UptimeParts
 from components.vercel import VercelParts
 from infra.config import StackConfig
@@ -66,7 +67,12 @@ class StackParts:
             ),
             compute=EksComputeParts(config.cluster),
             database=PostgresParts(config.database),
-            cache=RedisParts(config.cache),
+            cache=RedisParts(
+                config.cache,
+                tenant_users=tenant_cache_users(
+                    [tenant.name for tenant in config.tenants], config.stack
+                ),
+            ),
             platform=KubernetesPlatformParts(config.platform),
             ingress=IngressParts(
                 config.ingress, tenants=tuple(tenant.name for tenant in config.tenants)

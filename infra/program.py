@@ -395,7 +395,6 @@ def _tenant_data(
             master_secret_arn=database.master_secret_arn,
             database_key_arn=database.kms_key_arn,
             cache_group_arn=cache.arn,
-            cache_user_group_id=cache.user_group_id,
             data_subnets=[str(block) for block in network.layout[SubnetTier.DATABASE]],
             waits_for=compute.ready,
         ),

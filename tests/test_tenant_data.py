@@ -108,7 +108,7 @@ def test_each_tenant_role_reaches_its_own_database_role_and_cache_user_only(
 
 
 def test_each_tenant_cache_user_is_confined_to_its_prefix_and_uses_iam(dev_plan: Plan) -> None:
-    user = dev_plan.named("tenant-data-acme-cache-user")
+    user = dev_plan.named("cache-tenant-acme-user")
     assert user.inputs["userId"] == user.inputs["userName"] == "dev-tenant-acme"
     assert user.inputs["accessString"] == cache_access_string("acme:")
     assert user.inputs["authenticationMode"] == {"type": "iam"}
