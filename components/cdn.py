@@ -46,7 +46,8 @@ from components.base import (
 from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings
 from components.dns_zone import check_hostname
 from components.kms_key import KmsKey, KmsSettings, service_statement
-from components.shared.logs import LogRetentionDays, encrypted_log_group
+from components.shared.logs import LogRetentionDays
+from components.shared.waf import WAF_RULES, web_acl_cost_lines, web_acl_with_logs
 from components.shared.wiring import EDGE_REGION, Wiring
 
 #: AWS's managed "CachingOptimized" cache policy: long TTLs, gzip and brotli, no cookies or
@@ -56,14 +57,6 @@ CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 #: The newest TLS policy CloudFront offers for all viewers with SNI (FSBP CloudFront.15).
 MINIMUM_TLS_POLICY = "TLSv1.2_2021"
 
-#: AWS managed rule groups in the web ACL, in evaluation order (each costs $1/month).
-MANAGED_RULE_GROUPS = (
-    "AWSManagedRulesAmazonIpReputationList",
-    "AWSManagedRulesCommonRuleSet",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-)
-#: The web ACL's last rule: blocks an IP above ``waf.rateLimit`` requests in 5 minutes.
-RATE_LIMIT_RULE = "rate-limit-per-ip"
 
 #: The FSBP control the log bucket cannot meet: S3.17 (S3 server access logs can only be
 #: delivered to SSE-S3 buckets). ACLs are off (S3.12 holds): CloudFront delivers with logging v2.
@@ -73,16 +66,6 @@ LOG_BUCKET_EXCEPTIONS = "S3.17"
 CLOUDFRONT_LOG_SUFFIX = "{DistributionId}/{yyyy}/{MM}/{dd}/{HH}"
 #: Size of one access-log line as delivered (uncompressed), for pricing the v2 delivery.
 DELIVERED_LOG_BYTES_PER_REQUEST = 500
-#: Size of one WAF log record (JSON with the request's headers): an estimate for pricing.
-WAF_LOG_BYTES_PER_REQUEST = 1500
-#: Headers never written to the WAF logs: credentials and sessions.
-WAF_REDACTED_HEADERS = ("authorization", "cookie")
-#: The requests a web ACL logs: those a rule blocked or counted (an allowed request is in the
-#: access logs already). Logging every request would cost more than the firewall itself.
-WAF_LOGGED_ACTIONS = ("BLOCK", "COUNT", "EXCLUDED_AS_COUNT")
-#: Share of requests a rule blocks or counts: a planning figure for pricing the WAF logs
-#: (the web ACL's BlockedRequests and CountedRequests metrics give the real one).
-WAF_LOGGED_SHARE = 0.05
 
 #: HSTS ``preload`` stays off. The preload list is keyed by registrable domain: it would have to
 #: be requested for genericcorp.com, whose apex Vercel serves, and it would bind every name under
@@ -188,7 +171,7 @@ class CdnParts:
     def waf_rules(self) -> tuple[str, ...]:
         """The web ACL's rules in evaluation order (their priorities): the managed rule groups,
         then the per-IP rate limit. Empty without a web ACL."""
-        return () if self.waf is None else (*MANAGED_RULE_GROUPS, RATE_LIMIT_RULE)
+        return () if self.waf is None else WAF_RULES
 
     def cost_lines(self, catalog: PriceCatalog, usage: UsageSettings) -> list[CostLine]:
         """Monthly cost of these parts and the traffic ``usage`` expects. The distribution,
@@ -199,11 +182,6 @@ class CdnParts:
         distribution = "aws:cloudfront/distribution:Distribution"
         requests = usage.cdn_requests_millions
         log_gb = None if requests is None else requests * 1e6 * ACCESS_LOG_BYTES_PER_REQUEST / 1e9
-        waf_log_gb = (
-            None
-            if requests is None
-            else requests * 1e6 * WAF_LOGGED_SHARE * WAF_LOG_BYTES_PER_REQUEST / 1e9
-        )
         lines = [
             CostLine.usage(
                 component,
@@ -256,46 +234,15 @@ class CdnParts:
             *KmsKey.cost_lines(component, catalog, purposes=[self.key_purpose]),
         ]
         if self.waf is not None:
-            web_acl = "aws:wafv2/webAcl:WebAcl"
-            # The managed groups used here are in WAF's base price (no subscription or extra
-            # per-request fee) and stay below 1,500 WCUs, beyond which requests cost more.
-            lines += [
-                CostLine.fixed(
-                    component, "WAF web ACL", catalog.price("waf.web-acl", resource=web_acl), 1
-                ),
-                CostLine.fixed(
-                    component,
-                    "WAF rules",
-                    catalog.price("waf.rule", resource=web_acl),
-                    len(self.waf_rules),
-                    note=f"{len(MANAGED_RULE_GROUPS)} managed rule groups and the rate limit",
-                ),
-                CostLine.usage(
-                    component,
-                    "WAF requests",
-                    catalog.price("waf.requests", resource=web_acl),
-                    requests,
-                    note="every CloudFront request, in millions",
-                ),
-                CostLine.usage(
-                    component,
-                    "WAF log ingestion",
-                    catalog.price("cloudwatch.logs.vended-ingestion", resource="aws-waf-logs"),
-                    waf_log_gb,
-                    note=f"blocked and counted requests ({WAF_LOGGED_SHARE:.0%}, a planning "
-                    f"figure), about {WAF_LOG_BYTES_PER_REQUEST} bytes each",
-                ),
-                CostLine.usage(
-                    component,
-                    "WAF log storage",
-                    catalog.price("cloudwatch.logs.storage", resource="aws-waf-logs"),
-                    None
-                    if waf_log_gb is None
-                    else waf_log_gb * self.waf.log_retention_days / DAYS_PER_MONTH,
-                    note=f"kept {self.waf.log_retention_days} days (upper bound: uncompressed)",
-                ),
-                *KmsKey.cost_lines(component, catalog, purposes=[self.waf_log_key_purpose]),
-            ]
+            lines += web_acl_cost_lines(
+                component,
+                catalog,
+                web_acl="aws:wafv2/webAcl:WebAcl",
+                requests_millions=requests,
+                requests_note="every CloudFront request, in millions",
+                log_retention_days=self.waf.log_retention_days,
+                key_purpose=self.waf_log_key_purpose,
+            )
         return lines
 
 
@@ -492,42 +439,20 @@ class Cdn(PlatformComponent):
     def _web_acl(self, parts: CdnParts, waf: WafSettings, wiring: Wiring) -> pulumi.Output[str]:
         """Managed rule groups and a per-IP rate limit (FSBP CloudFront.6). Web ACLs for
         CloudFront exist only in ``EDGE_REGION``."""
-        metric_prefix = self.context.physical_name("cdn")
-        web_acl = aws.wafv2.WebAcl(
-            f"{self._name}-waf",
-            name=metric_prefix,
+        web_acl, _ = web_acl_with_logs(
+            self,
+            self._name,
+            metric_prefix=self.context.physical_name("cdn"),
             description="Managed rule groups and a per-IP rate limit for the CDN.",
             scope="CLOUDFRONT",
-            default_action={"allow": {}},
-            rules=[
-                waf_rule(rule, priority, waf.rate_limit, metric_prefix)
-                for priority, rule in enumerate(parts.waf_rules)
-            ],
-            visibility_config=waf_visibility(metric_prefix),
-            tags=self.tags("cdn-waf"),
-            opts=self.child_opts(provider=wiring.edge_provider),
-        )
-        # WAF logs to CloudWatch Logs in the web ACL's own region, to groups named aws-waf-logs-*.
-        log_group = encrypted_log_group(
-            self,
-            f"{self._name}-waf-logs",
-            log_group_name=f"aws-waf-logs-{metric_prefix}",
-            retention_days=waf.log_retention_days,
+            rate_limit=waf.rate_limit,
+            log_retention_days=waf.log_retention_days,
             kms=wiring.kms,
-            purpose=parts.waf_log_key_purpose,
-            description="encrypts the CDN's WAF logs",
-            statement_sid="CloudWatchLogsEncryptsWafLogs",
-            tag="cdn-waf-logs",
+            key_purpose=parts.waf_log_key_purpose,
+            key_description="encrypts the CDN's WAF logs",
+            tag="cdn",
             provider=wiring.edge_provider,
             region=EDGE_REGION,
-        )
-        aws.wafv2.WebAclLoggingConfiguration(
-            f"{self._name}-waf-logging",
-            resource_arn=web_acl.arn,
-            log_destination_configs=[log_group.arn],
-            redacted_fields=[{"single_header": {"name": h}} for h in WAF_REDACTED_HEADERS],
-            logging_filter=waf_logging_filter(),
-            opts=self.child_opts(provider=wiring.edge_provider),
         )
         return web_acl.arn
 
@@ -791,55 +716,6 @@ class Cdn(PlatformComponent):
                 ],
                 opts=self.child_opts(),
             )
-
-
-def waf_rule(
-    rule: str, priority: int, rate_limit: int, metric_prefix: str
-) -> aws.wafv2.WebAclRuleArgsDict:
-    """One rule of the web ACL: the per-IP rate limit, or an AWS managed rule group that keeps
-    its own actions (``override_action`` none)."""
-    if rule == RATE_LIMIT_RULE:
-        return {
-            "name": rule,
-            "priority": priority,
-            "action": {"block": {}},
-            "statement": {
-                "rate_based_statement": {"limit": rate_limit, "aggregate_key_type": "IP"}
-            },
-            "visibility_config": waf_visibility(f"{metric_prefix}-rate-limit"),
-        }
-    return {
-        "name": rule,
-        "priority": priority,
-        "override_action": {"none": {}},
-        "statement": {"managed_rule_group_statement": {"name": rule, "vendor_name": "AWS"}},
-        "visibility_config": waf_visibility(f"{metric_prefix}-{rule}"),
-    }
-
-
-def waf_logging_filter() -> aws.wafv2.WebAclLoggingConfigurationLoggingFilterArgsDict:
-    """Log the requests a rule blocked or counted (``WAF_LOGGED_ACTIONS``), drop the rest."""
-    return {
-        "default_behavior": "DROP",
-        "filters": [
-            {
-                "behavior": "KEEP",
-                "requirement": "MEETS_ANY",
-                "conditions": [
-                    {"action_condition": {"action": action}} for action in WAF_LOGGED_ACTIONS
-                ],
-            }
-        ],
-    }
-
-
-def waf_visibility(metric_name: str) -> aws.wafv2.WebAclVisibilityConfigArgsDict:
-    """CloudWatch metrics and sampled requests for a web ACL or one of its rules."""
-    return {
-        "cloudwatch_metrics_enabled": True,
-        "metric_name": metric_name,
-        "sampled_requests_enabled": True,
-    }
 
 
 def _deny_insecure_transport(bucket_arn: pulumi.Output[str]) -> dict[str, Any]:

@@ -60,22 +60,12 @@ from components.base import (
     policy_document,
     switched_on,
 )
-from components.cdn import (
-    MANAGED_RULE_GROUPS,
-    RATE_LIMIT_RULE,
-    WAF_LOG_BYTES_PER_REQUEST,
-    WAF_LOGGED_SHARE,
-    WAF_REDACTED_HEADERS,
-    waf_logging_filter,
-    waf_rule,
-    waf_visibility,
-)
 from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings
 from components.dns_zone import check_hostname
-from components.kms_key import KmsKey
 from components.kubernetes_platform import CHARTS, spread_and_budget
 from components.shared.iam import OidcIdentity, service_account_role
-from components.shared.logs import LogRetentionDays, encrypted_log_group
+from components.shared.logs import LogRetentionDays
+from components.shared.waf import WAF_RULES, web_acl_cost_lines, web_acl_with_logs
 from components.shared.wiring import Wiring
 
 #: The IngressClass every tenant Ingress uses: the cluster's default.
@@ -247,7 +237,7 @@ class IngressParts:
     @property
     def waf_rules(self) -> tuple[str, ...]:
         """The web ACL's rules in evaluation order; empty without a web ACL."""
-        return () if self.waf is None else (*MANAGED_RULE_GROUPS, RATE_LIMIT_RULE)
+        return () if self.waf is None else WAF_RULES
 
     @property
     def load_balancer_attributes(self) -> dict[str, str]:
@@ -295,48 +285,15 @@ class IngressParts:
         ]
         if self.waf is None:
             return lines
-        web_acl = "aws:wafv2/webAcl:WebAcl (REGIONAL)"
-        log_gb = (
-            None
-            if requests is None
-            else requests * 1e6 * WAF_LOGGED_SHARE * WAF_LOG_BYTES_PER_REQUEST / 1e9
+        return lines + web_acl_cost_lines(
+            component,
+            catalog,
+            web_acl="aws:wafv2/webAcl:WebAcl (REGIONAL)",
+            requests_millions=requests,
+            requests_note="every request to the load balancer, in millions",
+            log_retention_days=self.waf.log_retention_days,
+            key_purpose=self.waf_log_key_purpose,
         )
-        return [
-            *lines,
-            CostLine.fixed(
-                component, "WAF web ACL", catalog.price("waf.web-acl", resource=web_acl), 1
-            ),
-            CostLine.fixed(
-                component,
-                "WAF rules",
-                catalog.price("waf.rule", resource=web_acl),
-                len(self.waf_rules),
-                note=f"{len(MANAGED_RULE_GROUPS)} managed rule groups and the rate limit",
-            ),
-            CostLine.usage(
-                component,
-                "WAF requests",
-                catalog.price("waf.requests", resource=web_acl),
-                requests,
-                note="every request to the load balancer, in millions",
-            ),
-            CostLine.usage(
-                component,
-                "WAF log ingestion",
-                catalog.price("cloudwatch.logs.vended-ingestion", resource="aws-waf-logs group"),
-                log_gb,
-                note=f"blocked and counted requests ({WAF_LOGGED_SHARE:.0%}, a planning figure), "
-                f"about {WAF_LOG_BYTES_PER_REQUEST} bytes each",
-            ),
-            CostLine.usage(
-                component,
-                "WAF log storage",
-                catalog.price("cloudwatch.logs.storage", resource="aws-waf-logs group"),
-                None if log_gb is None else log_gb * self.waf.log_retention_days / DAYS_PER_MONTH,
-                note=f"kept {self.waf.log_retention_days} days (upper bound: stored uncompressed)",
-            ),
-            *KmsKey.cost_lines(component, catalog, purposes=[self.waf_log_key_purpose]),
-        ]
 
 
 @dataclass(frozen=True)
@@ -524,40 +481,18 @@ class Ingress(PlatformComponent):
     def _web_acl(self, parts: IngressParts, waf: IngressWafSettings, wiring: Wiring) -> _WebAcl:
         """Managed rule groups and a per-IP rate limit, logged to an encrypted group whose name
         WAF accepts (``aws-waf-logs-``)."""
-        metric_prefix = self.context.physical_name("ingress")
-        web_acl = aws.wafv2.WebAcl(
-            f"{self._name}-waf",
-            name=metric_prefix,
+        web_acl, log_group = web_acl_with_logs(
+            self,
+            self._name,
+            metric_prefix=self.context.physical_name("ingress"),
             description="Managed rule groups and a per-IP rate limit for the shared ALB.",
             scope="REGIONAL",
-            default_action={"allow": {}},
-            rules=[
-                waf_rule(rule, priority, waf.rate_limit, metric_prefix)
-                for priority, rule in enumerate(parts.waf_rules)
-            ],
-            visibility_config=waf_visibility(metric_prefix),
-            tags=self.tags("ingress-waf"),
-            opts=self.child_opts(),
-        )
-        log_group_name = waf_log_group_name(self.context.physical_name("ingress"))
-        log_group = encrypted_log_group(
-            self,
-            f"{self._name}-waf-logs",
-            log_group_name=log_group_name,
-            retention_days=waf.log_retention_days,
+            rate_limit=waf.rate_limit,
+            log_retention_days=waf.log_retention_days,
             kms=wiring.kms,
-            purpose=IngressParts.waf_log_key_purpose,
-            description="encrypts the shared ALB's WAF logs",
-            statement_sid="CloudWatchLogsEncryptsWafLogs",
-            tag="ingress-waf-logs",
-        )
-        aws.wafv2.WebAclLoggingConfiguration(
-            f"{self._name}-waf-logging",
-            resource_arn=web_acl.arn,
-            log_destination_configs=[log_group.arn],
-            redacted_fields=[{"single_header": {"name": h}} for h in WAF_REDACTED_HEADERS],
-            logging_filter=waf_logging_filter(),
-            opts=self.child_opts(),
+            key_purpose=IngressParts.waf_log_key_purpose,
+            key_description="encrypts the shared ALB's WAF logs",
+            tag="ingress",
         )
         return _WebAcl(web_acl.arn, log_group.name)
 
@@ -736,11 +671,6 @@ APPS_DOMAIN_CAA = (
 #: The anchor's fixed-response action, the listeners' default for unknown hosts.
 NOT_FOUND_ACTION = "not-found"
 ADMISSION_POLICY_NAME = "tenant-ingress"
-
-
-def waf_log_group_name(base: str) -> str:
-    """WAF logs only to log groups named ``aws-waf-logs-...``."""
-    return f"aws-waf-logs-{base}"
 
 
 def access_log_bucket_statements(

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from components.cdn import CACHING_OPTIMIZED_POLICY_ID, MANAGED_RULE_GROUPS, CdnParts
+from components.cdn import CACHING_OPTIMIZED_POLICY_ID, CdnParts
+from components.shared.waf import MANAGED_RULE_GROUPS
 from infra.config import ConfigError, parse_stack_config
 from infractl.offline.plan import Plan, PlannedResource
 from tests.conftest import (

@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 
-from components.cdn import MANAGED_RULE_GROUPS, CdnParts
+from components.cdn import CdnParts
 from components.cost import CostError, CostLine, UsageSettings, load_catalog
 from components.dns_zone import DnsZoneParts
 from components.postgres import PostgresParts
 from components.redis import CacheEngine, RedisParts
+from components.shared.waf import MANAGED_RULE_GROUPS
 from components.uptime import UptimeParts
 from infra.config import parse_stack_config
 from infra.cost import estimate_stack, usage_lines

@@ -13,7 +13,6 @@ import pytest
 from celpy import celtypes  # pyright: ignore[reportMissingTypeStubs]
 from celpy.adapter import json_to_cel  # pyright: ignore[reportMissingTypeStubs]
 
-from components.cdn import MANAGED_RULE_GROUPS, WAF_LOGGED_ACTIONS
 from components.ingress import (
     ELB_LOG_DELIVERY_ACCOUNTS,
     EXTERNAL_DNS_RECORD_TYPES,
@@ -26,6 +25,7 @@ from components.ingress import (
     admission_variables,
     binding_spec,
 )
+from components.shared.waf import MANAGED_RULE_GROUPS, WAF_LOGGED_ACTIONS
 from infra.config import ConfigError, parse_stack_config
 from infractl.offline.plan import Plan, PlannedResource
 from tests.conftest import minimal_values, policy, region_of, stack_config, statements
