@@ -47,7 +47,7 @@ from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSetting
 from components.dns_zone import check_hostname
 from components.kms_key import KmsKey, KmsSettings, service_statement
 from components.shared.logs import LogRetentionDays
-from components.shared.waf import WAF_RULES, web_acl_cost_lines, web_acl_with_logs
+from components.shared.waf import WAF_RULES, WebAclSettings, web_acl_cost_lines, web_acl_with_logs
 from components.shared.wiring import EDGE_REGION, Wiring
 
 #: AWS's managed "CachingOptimized" cache policy: long TTLs, gzip and brotli, no cookies or
@@ -98,22 +98,8 @@ class PriceClass(StrEnum):
     """Every edge location: the fastest everywhere, the most expensive."""
 
 
-class WafSettings(SettingsModel):
-    """The WAFv2 web ACL in front of the distribution."""
-
-    enabled: bool = Field(
-        description="Attach a web ACL with AWS managed rules and a rate limit ($5/month plus "
-        "$1 per rule and $0.60 per million requests)."
-    )
-    rate_limit: int = Field(
-        ge=100,
-        le=2_000_000_000,
-        description="Requests one IP may make in 5 minutes before it is blocked.",
-    )
-    log_retention_days: LogRetentionDays = Field(
-        description="Days CloudWatch Logs (us-east-1) keeps the web ACL's logs (one of "
-        "CloudWatch's periods)."
-    )
+class WafSettings(WebAclSettings):
+    """The web ACL in front of the distribution (in us-east-1, where CloudFront's live)."""
 
 
 class CdnSettings(SettingsModel):

@@ -65,7 +65,7 @@ from components.dns_zone import check_hostname
 from components.kubernetes_platform import CHARTS, spread_and_budget
 from components.shared.iam import OidcIdentity, service_account_role
 from components.shared.logs import LogRetentionDays
-from components.shared.waf import WAF_RULES, web_acl_cost_lines, web_acl_with_logs
+from components.shared.waf import WAF_RULES, WebAclSettings, web_acl_cost_lines, web_acl_with_logs
 from components.shared.wiring import Wiring
 
 #: The IngressClass every tenant Ingress uses: the cluster's default.
@@ -147,21 +147,9 @@ class SslPolicy(StrEnum):
     """TLS 1.3 only: older clients cannot connect."""
 
 
-class IngressWafSettings(SettingsModel):
+class IngressWafSettings(WebAclSettings):
     """The regional web ACL in front of the load balancer."""
 
-    enabled: bool = Field(
-        description="Attach a regional web ACL with AWS managed rules and a per-IP rate limit "
-        "($5/month plus $1 per rule and $0.60 per million requests), logged to CloudWatch Logs."
-    )
-    rate_limit: int = Field(
-        ge=100,
-        le=2_000_000_000,
-        description="Requests one IP may make in 5 minutes before it is blocked.",
-    )
-    log_retention_days: LogRetentionDays = Field(
-        description="Days CloudWatch Logs keeps the web ACL's logs (one of CloudWatch's periods)."
-    )
     fail_open: bool = Field(
         description="Let the load balancer route requests when it cannot reach AWS WAF (the "
         "ALB attribute waf.fail_open.enabled). On: a WAF outage leaves the API serving, "

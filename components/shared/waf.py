@@ -8,11 +8,12 @@ blocked or counted to an encrypted log group whose name WAF accepts (``aws-waf-l
 from __future__ import annotations
 
 import pulumi_aws as aws
+from pydantic import Field
 
-from components.base import PlatformComponent
+from components.base import PlatformComponent, SettingsModel
 from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog
 from components.kms_key import KmsKey, KmsSettings
-from components.shared.logs import encrypted_log_group
+from components.shared.logs import LogRetentionDays, encrypted_log_group
 
 #: AWS managed rule groups in the web ACL, in evaluation order (each costs $1/month).
 MANAGED_RULE_GROUPS = (
@@ -34,6 +35,24 @@ WAF_LOGGED_ACTIONS = ("BLOCK", "COUNT", "EXCLUDED_AS_COUNT")
 #: Share of requests a rule blocks or counts: a planning figure for pricing the WAF logs
 #: (the web ACL's BlockedRequests and CountedRequests metrics give the real one).
 WAF_LOGGED_SHARE = 0.05
+
+
+class WebAclSettings(SettingsModel):
+    """A web ACL: AWS managed rule groups, then a per-IP rate limit, with its logs."""
+
+    enabled: bool = Field(
+        description="Attach a web ACL with AWS managed rules and a per-IP rate limit ($5/month "
+        "plus $1 per rule and $0.60 per million requests), logging blocked and counted requests "
+        "to CloudWatch Logs in the web ACL's region."
+    )
+    rate_limit: int = Field(
+        ge=100,
+        le=2_000_000_000,
+        description="Requests one IP may make in 5 minutes before it is blocked.",
+    )
+    log_retention_days: LogRetentionDays = Field(
+        description="Days CloudWatch Logs keeps the web ACL's logs (one of CloudWatch's periods)."
+    )
 
 
 def waf_log_group_name(base: str) -> str:
