@@ -46,6 +46,7 @@ from components.base import (
 from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings
 from components.dns_zone import check_hostname
 from components.kms_key import KmsKey, KmsSettings, service_statement
+from components.shared.buckets import private_bucket
 from components.shared.logs import LogRetentionDays
 from components.shared.waf import WAF_RULES, WebAclSettings, web_acl_cost_lines, web_acl_with_logs
 from components.shared.wiring import EDGE_REGION, Wiring
@@ -330,30 +331,8 @@ class Cdn(PlatformComponent):
     ) -> aws.s3.Bucket:
         """A private, versioned bucket without ACLs (protected in prod) whose noncurrent
         versions expire, and whose current objects do too when ``expire_days`` is set."""
-        context = self.context
         name = f"{self._name}-{role}"
-        bucket = aws.s3.Bucket(
-            name,
-            bucket=context.physical_name(f"cdn-{role}", context.account_id),
-            force_destroy=False,
-            tags=self.tags(f"cdn-{role}", **tags),
-            opts=self.child_opts(protect=context.is_prod),
-        )
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=self.child_opts(),
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=self.child_opts(),
-        )
+        bucket = private_bucket(self, name, purpose=f"cdn-{role}", **tags)
         self._versioned(name, bucket, settings, expire_days=expire_days)
         return bucket
 

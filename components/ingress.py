@@ -63,6 +63,7 @@ from components.base import (
 from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSettings
 from components.dns_zone import check_hostname
 from components.kubernetes_platform import CHARTS, spread_and_budget
+from components.shared.buckets import private_bucket
 from components.shared.iam import OidcIdentity, service_account_role
 from components.shared.logs import LogRetentionDays
 from components.shared.waf import WAF_RULES, WebAclSettings, web_acl_cost_lines, web_acl_with_logs
@@ -365,28 +366,7 @@ class Ingress(PlatformComponent):
         expiring, TLS only; ELB's log delivery may write under ``alb/`` for this account."""
         context = self.context
         name = f"{self._name}-access-logs"
-        bucket = aws.s3.Bucket(
-            name,
-            bucket=context.physical_name("alb-logs", context.account_id),
-            force_destroy=False,
-            tags=self.tags("alb-logs", SecurityExceptions="S3.17"),
-            opts=self.child_opts(protect=context.is_prod),
-        )
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=self.child_opts(),
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=self.child_opts(),
-        )
+        bucket = private_bucket(self, name, purpose="alb-logs", SecurityExceptions="S3.17")
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
             bucket=bucket.id,
