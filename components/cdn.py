@@ -47,6 +47,7 @@ from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSetting
 from components.dns_zone import check_hostname
 from components.kms_key import KmsKey, KmsSettings, service_statement
 from components.shared.buckets import private_bucket
+from components.shared.certificates import validated_by_dns
 from components.shared.logs import LogRetentionDays
 from components.shared.waf import WAF_RULES, WebAclSettings, web_acl_cost_lines, web_acl_with_logs
 from components.shared.wiring import EDGE_REGION, Wiring
@@ -380,26 +381,9 @@ class Cdn(PlatformComponent):
             tags=self.tags("cdn"),
             opts=self.child_opts(provider=edge_provider),
         )
-        # One domain, so one validation record.
-        validation_option = certificate.domain_validation_options.apply(lambda options: options[0])
-        validation_record = aws.route53.Record(
-            f"{self._name}-certificate-validation-record",
-            zone_id=zone_id,
-            name=validation_option.resource_record_name,
-            type=validation_option.resource_record_type,
-            records=[validation_option.resource_record_value],
-            ttl=300,
-            # The same CNAME validates a re-created certificate for the same domain.
-            allow_overwrite=True,
-            opts=self.child_opts(),
+        return validated_by_dns(
+            self, self._name, certificate, zone_id=zone_id, provider=edge_provider
         )
-        validation = aws.acm.CertificateValidation(
-            f"{self._name}-certificate-validation",
-            certificate_arn=certificate.arn,
-            validation_record_fqdns=[validation_record.fqdn],
-            opts=self.child_opts(provider=edge_provider),
-        )
-        return validation.certificate_arn
 
     def _web_acl(self, parts: CdnParts, waf: WafSettings, wiring: Wiring) -> pulumi.Output[str]:
         """Managed rule groups and a per-IP rate limit (FSBP CloudFront.6). Web ACLs for

@@ -64,6 +64,7 @@ from components.cost import DAYS_PER_MONTH, CostLine, PriceCatalog, UsageSetting
 from components.dns_zone import check_hostname
 from components.kubernetes_platform import CHARTS, spread_and_budget
 from components.shared.buckets import private_bucket
+from components.shared.certificates import validated_by_dns
 from components.shared.iam import OidcIdentity, service_account_role
 from components.shared.logs import LogRetentionDays
 from components.shared.waf import WAF_RULES, WebAclSettings, web_acl_cost_lines, web_acl_with_logs
@@ -427,24 +428,7 @@ class Ingress(PlatformComponent):
             # ACM checks CAA when it issues: the record must be there first.
             opts=self.child_opts(depends_on=[caa]),
         )
-        option = certificate.domain_validation_options.apply(lambda options: options[0])
-        record = aws.route53.Record(
-            f"{self._name}-certificate-validation-record",
-            zone_id=zone_id,
-            name=option.resource_record_name,
-            type=option.resource_record_type,
-            records=[option.resource_record_value],
-            ttl=300,
-            allow_overwrite=True,
-            opts=self.child_opts(),
-        )
-        validation = aws.acm.CertificateValidation(
-            f"{self._name}-certificate-validation",
-            certificate_arn=certificate.arn,
-            validation_record_fqdns=[record.fqdn],
-            opts=self.child_opts(),
-        )
-        return validation.certificate_arn
+        return validated_by_dns(self, self._name, certificate, zone_id=zone_id)
 
     def _web_acl(self, parts: IngressParts, waf: IngressWafSettings, wiring: Wiring) -> _WebAcl:
         """Managed rule groups and a per-IP rate limit, logged to an encrypted group whose name
